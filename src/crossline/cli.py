@@ -1,0 +1,163 @@
+"""The `crossline` command line: the project's edge for the engine and the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from crossline import __version__
+from crossline.engine import InvalidInput, KnowledgeError, assess
+from crossline.engine.errors import FieldError
+
+EXIT_INVALID = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        return int(args.handler(args))
+    except KnowledgeError as exc:
+        print("crossline: the knowledge files are invalid:", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crossline", description=__doc__)
+    p.add_argument("--version", action="version", version=f"crossline {__version__}")
+    sub = p.add_subparsers(title="commands")
+
+    a = sub.add_parser("assess", help="decide from a JSON answers file (or - for stdin)")
+    a.add_argument("file", help='JSON {"answers": {...}, "language": "en"|"es"}, or - for stdin')
+    a.add_argument("--json", action="store_true", help="print the decision as JSON")
+    a.add_argument("--batch", action="store_true", help="JSONL in, one decision per line out")
+    a.set_defaults(handler=_assess)
+
+    q = sub.add_parser("ask", help="take the adaptive assessment in the terminal")
+    q.add_argument("--language", choices=("en", "es"), help="en or es (asked if not given)")
+    q.set_defaults(handler=_ask)
+
+    k = sub.add_parser("knowledge", help="check or list the knowledge base")
+    ksub = k.add_subparsers(title="knowledge commands")
+    kc = ksub.add_parser("check", help="validate the knowledge files for a release")
+    kc.add_argument("--directory", help="check this directory instead of the packaged one")
+    kc.set_defaults(handler=_knowledge_check)
+    ks = ksub.add_parser("show", help="a readable listing for clinical review")
+    ks.add_argument("--language", choices=("en", "es"), default="en")
+    ks.set_defaults(handler=_knowledge_show)
+    return p
+
+
+# --- assess ---------------------------------------------------------------------------------
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from crossline.knowledge import load
+
+    try:
+        text = _read(args.file)
+    except OSError as exc:
+        print(f"crossline: file: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    knowledge = load()
+    if args.batch:
+        return _assess_batch(knowledge, text, sys.stdout)
+    try:
+        decision = assess(knowledge, _json(text))
+    except InvalidInput as exc:
+        for e in exc.errors:
+            print(f"crossline: invalid input: {e.field}: {e.message}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        from crossline.render import render_decision
+
+        print(render_decision(decision.to_dict(), knowledge))
+    return 0
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            [FieldError("$", f"not valid JSON ({exc.msg}, line {exc.lineno})")]
+        ) from None
+
+
+def _assess_batch(knowledge: Any, text: str, out: IO[str]) -> int:
+    status = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            result = assess(knowledge, _json(line)).to_dict()
+        except InvalidInput as exc:
+            first = exc.errors[0]
+            result = {"error": {"line": number, "field": first.field, "message": first.message}}
+            status = EXIT_INVALID
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return status
+
+
+# --- ask, knowledge -------------------------------------------------------------------------
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from crossline.terminal import run
+
+    return run(language=args.language, stdin=sys.stdin, stdout=sys.stdout)
+
+
+def _knowledge_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crossline.engine.check import check
+    from crossline.knowledge import load, load_from
+
+    knowledge = load_from(Path(args.directory)) if args.directory else load()
+    problems = check(knowledge)
+    if problems:
+        print(f"crossline: knowledge check FAILED ({len(problems)} problems):", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    print(
+        f"knowledge {knowledge.version} OK: {len(knowledge.instruments)} instruments, "
+        f"{len(knowledge.items)} items, {len(knowledge.conditions)} conditions, "
+        f"{len(knowledge.medication_classes)} medication classes "
+        f"({len(knowledge.medication_index)} names), {len(knowledge.rules)} rules, "
+        f"{len(knowledge.citations)} citations; policy {knowledge.policy.version}"
+    )
+    return 0
+
+
+def _knowledge_show(args: argparse.Namespace) -> int:
+    from crossline.knowledge import load
+    from crossline.render import render_knowledge
+
+    print(render_knowledge(load(), args.language))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The public assessment contract: answer ids, their value types, and validation.
+
+Types are strict JSON: an integer is a JSON number without a fraction — not a string, not a
+boolean, not 2.0. Every problem is reported with the field it concerns; nothing partial is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crossline.engine.errors import FieldError, InvalidInput
+from crossline.engine.knowledge import LANGUAGES, US_STATES, Item, Knowledge
+
+Answers = Mapping[str, Any]
+MAX_MEDICATIONS = 50
+MAX_MEDICATION_LENGTH = 200
+REQUEST_KEYS = frozenset({"answers", "language"})
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    answers: Mapping[str, Any]
+    language: str
+
+
+def parse_request(knowledge: Knowledge, body: object) -> Request:
+    """Validate `{"answers": {...}, "language": "en"|"es"}` (language optional, default en)."""
+    if not isinstance(body, dict):
+        raise InvalidInput([FieldError("$", "must be a JSON object with an 'answers' object")])
+    errors = [FieldError(k, "unknown field") for k in body if k not in REQUEST_KEYS]
+    language = body.get("language", "en")
+    if language not in LANGUAGES:
+        errors.append(FieldError("language", "must be one of: en, es"))
+    if "answers" not in body:
+        errors.append(FieldError("answers", "is required"))
+        raise InvalidInput(errors)
+    try:
+        answers = parse_answers(knowledge, body["answers"])
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return Request(answers, language)
+
+
+def parse_answers(knowledge: Knowledge, raw: object) -> dict[str, Any]:
+    """Validate an answers object against the contract and return it normalised."""
+    if not isinstance(raw, dict):
+        raise InvalidInput([FieldError("answers", "must be a JSON object keyed by item id")])
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    items = knowledge.items
+    for key, value in raw.items():
+        item = items.get(key) if isinstance(key, str) else None
+        if item is None:
+            errors.append(FieldError(str(key), "unknown item id"))
+            continue
+        checked = _check(item, value, errors)
+        if checked is not None:
+            out[key] = checked
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def _check(item: Item, value: object, errors: list[FieldError]) -> Any:
+    kind = item.input
+    if kind == "medications":
+        return _check_medications(item.id, value, errors)
+    if kind == "us_state":
+        return _check_state(item.id, value, errors)
+    if kind == "integer":
+        lo, hi = item.minimum, item.maximum
+        assert lo is not None and hi is not None
+        return _check_int(item.id, value, lo, hi, errors)
+    allowed = item.values
+    numbers = [v for v in allowed if isinstance(v, int)]
+    if numbers:
+        return _check_int(item.id, value, min(numbers), max(numbers), errors)
+    if isinstance(value, str) and value in allowed:
+        return value
+    errors.append(FieldError(item.id, "must be one of: " + ", ".join(map(str, allowed))))
+    return None
+
+
+def _check_int(field: str, value: object, lo: int, hi: int, errors: list[FieldError]) -> int | None:
+    if type(value) is not int:
+        errors.append(FieldError(field, f"must be an integer from {lo} to {hi}"))
+        return None
+    if not lo <= value <= hi:
+        errors.append(FieldError(field, f"must be an integer from {lo} to {hi}, not {value}"))
+        return None
+    return value
+
+
+def _check_state(field: str, value: object, errors: list[FieldError]) -> str | None:
+    if isinstance(value, str) and value.strip().upper() in US_STATES:
+        return value.strip().upper()
+    errors.append(FieldError(field, "must be the USPS code of a US state, DC or territory"))
+    return None
+
+
+def _check_medications(
+    field: str, value: object, errors: list[FieldError]
+) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        errors.append(FieldError(field, "must be a list of medicine names (an empty list = none)"))
+        return None
+    if len(value) > MAX_MEDICATIONS:
+        errors.append(FieldError(field, f"must list at most {MAX_MEDICATIONS} medicines"))
+        return None
+    names: list[str] = []
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            errors.append(FieldError(f"{field}[{i}]", "must be a non-empty medicine name"))
+        elif len(name) > MAX_MEDICATION_LENGTH:
+            errors.append(
+                FieldError(f"{field}[{i}]", f"must be at most {MAX_MEDICATION_LENGTH} characters")
+            )
+        else:
+            names.append(" ".join(name.split()))
+    return tuple(names)

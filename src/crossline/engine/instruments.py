@@ -1,0 +1,90 @@
+"""Scoring, bands and completeness — and the two screens built on them.
+
+Missing answers are never counted as 0: an instrument with a missing item is incomplete, with
+total and band None. The screens reason only about what the given answers make certain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crossline.engine.knowledge import Policy, Scale
+
+# The scores every decision reports, in this order (one visible table).
+REPORTED_SCALES = ("phq2", "phq9", "gad2", "gad7", "burnout")
+SCORE_NAMES = {"burnout": "burnout_single"}
+PHQ9_ITEMS = tuple(f"phq9.{i}" for i in range(1, 10))
+PHQ_ITEM_MAX = 3
+ASQ_ITEMS = ("asq.1", "asq.2", "asq.3", "asq.4")
+ASQ_POSITIVE = frozenset({"yes", "refused"})
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    total: int | None
+    band: str | None
+    complete: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "band": self.band, "complete": self.complete}
+
+
+def score(scale: Scale, answers: Mapping[str, Any]) -> Score:
+    total = 0
+    for item in scale.items:
+        value = answers.get(item)
+        if value is None:
+            return Score(None, None, False)
+        total += value
+    return Score(total, scale.band(total), True)
+
+
+def depression_screen(answers: Mapping[str, Any], policy: Policy) -> str:
+    """positive / negative / undetermined, in PRODUCT.md's order (FACTS §A1–A2).
+
+    Positive as soon as the answered items reach the cut-off (more answers can only add);
+    negative when nothing left unanswered could reach it, or when the PHQ-2 is below the gate
+    and the PHQ-9 is otherwise incomplete (the validated two-step screen).
+    """
+    answered = 0
+    unanswered = 0
+    for item in PHQ9_ITEMS:
+        value = answers.get(item)
+        if value is None:
+            unanswered += 1
+        else:
+            answered += value
+    cut = policy.phq9_positive
+    if answered >= cut:
+        return "positive"
+    if unanswered == 0 or answered + PHQ_ITEM_MAX * unanswered < cut:
+        return "negative"
+    q1, q2 = answers.get("phq9.1"), answers.get("phq9.2")
+    if q1 is not None and q2 is not None and q1 + q2 < policy.phq2_gate:
+        return "negative"
+    return "undetermined"
+
+
+def safety_screen_positive(answers: Mapping[str, Any]) -> bool:
+    """PHQ-9 item 9 above 0, or any ASQ item 1–4 yes or refused (FACTS §A4b, §F2)."""
+    item9 = answers.get("phq9.9")
+    if item9 is not None and item9 > 0:
+        return True
+    return any(answers.get(i) in ASQ_POSITIVE for i in ASQ_ITEMS)
+
+
+def safety_level(answers: Mapping[str, Any]) -> str:
+    """acute / non_acute / none. Unknown acuity on a positive screen is treated as acute."""
+    acuity = answers.get("asq.5")
+    if acuity in ASQ_POSITIVE:
+        return "acute"
+    if not safety_screen_positive(answers):
+        return "none"
+    return "non_acute" if acuity == "no" else "acute"
+
+
+def burnout_present(answers: Mapping[str, Any], policy: Policy) -> bool | None:
+    value = answers.get("burnout.single")
+    return None if value is None else value >= policy.burnout_present

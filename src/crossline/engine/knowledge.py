@@ -1,0 +1,460 @@
+"""The knowledge base as typed, immutable values, built from already-parsed data files.
+
+The engine never reads files: `crossline.knowledge.load()` reads the TOML files and hands the
+parsed documents to `build()`. Structural problems raise `KnowledgeError` here; the softer
+release checks (citations, codes, review marks) live in `crossline.engine.check`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from crossline.engine.errors import KnowledgeError, PolicyError
+from crossline.engine.medications import normalise_name
+
+LANGUAGES = ("en", "es")
+Text = Mapping[str, str]
+Value = int | str
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: Value
+    text: Text
+    loinc: str | None = None
+    loinc_aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    instrument: str
+    text: Text
+    input: str  # choice | integer | us_state | medications | condition
+    options: tuple[Option, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    loinc: str | None = None
+    scored: bool = True
+    help: Text | None = None
+
+    @property
+    def values(self) -> tuple[Value, ...]:
+        return tuple(o.value for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    id: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A scored instrument or subscale: which items add up, and the bands (if defined)."""
+
+    id: str
+    items: tuple[str, ...]
+    max_total: int
+    bands: tuple[Band, ...] = ()
+
+    def band(self, total: int) -> str | None:
+        for b in self.bands:
+            if b.low <= total <= b.high:
+                return b.id
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    id: str
+    kind: str
+    title: Text
+    stem: Text
+    items: tuple[str, ...]
+    citations: tuple[str, ...]
+    validated: bool
+    spanish_validated: bool
+    licence: Text | None = None
+    loinc_panel: str | None = None
+    loinc_total: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    id: str
+    kind: str  # exclusion | review
+    citations: tuple[str, ...]
+    label: Text
+    question: Text
+    flag: Text
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationClass:
+    id: str
+    severity: str  # avoid | caution | monitor | none
+    effect: str  # exclude | review | note
+    citations: tuple[str, ...]
+    unverified: bool
+    mechanism: str
+    label: Text
+    flag: Text
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    id: str
+    type: str
+    text: str
+    pmid: str | None = None
+    url: str | None = None
+    section: str | None = None
+    approver: str | None = None
+    date: str | None = None
+    signed_off: bool | None = None
+    basis: tuple[str, ...] = ()
+
+    def formatted(self) -> str:
+        if self.type == "policy":
+            state = "signed off" if self.signed_off else "awaiting sign-off"
+            text = self.text.removeprefix("Program policy: ")
+            return f"Program policy — {text} (approver: {self.approver}; {self.date}; {state})"
+        parts = [self.text]
+        if self.pmid:
+            parts.append(f"PMID {self.pmid}.")
+        if self.url:
+            parts.append(self.url)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    effect: str
+    citations: tuple[str, ...]
+    summary: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    id: str
+    label: Text
+    contact: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Program policy values. Hard floors are enforced in `Knowledge.with_policy`."""
+
+    name: str
+    service_states: frozenset[str]
+    min_age: int
+    phq2_gate: int
+    phq9_positive: int
+    burnout_present: int
+    burnout_asq_trigger: int
+    young_adult_max_age: int
+    older_adult_min_age: int
+    trd_trials_flag: int
+    bp_review_systolic: int
+    bp_review_diastolic: int
+    universal_asq: bool
+    alert_deadline_acute_minutes: int
+    alert_deadline_non_acute_minutes: int
+    anonymous_retention_days: int
+    citations: Mapping[str, tuple[str, ...]]
+
+    @property
+    def version(self) -> str:
+        values = {k: getattr(self, k) for k in _POLICY_FIELDS}
+        values["service_states"] = sorted(self.service_states)
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+        return f"{self.name}+{digest[:8]}"
+
+
+_POLICY_FIELDS = (
+    "service_states",
+    "min_age",
+    "phq2_gate",
+    "phq9_positive",
+    "burnout_present",
+    "burnout_asq_trigger",
+    "young_adult_max_age",
+    "older_adult_min_age",
+    "trd_trials_flag",
+    "bp_review_systolic",
+    "bp_review_diastolic",
+    "universal_asq",
+    "alert_deadline_acute_minutes",
+    "alert_deadline_non_acute_minutes",
+    "anonymous_retention_days",
+)
+
+# What operators may change at run time (PRODUCT.md "Sources and policy"); everything else
+# changes only through a reviewed release of policy.toml.
+OPERATOR_EDITABLE = frozenset(
+    {
+        "service_states",
+        "universal_asq",
+        "alert_deadline_acute_minutes",
+        "alert_deadline_non_acute_minutes",
+        "anonymous_retention_days",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    version: str
+    instruments: Mapping[str, Instrument]
+    items: Mapping[str, Item]
+    scales: Mapping[str, Scale]
+    conditions: Mapping[str, Condition]
+    medication_classes: Mapping[str, MedicationClass]
+    medication_index: Mapping[str, str]  # normalised name -> class id
+    medication_max_words: int
+    citations: Mapping[str, Citation]
+    rules: Mapping[str, Rule]
+    families: Mapping[str, Mapping[str, Any]]
+    resources: tuple[Resource, ...]
+    copy: Mapping[str, Any]
+    policy: Policy
+    docs: Mapping[str, Mapping[str, Any]]
+
+    def with_policy(self, **changes: Any) -> Knowledge:
+        """A copy with operator-editable policy changed; hard floors and stricter-only hold."""
+        unknown = set(changes) - OPERATOR_EDITABLE
+        if unknown:
+            raise PolicyError(f"not editable by operators: {', '.join(sorted(unknown))}")
+        if "service_states" in changes:
+            states = frozenset(s.upper() for s in changes["service_states"])
+            bad = sorted(states - US_STATES)
+            if bad:
+                raise PolicyError(f"service_states: not a US state, DC or territory: {bad}")
+            changes["service_states"] = states
+        if self.policy.universal_asq and changes.get("universal_asq") is False:
+            raise PolicyError("universal_asq: can only be switched on (stricter only)")
+        return replace(self, policy=replace(self.policy, **changes))
+
+
+# USPS codes: the 50 states, DC and the inhabited territories.
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI".split()
+)
+
+MEDICAL_ANSWERS = ("yes", "no", "unsure")
+
+
+def knowledge_version(files: Mapping[str, bytes]) -> str:
+    """The hash of the knowledge files: path and content, in path order."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.encode() + b"\0" + files[path] + b"\0")
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def build(docs: Mapping[str, Mapping[str, Any]], version: str) -> Knowledge:
+    """Turn parsed knowledge documents (path -> TOML table) into a `Knowledge`."""
+    problems: list[str] = []
+    try:
+        return _build(docs, version, problems)
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(f"malformed knowledge: {exc!r}")
+        raise KnowledgeError(problems) from exc
+
+
+def _build(docs: Mapping[str, Mapping[str, Any]], version: str, problems: list[str]) -> Knowledge:
+    instruments: dict[str, Instrument] = {}
+    items: dict[str, Item] = {}
+    scales: dict[str, Scale] = {}
+    for path in sorted(p for p in docs if p.startswith("instruments/")):
+        _add_instrument(docs[path], instruments, items, scales, problems)
+    contra = docs["contraindications.toml"]
+    conditions = {cid: _condition(cid, c) for cid, c in contra["conditions"].items()}
+    for cid in conditions:
+        items[f"medical.{cid}"] = Item(
+            id=f"medical.{cid}",
+            instrument="contraindications",
+            text=conditions[cid].question,
+            input="condition",
+            options=_medical_options(contra),
+            scored=False,
+        )
+    items["medications"] = Item(
+        id="medications",
+        instrument="medications",
+        text=docs["copy.toml"].get("questions", {}).get("medications", {"en": "", "es": ""}),
+        input="medications",
+        scored=False,
+    )
+    classes, index = _medications(docs["medications.toml"], problems)
+    if problems:
+        raise KnowledgeError(problems)
+    rules_doc = docs["rules.toml"]
+    return Knowledge(
+        version=version,
+        instruments=instruments,
+        items=items,
+        scales=scales,
+        conditions=conditions,
+        medication_classes=classes,
+        medication_index=index,
+        medication_max_words=max(len(n.split()) for n in index),
+        citations=_citations(docs["citations.toml"]),
+        rules={
+            rid: Rule(rid, r["effect"], tuple(r["citations"]), r["summary"])
+            for rid, r in rules_doc["rules"].items()
+        },
+        families=rules_doc.get("families", {}),
+        resources=tuple(_resource(r) for r in docs["resources.toml"]["resources"]),
+        copy=docs["copy.toml"],
+        policy=_policy(docs["policy.toml"]),
+        docs=docs,
+    )
+
+
+def _add_instrument(
+    doc: Mapping[str, Any],
+    instruments: dict[str, Instrument],
+    items: dict[str, Item],
+    scales: dict[str, Scale],
+    problems: list[str],
+) -> None:
+    iid = doc["id"]
+    option_sets = {
+        name: tuple(_option(o) for o in s["options"])
+        for name, s in doc.get("option_sets", {}).items()
+    }
+    ids = []
+    for raw in doc["items"]:
+        item = _item(iid, raw, option_sets)
+        if item.id in items:
+            problems.append(f"duplicate item id {item.id}")
+        items[item.id] = item
+        ids.append(item.id)
+    spanish = doc.get("spanish", {})
+    instruments[iid] = Instrument(
+        id=iid,
+        kind=doc["kind"],
+        title=doc["title"],
+        stem=doc["stem"],
+        items=tuple(ids),
+        citations=tuple(doc["citations"]),
+        validated=bool(doc["validated"]),
+        spanish_validated=bool(spanish.get("validated", False)),
+        licence=doc.get("licence"),
+        loinc_panel=doc.get("loinc_panel"),
+        loinc_total=doc.get("loinc_total"),
+        raw=doc,
+    )
+    if doc.get("scored_items"):
+        bands = tuple(Band(b["id"], b["min"], b["max"]) for b in doc.get("bands", []))
+        scales[iid] = Scale(iid, tuple(doc["scored_items"]), doc["max_total"], bands)
+    for sub in doc.get("subscales", []):
+        scales[sub["id"]] = Scale(sub["id"], tuple(sub["items"]), sub["max_total"])
+
+
+def _option(o: Mapping[str, Any]) -> Option:
+    text = {lang: o[lang] for lang in LANGUAGES}
+    return Option(o["value"], text, o.get("loinc"), tuple(o.get("loinc_aliases", ())))
+
+
+def _item(iid: str, raw: Mapping[str, Any], option_sets: Mapping[str, tuple[Option, ...]]) -> Item:
+    options = option_sets[raw["options"]] if "options" in raw else ()
+    return Item(
+        id=raw["id"],
+        instrument=iid,
+        text={lang: raw[lang] for lang in LANGUAGES},
+        input=raw.get("input", "choice"),
+        options=options,
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        loinc=raw.get("loinc"),
+        scored=raw.get("scored", True),
+        help=raw.get("help"),
+    )
+
+
+def _medical_options(contra: Mapping[str, Any]) -> tuple[Option, ...]:
+    labels = contra["checklist"]["answer_labels"]
+    return tuple(Option(v, labels[v]) for v in MEDICAL_ANSWERS)
+
+
+def _condition(cid: str, c: Mapping[str, Any]) -> Condition:
+    return Condition(cid, c["kind"], tuple(c["citations"]), c["label"], c["question"], c["flag"])
+
+
+def _medications(
+    doc: Mapping[str, Any], problems: list[str]
+) -> tuple[dict[str, MedicationClass], dict[str, str]]:
+    classes: dict[str, MedicationClass] = {}
+    index: dict[str, str] = {}
+    for cid, c in doc["classes"].items():
+        names = tuple(c["names"])
+        classes[cid] = MedicationClass(
+            cid,
+            c["severity"],
+            c["effect"],
+            tuple(c["citations"]),
+            bool(c.get("unverified")),
+            c["mechanism"],
+            c["label"],
+            c["flag"],
+            names,
+        )
+        for name in names:
+            if normalise_name(name) != name:
+                problems.append(f"medication name not normalised: {name!r} in {cid}")
+            if name in index:
+                problems.append(f"duplicate medication name {name!r} in {index[name]} and {cid}")
+            index[name] = cid
+    return classes, index
+
+
+def _citations(doc: Mapping[str, Any]) -> dict[str, Citation]:
+    out: dict[str, Citation] = {}
+    for key, c in doc.items():
+        if key == "policy":
+            for pid, p in c.items():
+                out[f"policy.{pid}"] = _citation(f"policy.{pid}", p)
+        else:
+            out[key] = _citation(key, c)
+    return out
+
+
+def _citation(cid: str, c: Mapping[str, Any]) -> Citation:
+    return Citation(
+        id=cid,
+        type=c["type"],
+        text=c["text"],
+        pmid=c.get("pmid"),
+        url=c.get("url"),
+        section=c.get("section"),
+        approver=c.get("approver"),
+        date=c.get("date"),
+        signed_off=c.get("signed_off"),
+        basis=tuple(c.get("basis", ())),
+    )
+
+
+def _resource(r: Mapping[str, Any]) -> Resource:
+    contact = r["contact"]
+    if isinstance(contact, str):
+        contact = {lang: contact for lang in LANGUAGES}
+    return Resource(r["id"], r["label"], contact)
+
+
+def _policy(doc: Mapping[str, Any]) -> Policy:
+    v = dict(doc["values"])
+    v["service_states"] = frozenset(s.upper() for s in v["service_states"])
+    cites = {k: tuple(c) for k, c in doc["citations"].items()}
+    return Policy(name=doc["version"], citations=cites, **v)
