@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from crossline import __version__
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `crossline … | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,10 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
+    """The input as text: UTF-8, a leading byte-order mark allowed."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([FieldError("$", "not valid UTF-8 text")]) from None
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -77,15 +83,15 @@ def _assess(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"crossline: file: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID
+    except InvalidInput as exc:
+        return _invalid(exc)
     knowledge = load()
     if args.batch:
         return _assess_batch(knowledge, text, sys.stdout)
     try:
         decision = assess(knowledge, _json(text))
     except InvalidInput as exc:
-        for e in exc.errors:
-            print(f"crossline: invalid input: {e.field}: {e.message}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(exc)
     if args.json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -95,9 +101,17 @@ def _assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invalid(exc: InvalidInput) -> int:
+    for e in exc.errors:
+        print(f"crossline: invalid input: {e.field}: {e.message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InvalidInput([FieldError("$", "JSON nested too deeply")]) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             [FieldError("$", f"not valid JSON ({exc.msg}, line {exc.lineno})")]
@@ -129,8 +143,6 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _knowledge_check(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from crossline.engine.check import check
     from crossline.knowledge import load, load_from
 

@@ -59,7 +59,8 @@ def render_decision(d: Mapping[str, Any], k: Knowledge) -> str:
         )
     outcome = copy["outcomes"][d["outcome"]]
     elig = copy["eligibility"][d["eligibility"]]
-    lines += [f"{h['result']}: {outcome['title'][lang]}", f"  {outcome['summary'][lang]}", ""]
+    if d["eligibility"] != "safety_first":  # at acute risk, crisis help is the whole result
+        lines += [f"{h['result']}: {outcome['title'][lang]}", f"  {outcome['summary'][lang]}", ""]
     lines += [
         f"{h['next']}: {elig['title'][lang]} [{d['eligibility']}]",
         f"  {elig['next_step'][lang]}",

@@ -29,6 +29,7 @@ UI = {
         "age": "Type your age in years: ",
         "stopped": "Assessment stopped. Nothing was saved.",
         "acute": "Please reach out now. You do not have to go through this alone.",
+        "others": "Do none of the other items apply to you? (y = none of the others / n): ",
         "language": "Language / Idioma — 1 English, 2 Español: ",
     },
     "es": {
@@ -45,8 +46,22 @@ UI = {
         "age": "Escriba su edad en años: ",
         "stopped": "Evaluación detenida. No se guardó nada.",
         "acute": "Por favor, busque ayuda ahora. No tiene que pasar por esto a solas.",
+        "others": "¿Ninguna de las otras opciones le corresponde? (s = ninguna de las otras / n): ",
         "language": "Language / Idioma — 1 English, 2 Español: ",
     },
+}
+
+
+YES = ("y", "yes", "s", "si", "sí")
+LANGUAGE_CHOICES = {
+    "1": "en",
+    "en": "en",
+    "english": "en",
+    "2": "es",
+    "es": "es",
+    "español": "es",
+    "espanol": "es",
+    "spanish": "es",
 }
 
 
@@ -135,6 +150,8 @@ class Session:
         if item.instrument in ("phq9", "gad7"):
             self.say(inst.stem[self.lang])
         self.say(item.text[self.lang])
+        if item.help:
+            self.say(f"  ({item.help[self.lang]})")
         if item.input in ("us_state", "integer"):
             prompt = self.ui["state"] if item.input == "us_state" else self.ui["age"]
             return self.ask_typed(item_id, prompt)
@@ -142,14 +159,14 @@ class Session:
             self.say(f"  {n}. {opt.text[self.lang]}")
         while True:
             text = self.read(self.ui["choose"])
-            if text.isdigit() and 1 <= int(text) <= len(item.options):
+            if _is_number(text) and 1 <= int(text) <= len(item.options):
                 return item.options[int(text) - 1].value
             self.say(self.ui["again"])
 
     def ask_typed(self, item_id: str, prompt: str) -> Any:
         while True:
             text = self.read(prompt)
-            value: Any = int(text) if text.lstrip("-").isdigit() else text
+            value: Any = int(text) if _is_number(text.removeprefix("-")) else text
             try:
                 return parse_answers(self.k, {item_id: value})[item_id]
             except InvalidInput as exc:
@@ -164,13 +181,19 @@ class Session:
         self.say(f"   0. {doc['none_label'][self.lang]}")
         while True:
             picked = _parse_checklist(self.read(self.ui["checklist"]), len(step.ids))
-            if picked is not None:
+            # Only an explicit "none of these (others)" turns unticked lines into "no".
+            if picked is not None and (0 in picked or self.read(self.ui["others"]) in YES):
                 return {i: picked.get(n, "no") for n, i in enumerate(step.ids, start=1)}
             self.say(self.ui["again"])
 
     def ask_medications(self) -> list[str]:
-        text = self.read(self.ui["medications"])
-        return [" ".join(p.split()) for p in text.split(",") if p.strip()]
+        while True:
+            text = self.read(self.ui["medications"])
+            names = [" ".join(p.split()) for p in text.split(",") if p.strip()]
+            try:
+                return list(parse_answers(self.k, {"medications": names})["medications"])
+            except InvalidInput as exc:
+                self.say(exc.errors[0].message)
 
     def finish(self) -> int:
         decision = evaluate(self.k, self.answers, self.lang).to_dict()
@@ -181,15 +204,20 @@ class Session:
         return 0
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def _parse_checklist(text: str, size: int) -> dict[int, str] | None:
-    """'3, ?7' -> {3: 'yes', 7: 'unsure'}; '0' -> {} (none of these); None if not understood."""
-    if text.strip() == "0":
-        return {}
+    """'3, ?7' -> {3: 'yes', 7: 'unsure'}; a 0 among them = none of the others apply.
+
+    None if not understood (an empty line is not "none of these").
+    """
     picked: dict[int, str] = {}
     for part in text.replace(" ", "").split(","):
         unsure = part.startswith("?")
         number = part.lstrip("?")
-        if not number.isdigit() or not 1 <= int(number) <= size:
+        if not _is_number(number) or not 0 <= int(number) <= size or (unsure and number == "0"):
             return None
         picked[int(number)] = "unsure" if unsure else "yes"
     return picked or None
@@ -198,8 +226,11 @@ def _parse_checklist(text: str, size: int) -> dict[int, str] | None:
 def run(language: str | None, stdin: IO[str], stdout: IO[str]) -> int:
     from crossline.knowledge import load
 
-    if language is None:
+    while language is None:
         stdout.write(UI["en"]["language"])
         stdout.flush()
-        language = "es" if stdin.readline().strip() in ("2", "es") else "en"
+        line = stdin.readline()
+        if not line:
+            return 1
+        language = LANGUAGE_CHOICES.get(line.strip().lower())
     return Session(load(), language, stdin, stdout).run()

@@ -184,7 +184,16 @@ def _possible_steps(knowledge: Knowledge, known: Mapping[str, Any]) -> list[Step
     burnout = known.get("burnout.single")
     if "burnout.single" not in known:
         out.append(_QUESTIONS["burnout.single"])
-    out += [_QUESTIONS[i] for i in (*ASQ_ITEMS, "asq.5") if i not in known]
+    item9 = known.get("phq9.9")
+    if (
+        policy.universal_asq
+        or item9 is None
+        or item9 > 0
+        or burnout is None
+        or burnout == policy.burnout_asq_trigger
+        or screen != "negative"
+    ):
+        out += [_QUESTIONS[i] for i in (*ASQ_ITEMS, "asq.5") if i not in known]
     out += [_QUESTIONS[i] for i in GAD2 if i not in known]
     if screen != "positive" and (burnout is None or burnout >= policy.burnout_present):
         out += [_QUESTIONS[i] for i in SCOPE if i not in known]

@@ -267,7 +267,10 @@ def build(docs: Mapping[str, Mapping[str, Any]], version: str) -> Knowledge:
     problems: list[str] = []
     try:
         return _build(docs, version, problems)
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        problems.append(f"malformed knowledge: missing {exc}")
+        raise KnowledgeError(problems) from exc
+    except (TypeError, ValueError) as exc:
         problems.append(f"malformed knowledge: {exc!r}")
         raise KnowledgeError(problems) from exc
 

@@ -93,7 +93,8 @@ def safety_rules(k: Knowledge, f: Facts) -> list[Finding]:
 def core_rules(k: Knowledge, f: Facts) -> list[Finding]:
     a = f.answers
     out = []
-    if any(i not in a for i in CORE_IDS):
+    # Under acute risk nothing more is "needed": crisis help comes first.
+    if f.safety != "acute" and any(i not in a for i in CORE_IDS):
         out.append(_fixed(k, "eligibility.core_missing", _pick(a, CORE_IDS)))
     age = a.get("profile.age")
     if age is not None and age < k.policy.min_age:

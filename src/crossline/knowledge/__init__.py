@@ -11,6 +11,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from crossline.engine.errors import KnowledgeError
 from crossline.engine.knowledge import Knowledge, build, knowledge_version
 
 DIRECTORY = Path(__file__).parent
@@ -25,7 +26,14 @@ def read_files(directory: Path = DIRECTORY) -> dict[str, bytes]:
 
 def load_from(directory: Path) -> Knowledge:
     files = read_files(directory)
-    docs = {path: tomllib.loads(data.decode("utf-8")) for path, data in files.items()}
+    if not files:
+        raise KnowledgeError([f"no knowledge files (*.toml) in {directory}"])
+    docs = {}
+    for path, data in files.items():
+        try:
+            docs[path] = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise KnowledgeError([f"{path}: {exc}"]) from None
     return build(docs, knowledge_version(files))
 
 
