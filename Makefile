@@ -19,16 +19,22 @@ $(TSTAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-## make run: the terminal assessment (the web issue turns this into the server)
+## make run: migrate the local SQLite database and serve crossline at http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/crossline ask
+	$(BIN)/crossline migrate
+	@echo "crossline: open http://127.0.0.1:8000 (Ctrl-C stops)"
+	$(BIN)/crossline serve --host 127.0.0.1 --port 8000
 
 ## make test: lint, type-check, knowledge check, the whole test suite
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
 test: $(TSTAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy
+	PYTHONPATH=. $(BIN)/mypy
 	$(BIN)/crossline knowledge check
 	$(BIN)/python -m pytest
+	@echo "== the database tests again, on PostgreSQL ($(PG_URL))"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m django_db
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check src tests bench

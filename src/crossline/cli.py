@@ -52,6 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--language", choices=("en", "es"), help="en or es (asked if not given)")
     q.set_defaults(handler=_ask)
 
+    m = sub.add_parser("migrate", help="create or update the database (and the cache table)")
+    m.set_defaults(handler=_migrate)
+    s = sub.add_parser("serve", help="serve crossline with gunicorn (several workers)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=None, help="default: 2 × CPUs + 1, at most 8")
+    s.set_defaults(handler=_serve)
+    c = sub.add_parser("check", help="Django's deployment checks plus crossline's own")
+    c.set_defaults(handler=_check)
+    g = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    g.add_argument("args", nargs=argparse.REMAINDER)
+    g.set_defaults(handler=_manage)
+
     k = sub.add_parser("knowledge", help="check or list the knowledge base")
     ksub = k.add_subparsers(title="knowledge commands")
     kc = ksub.add_parser("check", help="validate the knowledge files for a release")
@@ -140,6 +153,76 @@ def _ask(args: argparse.Namespace) -> int:
     from crossline.terminal import run
 
     return run(language=args.language, stdin=sys.stdin, stdout=sys.stdout)
+
+
+def _django(*argv: str) -> None:
+    from crossline.config import ConfigError
+
+    try:
+        from crossline.manage import run
+
+        run(argv)
+    except ConfigError as exc:
+        print(f"crossline: configuration: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    _django("migrate", "--no-input", "-v", "1")
+    _django("createcachetable")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    _django("check", "--deploy", "--fail-level", "ERROR")
+    _django("crossline_check")
+    return 0
+
+
+def _manage(args: argparse.Namespace) -> int:
+    _django(*args.args)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """gunicorn in the foreground. The access log leaves out paths and client addresses: a
+    result link's path is a credential, and an address can identify a person."""
+    import os
+
+    from crossline.config import ConfigError, from_environment
+
+    try:
+        config = from_environment()
+    except ConfigError as exc:
+        print(f"crossline: configuration: {exc}", file=sys.stderr)
+        return 2
+    workers = args.workers or min(2 * (os.cpu_count() or 1) + 1, 8)
+    print(
+        f"crossline serving {config.base_url} (listening on http://{args.host}:{args.port}, "
+        f"{workers} workers, database {config.database_url.split(':', 1)[0]})",
+        flush=True,
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crossline.settings")
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "crossline.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '"%(m)s" %(s)s %(B)s %(M)sms',
+        "--graceful-timeout",
+        "10",
+        "--timeout",
+        "30",
+    ]
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover
 
 
 def _knowledge_check(args: argparse.Namespace) -> int:

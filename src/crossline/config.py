@@ -1,0 +1,130 @@
+"""Configuration, read once at the edge (STYLE.md §8): environment → one immutable `Config`.
+
+Embedded default (no settings at all): data under `CROSSLINE_DATA_DIR` (default `./var`) — the
+SQLite file and a key file created on first start with mode 600. Production
+(`CROSSLINE_PRODUCTION=1`): every key must come from the environment; a missing or placeholder
+key stops start-up with a message naming the variable. Secrets never print.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PLACEHOLDERS = ("change-me", "changeme", "placeholder", "secret", "xxx", "todo", "example")
+KEY_VARIABLES = {
+    "secret_key": "CROSSLINE_SECRET_KEY",
+    "encryption_keys": "CROSSLINE_ENCRYPTION_KEYS",
+    "index_key": "CROSSLINE_INDEX_KEY",
+    "audit_key": "CROSSLINE_AUDIT_KEY",
+}
+
+
+class ConfigError(Exception):
+    """Start-up must stop: the message names the setting and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Config:
+    production: bool
+    data_dir: Path
+    database_url: str
+    base_url: str
+    secret_key: str = field(repr=False)
+    encryption_keys: Mapping[str, bytes] = field(repr=False)  # key id -> 32 bytes; first active
+    active_key_id: str = ""
+    index_key: bytes = field(default=b"", repr=False)
+    audit_key: bytes = field(default=b"", repr=False)
+    debug: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    rate_limit_per_minute: int = 30
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    production = env.get("CROSSLINE_PRODUCTION", "") in ("1", "true", "yes")
+    data_dir = Path(env.get("CROSSLINE_DATA_DIR", "var")).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'crossline.sqlite3'}"
+    base_url = env.get("CROSSLINE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    keys = _keys_from_env(env) if production else _keys_from_data_dir(data_dir, env)
+    ring = parse_key_ring(keys["encryption_keys"], "CROSSLINE_ENCRYPTION_KEYS")
+    host = urlsplit(base_url).hostname or "127.0.0.1"
+    hosts = env.get("CROSSLINE_ALLOWED_HOSTS", "")
+    return Config(
+        production=production,
+        data_dir=data_dir,
+        database_url=database_url,
+        base_url=base_url,
+        secret_key=keys["secret_key"],
+        encryption_keys=ring,
+        active_key_id=next(iter(ring)),
+        index_key=_b64(keys["index_key"], "CROSSLINE_INDEX_KEY"),
+        audit_key=_b64(keys["audit_key"], "CROSSLINE_AUDIT_KEY"),
+        debug=env.get("CROSSLINE_DEBUG", "") == "1" and not production,
+        allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
+        rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
+    )
+
+
+def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for name, variable in KEY_VARIABLES.items():
+        value = env.get(variable, "").strip()
+        if not value:
+            raise ConfigError(f"{variable} is not set (required in production mode)")
+        if any(p in value.lower() for p in PLACEHOLDERS) or len(value) < 32:
+            raise ConfigError(f"{variable} looks like a placeholder or is too short")
+        out[name] = value
+    return out
+
+
+def _keys_from_data_dir(data_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """Embedded default: keys created once in DATA_DIR/keys.toml (mode 600), env overrides."""
+    path = data_dir / "keys.toml"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = new_keys()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(
+                "# crossline keys — keep secret, keep backed up (losing them loses the data)\n"
+            )
+            fh.writelines(f'{k} = "{v}"\n' for k, v in fresh.items())
+    stored = tomllib.loads(path.read_text())
+    return {k: env.get(v) or stored[k] for k, v in KEY_VARIABLES.items()}
+
+
+def new_keys() -> dict[str, str]:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    return {
+        "secret_key": secrets.token_urlsafe(50),
+        "encryption_keys": f"k1:{key}",
+        "index_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "audit_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
+def parse_key_ring(value: str, variable: str) -> dict[str, bytes]:
+    """ "id1:base64,id2:base64" — the first key encrypts; all decrypt (rotation)."""
+    ring: dict[str, bytes] = {}
+    for part in value.split(","):
+        key_id, sep, material = part.strip().partition(":")
+        if not sep or not key_id:
+            raise ConfigError(f"{variable}: expected id:base64key[,id:base64key…]")
+        ring[key_id] = _b64(material, variable)
+        if len(ring[key_id]) != 32:
+            raise ConfigError(f"{variable}: key {key_id} must be 32 bytes (AES-256)")
+    return ring
+
+
+def _b64(value: str, variable: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ConfigError(f"{variable}: not valid base64") from None

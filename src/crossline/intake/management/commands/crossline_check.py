@@ -1,0 +1,33 @@
+"""crossline's own start-up checks: knowledge release checks, keys, database settings."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from crossline.engine.check import check
+from crossline.knowledge import load
+
+
+class Command(BaseCommand):
+    help = "crossline's own checks (knowledge base, keys, database durability settings)"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems = [f"knowledge: {p}" for p in check(load())]
+        cfg = settings.CROSSLINE
+        if len(cfg.encryption_keys[cfg.active_key_id]) != 32:
+            problems.append("encryption: the active key is not 32 bytes")
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA journal_mode")
+                mode = cur.fetchone()[0]
+                cur.execute("PRAGMA synchronous")
+                sync = cur.fetchone()[0]
+            if mode != "wal" or sync != 2:
+                problems.append(
+                    f"sqlite: journal_mode={mode} synchronous={sync} (want wal, 2=FULL)"
+                )
+        if problems:
+            raise CommandError("; ".join(problems))
+        self.stdout.write(f"crossline checks OK (database {connection.vendor})")

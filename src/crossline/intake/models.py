@@ -1,0 +1,97 @@
+"""Assessments and contact requests. PHI columns are encrypted; the rest identifies no one.
+
+Queue and reporting read only the plain columns (eligibility, safety level, state, times).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from django.db import models
+
+from crossline.crypto import token_hash
+from crossline.intake.fields import EncryptedJSONField
+
+
+def new_token() -> str:
+    """A private-link token: 256 bits, URL-safe. Only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+class Assessment(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        SUBMITTED = "submitted"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    language = models.CharField(max_length=2, default="en")
+    answers = EncryptedJSONField()
+    decision = EncryptedJSONField(null=True)
+    # Non-identifying columns (queue, reporting, retention). Set at submission.
+    eligibility = models.CharField(max_length=32, blank=True)
+    safety_level = models.CharField(max_length=16, blank=True)
+    triage = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    engine_version = models.CharField(max_length=32, blank=True)
+    knowledge_version = models.CharField(max_length=64, blank=True)
+    policy_version = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True)
+    linked_at = models.DateTimeField(null=True)  # first contact details: no longer anonymous
+
+    class Meta:
+        indexes = [
+            # retention: anonymous screens older than N days
+            models.Index(fields=["linked_at", "created_at"], name="assessment_retention"),
+        ]
+
+    @classmethod
+    def start(cls, language: str) -> tuple[Assessment, str]:
+        token = new_token()
+        return cls.objects.create(
+            token_hash=token_hash(token), language=language, answers={}
+        ), token
+
+    @classmethod
+    def by_token(cls, token: str) -> Assessment | None:
+        return cls.objects.filter(token_hash=token_hash(token)).first()
+
+    def record(self, decision: dict[str, Any]) -> None:
+        self.decision = decision
+        self.eligibility = decision["eligibility"]
+        self.safety_level = decision["safety"]["level"]
+        self.triage = decision["triage"]
+        self.state = self.answers.get("profile.state", "")
+        self.engine_version = decision["engine_version"]
+        self.knowledge_version = decision["knowledge_version"]
+        self.policy_version = decision["policy_version"]
+
+
+class ContactRequest(models.Model):
+    class Kind(models.TextChoices):
+        EVALUATION = "evaluation"
+        CONTACT_ME = "contact_me"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    contact = EncryptedJSONField()  # name, email, phone, state confirmed
+    consent_to_contact = models.BooleanField()
+    consent_version = models.CharField(max_length=32)
+    email_index = models.CharField(max_length=64, blank=True, db_index=True)  # blind index
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)  # blind index
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class IdempotencyRecord(models.Model):
+    """An API submit's Idempotency-Key: same key + same body → the same assessment for 24 h."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    body_hash = models.CharField(max_length=64)
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE)
+    token = EncryptedJSONField()  # the private-link token, to return the same result_url
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,78 @@
+"""The result page's content, read from the stored decision snapshot (never recomputed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossline.engine.knowledge import Knowledge
+from crossline.intake.models import Assessment
+from crossline.render import rule_summary
+
+SCORE_LABELS = {
+    "phq2": "PHQ-2",
+    "phq9": "PHQ-9",
+    "gad2": "GAD-2",
+    "gad7": "GAD-7",
+    "burnout_single": "Burnout (1–5)",
+}
+
+
+def learn_anchor(k: Knowledge, rule: str) -> str:
+    """The education-page section that explains a rule (each reason links to it)."""
+    family, _, key = rule.partition(".")
+    if key in k.conditions:
+        return f"who-should-not-{key}"
+    if family == "medication":
+        return f"medicines-{key}" if key in k.medication_classes else "medicines"
+    if family in ("burnout", "triage"):
+        return "burnout-vs-depression"
+    if family == "safety":
+        return "how-it-decides-safety"
+    return "how-it-decides"
+
+
+def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str, Any]:
+    d = assessment.decision
+    copy = k.copy
+    reasons = [
+        {
+            "rule": r["rule"],
+            "effect": r["effect"],
+            "summary": rule_summary(r["rule"], k, lang),
+            "answers": [_answer(k, item, value, lang) for item, value in r["answers"].items()],
+            "citations": [{"id": c, "text": d["sources"].get(c, "")} for c in r["citations"]],
+            "anchor": learn_anchor(k, r["rule"]),
+        }
+        for r in d["reasons"]
+    ]
+    return {
+        "decision": d,
+        "eligibility": d["eligibility"],
+        "outcome": {
+            k2: v[lang] for k2, v in copy["outcomes"][d["outcome"]].items() if isinstance(v, dict)
+        },
+        "next": {
+            k2: v[lang]
+            for k2, v in copy["eligibility"][d["eligibility"]].items()
+            if isinstance(v, dict)
+        },
+        "reasons": reasons,
+        "scores": [{"label": SCORE_LABELS[n], **s} for n, s in d["scores"].items()],
+        "sources": d["sources"],
+        "at_risk": d["safety"]["level"] != "none",
+        "safety_level": d["safety"]["level"],
+        "versions": {n: d[n] for n in ("engine_version", "knowledge_version", "policy_version")},
+        "submitted_at": assessment.submitted_at,
+    }
+
+
+def _answer(k: Knowledge, item_id: str, value: Any, lang: str) -> dict[str, str]:
+    item = k.items.get(item_id)
+    if item is None:
+        return {"question": item_id, "answer": str(value)}
+    if isinstance(value, list):
+        shown = ", ".join(value)
+    else:
+        labels = {o.value: o.text[lang] for o in item.options}
+        shown = labels.get(value, str(value))
+    return {"question": item.text[lang], "answer": shown}

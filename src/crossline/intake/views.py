@@ -1,0 +1,153 @@
+"""The patient's assessment: one question per screen, crisis first, a private result link.
+
+In-progress answers live in the Assessment row (encrypted), found through the server-side
+session; the browser holds only the session cookie. Every POST redirects (no resubmission on
+reload), every screen has its own URL (the browser's back button works), and nothing here
+needs JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crossline.engine import InvalidInput
+from crossline.intake import flow
+from crossline.intake.models import Assessment
+from crossline.intake.screens import screen_context
+from crossline.knowledge import load
+
+SESSION_TOKEN = "assessment_token"
+
+
+def _language(request: HttpRequest) -> str:
+    lang = (get_language() or "en")[:2]
+    return lang if lang in ("en", "es") else "en"
+
+
+def _current(request: HttpRequest) -> Assessment | None:
+    token = request.session.get(SESSION_TOKEN)
+    if not token:
+        return None
+    assessment = Assessment.by_token(token)
+    if assessment is None or assessment.status != Assessment.Status.IN_PROGRESS:
+        return None
+    return assessment
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/home.html", {"resume": _current(request) is not None})
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    _, token = Assessment.start(_language(request))
+    request.session.cycle_key()
+    request.session[SESSION_TOKEN] = token
+    return redirect("intake:resume")
+
+
+def resume(request: HttpRequest) -> HttpResponse:
+    assessment = _current(request)
+    if assessment is None:
+        return redirect("intake:home")
+    return _go_next(request, assessment)
+
+
+@require_http_methods(["GET", "POST"])
+def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
+    assessment = _current(request)
+    if assessment is None:
+        return redirect("intake:home")
+    k = load()
+    state = flow.state_of(k, assessment.answers)
+    allowed = set(state.screens) | ({flow.screen_id(state.next)} if state.next else set())
+    if screen_id not in allowed:
+        return _go_next(request, assessment)  # not reachable yet: back to where the person is
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            answers = flow.parse_screen(k, screen_id, request.POST)
+        except InvalidInput as exc:
+            errors = [e.to_dict() for e in exc.errors]
+        else:
+            _save(assessment, answers)
+            return _go_next(request, assessment)
+    context = screen_context(k, screen_id, assessment.answers, state, _language(request))
+    context["errors"] = errors
+    return render(request, "intake/screen.html", context, status=422 if errors else 200)
+
+
+def _save(assessment: Assessment, answers: dict[str, Any]) -> None:
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        locked.answers = {**locked.answers, **answers}
+        locked.save(update_fields=["answers", "updated_at"])
+    assessment.answers = locked.answers
+
+
+def _go_next(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+    k = load()
+    state = flow.state_of(k, assessment.answers)
+    if state.done:
+        token = _finish(request, assessment)
+        return redirect("intake:result", token=token)
+    assert state.next is not None
+    return redirect("intake:screen", screen_id=flow.screen_id(state.next))
+
+
+def _finish(request: HttpRequest, assessment: Assessment) -> str:
+    """Submit: the decision snapshot from the asked answers, stored with its versions."""
+    k = load()
+    token = request.session[SESSION_TOKEN]
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        locked.language = _language(request)
+        locked.record(flow.decide(k, locked.answers, locked.language))
+        locked.status = Assessment.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.save()
+    request.session.pop(SESSION_TOKEN, None)
+    request.session["last_result"] = token
+    return str(token)
+
+
+def _submitted(token: str) -> Assessment:
+    assessment = Assessment.by_token(token)
+    if assessment is None or assessment.status != Assessment.Status.SUBMITTED:
+        raise Http404
+    return assessment
+
+
+def result(request: HttpRequest, token: str) -> HttpResponse:
+    from crossline.intake.results import result_context
+
+    assessment = _submitted(token)
+    context = result_context(load(), assessment, _language(request))
+    context["token"] = token
+    context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
+    acute = assessment.eligibility == "safety_first"
+    return render(request, "intake/safety.html" if acute else "intake/result.html", context)
+
+
+def result_print(request: HttpRequest, token: str) -> HttpResponse:
+    from crossline.intake.results import result_context
+
+    assessment = _submitted(token)
+    context = result_context(load(), assessment, _language(request))
+    return render(request, "intake/print.html", context)
+
+
+def crisis(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/crisis.html")
+
+
+def learn(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/learn.html")

@@ -1,0 +1,55 @@
+"""A person takes the web assessment end to end (Django test client; no JavaScript)."""
+
+import pytest
+from django.test import Client
+
+from crossline.intake.models import Assessment
+
+pytestmark = pytest.mark.django_db
+
+
+def answer(client: Client, screen: str, **form: str) -> str:
+    response = client.post(f"/check/q/{screen}/", form)
+    assert response.status_code == 302, response.content[:500]
+    return response["Location"]
+
+
+def test_burned_out_person_gets_burnout_result_without_ketamine_offer() -> None:
+    client = Client()
+    location = client.post("/check/start").url
+    location = client.get(location)["Location"]
+    assert location == "/check/q/phq9.1/"
+    for screen, value in [
+        ("phq9.1", "0"),
+        ("phq9.2", "1"),
+        ("phq9.9", "0"),
+        ("burnout.single", "4"),
+        ("gad7.1", "1"),
+        ("gad7.2", "1"),
+        ("scope.where", "work"),
+        ("scope.time_off", "lifts"),
+        ("profile.state", "FL"),
+    ]:
+        assert location == f"/check/q/{screen}/"
+        location = answer(client, screen, **{screen: value})
+    location = answer(client, "profile.age", **{"profile.age": "34"})
+    assert location.startswith("/r/")
+    page = client.get(location)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Looks like burnout" in text
+    assert "ketamine is not a treatment" in text
+    assessment = Assessment.objects.get()
+    assert assessment.eligibility == "not_indicated"
+    assert assessment.triage == "burnout_pattern"
+
+
+def test_positive_item_9_shows_crisis_help_on_the_very_next_screen() -> None:
+    client = Client()
+    client.post("/check/start")
+    answer(client, "phq9.1", **{"phq9.1": "2"})
+    answer(client, "phq9.2", **{"phq9.2": "2"})
+    location = answer(client, "phq9.9", **{"phq9.9": "1"})
+    assert location == "/check/q/asq.1/"
+    page = client.get(location).content.decode()
+    assert 'class="crisis-panel"' in page and "tel:988" in page and "AYUDA" in page
