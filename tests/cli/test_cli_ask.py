@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.cli.support import (
     KNOWLEDGE,
     crossline,
@@ -122,7 +120,7 @@ def test_depressed_adult_answers_checklist_medications_history_and_may_be_a_cand
         "3", "4", "1",  # phq9.1 = 2, phq9.2 = 3, phq9.9 = 0
         "3", "3", "2",  # phq9.3 = 2, phq9.4 = 2, phq9.5 = 1: the screen is positive at 10
         "3",  # burnout 3
-        NO, NO, NO, NO,  # ASQ 1-4 (asked on a positive screen)
+        NO, NO, NO, NO, NO,  # ASQ 1-4 and acuity (asked on a positive screen)
         "2", "3",  # GAD-2
         "NJ", "41",
         "",  # an empty checklist is not "none of these": asked again
@@ -138,7 +136,7 @@ def test_depressed_adult_answers_checklist_medications_history_and_may_be_a_cand
     checklist = KNOWLEDGE.docs["contraindications.toml"]["checklist"]
     assert checklist["none_label"]["en"] in out
     assert out.count("Please type one of the numbers shown.") == 1
-    assert item_text("asq.5") not in out
+    assert item_text("asq.5") in out  # acuity is asked with the ASQ (decision 0002)
     assert "[candidate]" in out
     assert "(Xanax 0.5 mg)" in out
     assert "[review.treatment_resistance · review]" in out

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.cli.support import KNOWLEDGE, copy_knowledge, crossline, edit_key_in_table
 
 # --- check ----------------------------------------------------------------------------------

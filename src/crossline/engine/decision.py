@@ -149,7 +149,10 @@ def flag_message(k: Knowledge, f: Finding, lang: str) -> str:
         return str(flags[key][lang]).format(**params)
     if "condition" in f.params:
         cond = k.conditions[f.params["condition"]]
-        if f.rule.startswith("exclusion_unsure."):
+        if (
+            f.rule.startswith("exclusion_unsure.")
+            or f.answers.get(f"medical.{cond.id}") == "unsure"
+        ):
             return str(flags["exclusion_unsure"][lang]).format(condition=cond.label[lang])
         return cond.flag[lang]
     c = k.medication_classes[f.params["class"]]

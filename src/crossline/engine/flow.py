@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crossline.engine.instruments import ASQ_ITEMS, PHQ9_ITEMS, depression_screen
-from crossline.engine.instruments import safety_screen_positive as _safety_positive
+from crossline.engine.instruments import ASQ_ITEMS, ASQ_POSITIVE, PHQ9_ITEMS, depression_screen
 from crossline.engine.knowledge import Knowledge
 
 SECONDS_PER_QUESTION = 5.0
@@ -75,11 +74,12 @@ def _checklist(knowledge: Knowledge) -> Step:
 
 
 def _asq_steps(known: Mapping[str, Any]) -> Step | None:
-    for item in ASQ_ITEMS:
+    """ASQ items 1–4, then acuity. Acuity is asked whenever the ASQ is (stricter than NIMH and
+    than PRODUCT.md's minimum): an acuity answer always decides safety, so a flow that could
+    skip it could reach `candidate` where the full answers say `safety_first`."""
+    for item in (*ASQ_ITEMS, "asq.5"):
         if item not in known:
             return _QUESTIONS[item]
-    if "asq.5" not in known and _safety_positive(known):
-        return _QUESTIONS["asq.5"]
     return None
 
 
@@ -95,6 +95,8 @@ def _asq_due(known: Mapping[str, Any], knowledge: Knowledge, screen: str) -> boo
 
 def next_step(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
     """The next step given the answers the flow has asked so far; None when done."""
+    if known.get("asq.5") in ASQ_POSITIVE:  # acute risk ends the assessment on crisis help
+        return None
     for item in PHQ_FIRST:
         if item not in known:
             return _QUESTIONS[item]
@@ -166,6 +168,7 @@ def remaining_at_most(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple
     w = walk(knowledge, answers)
     if w.next is None:
         return 0, 0.0
+
     known = {i: answers[i] for i in w.asked}
     steps, seconds = 0, 0.0
     for step in _possible_steps(knowledge, known):

@@ -235,14 +235,27 @@ class Knowledge:
         if unknown:
             raise PolicyError(f"not editable by operators: {', '.join(sorted(unknown))}")
         if "service_states" in changes:
-            states = frozenset(s.upper() for s in changes["service_states"])
-            bad = sorted(states - US_STATES)
-            if bad:
-                raise PolicyError(f"service_states: not a US state, DC or territory: {bad}")
-            changes["service_states"] = states
-        if self.policy.universal_asq and changes.get("universal_asq") is False:
-            raise PolicyError("universal_asq: can only be switched on (stricter only)")
+            changes["service_states"] = _service_states(changes["service_states"])
+        if "universal_asq" in changes:
+            if not isinstance(changes["universal_asq"], bool):
+                raise PolicyError("universal_asq: must be true or false")
+            if self.policy.universal_asq and not changes["universal_asq"]:
+                raise PolicyError("universal_asq: can only be switched on (stricter only)")
+        for name in OPERATOR_EDITABLE - {"service_states", "universal_asq"}:
+            value = changes.get(name, 1)
+            if type(value) is not int or value < 1:
+                raise PolicyError(f"{name}: must be a whole number of at least 1")
         return replace(self, policy=replace(self.policy, **changes))
+
+
+def _service_states(states: Any) -> frozenset[str]:
+    if isinstance(states, str) or not all(isinstance(s, str) for s in states):
+        raise PolicyError("service_states: must be a list of USPS codes")
+    codes = frozenset(s.strip().upper() for s in states)
+    bad = sorted(codes - US_STATES)
+    if bad:
+        raise PolicyError(f"service_states: not a US state, DC or territory: {bad}")
+    return codes
 
 
 # USPS codes: the 50 states, DC and the inhabited territories.

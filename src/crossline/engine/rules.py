@@ -16,6 +16,7 @@ from crossline.engine.instruments import (
     ASQ_ITEMS,
     ASQ_POSITIVE,
     PHQ9_ITEMS,
+    PHQ_ITEM_MAX,
     burnout_present,
     depression_screen,
     safety_level,
@@ -245,8 +246,11 @@ def triage_of(f: Facts) -> str:
         return "undetermined"
     if f.burnout:
         return "burnout_pattern"
-    phq9 = [f.answers.get(i) for i in PHQ9_ITEMS]
-    if None not in phq9 and 5 <= sum(phq9) <= 9:  # type: ignore[arg-type]
+    # "A complete PHQ-9 of 5–9", generalised to what the answers make certain: the flow stops
+    # asking once the screen is certain, so the total is often known only to lie in 5–9.
+    answered = [f.answers[i] for i in PHQ9_ITEMS if i in f.answers]
+    low, high = sum(answered), sum(answered) + PHQ_ITEM_MAX * (len(PHQ9_ITEMS) - len(answered))
+    if low >= 5 and high <= 9:
         return "possible_depression"
     return "low_symptoms"
 
