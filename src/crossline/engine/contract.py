@@ -71,17 +71,11 @@ def _check(item: Item, value: object, errors: list[FieldError]) -> Any:
         return _check_medications(item.id, value, errors)
     if kind == "us_state":
         return _check_state(item.id, value, errors)
-    if kind == "integer":
-        lo, hi = item.minimum, item.maximum
-        assert lo is not None and hi is not None
-        return _check_int(item.id, value, lo, hi, errors)
-    allowed = item.values
-    numbers = [v for v in allowed if isinstance(v, int)]
-    if numbers:
-        return _check_int(item.id, value, min(numbers), max(numbers), errors)
-    if isinstance(value, str) and value in allowed:
+    if item.int_range is not None:
+        return _check_int(item.id, value, *item.int_range, errors)
+    if isinstance(value, str) and value in item.values:
         return value
-    errors.append(FieldError(item.id, "must be one of: " + ", ".join(map(str, allowed))))
+    errors.append(FieldError(item.id, "must be one of: " + ", ".join(map(str, item.values))))
     return None
 
 
@@ -93,6 +87,15 @@ def _check_int(field: str, value: object, lo: int, hi: int, errors: list[FieldEr
         errors.append(FieldError(field, f"must be an integer from {lo} to {hi}, not {value}"))
         return None
     return value
+
+
+def _encodable(text: str) -> bool:
+    """False for strings JSON can carry but UTF-8 cannot (lone surrogates such as \ud800)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_state(field: str, value: object, errors: list[FieldError]) -> str | None:
@@ -113,7 +116,7 @@ def _check_medications(
         return None
     names: list[str] = []
     for i, name in enumerate(value):
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name.strip() or not _encodable(name):
             errors.append(FieldError(f"{field}[{i}]", "must be a non-empty medicine name"))
         elif len(name) > MAX_MEDICATION_LENGTH:
             errors.append(

@@ -11,7 +11,7 @@ from crossline.engine.contract import parse_request
 from crossline.engine.flow import walk
 from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, Score, score
 from crossline.engine.knowledge import Knowledge
-from crossline.engine.rules import RULES, Facts, Finding, eligibility_of, facts_of, triage_of
+from crossline.engine.rules import RULES, Facts, Finding, eligibility_of, facts_of
 
 ENGINE_VERSION = __version__
 
@@ -101,7 +101,7 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
     eligibility, missing, closing = eligibility_of(knowledge, facts, findings)
     if closing is not None:
         findings.append(closing)
-    triage = triage_of(facts)
+    triage = facts.triage
     return Decision(
         eligibility=eligibility,
         triage=triage,

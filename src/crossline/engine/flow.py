@@ -13,7 +13,7 @@ answer set gives `items_asked`: the answers a person taking the flow would have 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +38,16 @@ class Step:
 
     kind: str  # question | checklist | medications
     ids: tuple[str, ...]
+    seconds: float = 0.0  # the burden model's estimate for this screen
 
-    @property
-    def seconds(self) -> float:
+    def __post_init__(self) -> None:
         if self.kind == "checklist":
-            return SECONDS_PER_CHECKLIST_LINE * len(self.ids)
-        if self.kind == "medications":
-            return SECONDS_TO_TYPE_MEDICATIONS
-        return SECONDS_PER_QUESTION
+            seconds = SECONDS_PER_CHECKLIST_LINE * len(self.ids)
+        elif self.kind == "medications":
+            seconds = SECONDS_TO_TYPE_MEDICATIONS
+        else:
+            seconds = SECONDS_PER_QUESTION
+        object.__setattr__(self, "seconds", seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,80 +72,57 @@ _MEDICATIONS = Step("medications", ("medications",))
 
 
 def _checklist(knowledge: Knowledge) -> Step:
-    return Step("checklist", tuple(f"medical.{c}" for c in knowledge.conditions))
+    return Step("checklist", knowledge.medical_ids)
 
 
-def _asq_steps(known: Mapping[str, Any]) -> Step | None:
+def _asq(known: Mapping[str, Any]) -> Iterator[Step]:
     """ASQ items 1–4, then acuity. Acuity is asked whenever the ASQ is (stricter than NIMH and
     than PRODUCT.md's minimum): an acuity answer always decides safety, so a flow that could
     skip it could reach `candidate` where the full answers say `safety_first`."""
     for item in (*ASQ_ITEMS, "asq.5"):
         if item not in known:
-            return _QUESTIONS[item]
-    return None
+            yield _QUESTIONS[item]
 
 
-def _asq_due(known: Mapping[str, Any], knowledge: Knowledge, screen: str) -> bool:
+def _steps(knowledge: Knowledge, known: Mapping[str, Any]) -> Iterator[Step]:
+    """The flow, once, in order. After each yield the caller has put that step's answers in
+    `known`, so every condition below reads only answers the flow itself asked."""
     policy = knowledge.policy
-    return (
-        policy.universal_asq
-        or known.get("phq9.9", 0) > 0
-        or known.get("burnout.single") == policy.burnout_asq_trigger
-        or screen == "positive"
-    )
-
-
-def next_step(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
-    """The next step given the answers the flow has asked so far; None when done."""
-    if known.get("asq.5") in ASQ_POSITIVE:  # acute risk ends the assessment on crisis help
-        return None
     for item in PHQ_FIRST:
-        if item not in known:
-            return _QUESTIONS[item]
-    policy = knowledge.policy
+        yield _QUESTIONS[item]
     if known["phq9.9"] > 0 or policy.universal_asq:  # safety first: straight to the ASQ
-        step = _asq_steps(known)
-        if step:
-            return step
+        yield from _asq(known)
+        if known["asq.5"] in ASQ_POSITIVE:  # acute risk ends the assessment on crisis help
+            return
     screen = depression_screen(known, policy)
-    if screen == "undetermined":
-        for item in PHQ_REST:
-            if item not in known:
-                return _QUESTIONS[item]
-    if "burnout.single" not in known:
-        return _QUESTIONS["burnout.single"]
-    if _asq_due(known, knowledge, screen):
-        step = _asq_steps(known)
-        if step:
-            return step
-    for item in GAD2:
-        if item not in known:
-            return _QUESTIONS[item]
-    if screen == "negative" and known["burnout.single"] >= policy.burnout_present:
-        for item in SCOPE:
-            if item not in known:
-                return _QUESTIONS[item]
-    for item in PROFILE:
-        if item not in known:
-            return _QUESTIONS[item]
+    for item in PHQ_REST:
+        if screen != "undetermined":
+            break
+        yield _QUESTIONS[item]
+        screen = depression_screen(known, policy)
+    yield _QUESTIONS["burnout.single"]
+    burnout = known["burnout.single"]
+    if burnout == policy.burnout_asq_trigger or screen == "positive":
+        yield from _asq(known)
+        if known.get("asq.5") in ASQ_POSITIVE:
+            return
+    yield from (_QUESTIONS[i] for i in GAD2)
+    if screen == "negative" and burnout >= policy.burnout_present:
+        yield from (_QUESTIONS[i] for i in SCOPE)
+    yield from (_QUESTIONS[i] for i in PROFILE)
     if (
         screen == "positive"
         and known["profile.age"] >= policy.min_age
         and known["profile.state"] in policy.service_states
     ):
-        return _candidate_steps(knowledge, known)
-    return None
+        yield _checklist(knowledge)
+        yield _MEDICATIONS
+        yield _QUESTIONS[HISTORY]
 
 
-def _candidate_steps(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
-    checklist = _checklist(knowledge)
-    if not all(i in known for i in checklist.ids):
-        return checklist
-    if "medications" not in known:
-        return _MEDICATIONS
-    if HISTORY not in known:
-        return _QUESTIONS[HISTORY]
-    return None
+def next_step(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
+    """The next step given the answers the flow has asked so far; None when done."""
+    return walk(knowledge, known).next
 
 
 def walk(knowledge: Knowledge, answers: Mapping[str, Any]) -> Walk:
@@ -152,15 +131,23 @@ def walk(knowledge: Knowledge, answers: Mapping[str, Any]) -> Walk:
     asked: list[str] = []
     seconds = 0.0
     steps = 0
-    while True:
-        step = next_step(knowledge, known)
-        if step is None or any(i not in answers for i in step.ids):
-            return Walk(tuple(asked), step, steps, seconds)
-        for i in step.ids:
-            known[i] = answers[i]
-        asked.extend(step.ids)
+    for step in _steps(knowledge, known):
+        ids = step.ids
+        if len(ids) == 1:  # most steps: one question
+            item = ids[0]
+            if item not in answers:
+                return Walk(tuple(asked), step, steps, seconds)
+            known[item] = answers[item]
+            asked.append(item)
+        else:
+            if any(i not in answers for i in ids):
+                return Walk(tuple(asked), step, steps, seconds)
+            for i in ids:
+                known[i] = answers[i]
+            asked.extend(ids)
         seconds += step.seconds
         steps += 1
+    return Walk(tuple(asked), None, steps, seconds)
 
 
 def remaining_at_most(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple[int, float]:

@@ -41,10 +41,20 @@ class Item:
     loinc: str | None = None
     scored: bool = True
     help: Text | None = None
+    # Precomputed for validation (the hot path): the allowed values, and the integer range of
+    # numeric items (from min/max, or from the options' values).
+    values: tuple[Value, ...] = ()
+    int_range: tuple[int, int] | None = None
 
-    @property
-    def values(self) -> tuple[Value, ...]:
-        return tuple(o.value for o in self.options)
+    def __post_init__(self) -> None:
+        values = tuple(o.value for o in self.options)
+        numbers = [v for v in values if isinstance(v, int)]
+        if self.minimum is not None and self.maximum is not None:
+            int_range: tuple[int, int] | None = (self.minimum, self.maximum)
+        else:
+            int_range = (min(numbers), max(numbers)) if numbers else None
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "int_range", int_range)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +131,15 @@ class Citation:
     date: str | None = None
     signed_off: bool | None = None
     basis: tuple[str, ...] = ()
+    reference: str = ""  # the formatted reference, computed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reference", self._format())
 
     def formatted(self) -> str:
+        return self.reference
+
+    def _format(self) -> str:
         if self.type == "policy":
             state = "signed off" if self.signed_off else "awaiting sign-off"
             text = self.text.removeprefix("Program policy: ")
@@ -171,13 +188,13 @@ class Policy:
     alert_deadline_non_acute_minutes: int
     anonymous_retention_days: int
     citations: Mapping[str, tuple[str, ...]]
+    version: str = ""  # the declared name + a hash of the effective values, computed once
 
-    @property
-    def version(self) -> str:
+    def __post_init__(self) -> None:
         values = {k: getattr(self, k) for k in _POLICY_FIELDS}
         values["service_states"] = sorted(self.service_states)
         digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
-        return f"{self.name}+{digest[:8]}"
+        object.__setattr__(self, "version", f"{self.name}+{digest[:8]}")
 
 
 _POLICY_FIELDS = (
@@ -218,6 +235,7 @@ class Knowledge:
     items: Mapping[str, Item]
     scales: Mapping[str, Scale]
     conditions: Mapping[str, Condition]
+    medical_ids: tuple[str, ...]  # the checklist's answer ids, in checklist order
     medication_classes: Mapping[str, MedicationClass]
     medication_index: Mapping[str, str]  # normalised name -> class id
     medication_max_words: int
@@ -322,6 +340,7 @@ def _build(docs: Mapping[str, Mapping[str, Any]], version: str, problems: list[s
         items=items,
         scales=scales,
         conditions=conditions,
+        medical_ids=tuple(f"medical.{c}" for c in conditions),
         medication_classes=classes,
         medication_index=index,
         medication_max_words=max(len(n.split()) for n in index),

@@ -53,6 +53,7 @@ class Facts:
     safety: str
     burnout: bool | None
     adult_in_area: bool
+    triage: str = ""
 
 
 def _fixed(knowledge: Knowledge, rule: str, answers: Mapping[str, Any], **params: Any) -> Finding:
@@ -116,7 +117,7 @@ def triage_rules(k: Knowledge, f: Facts) -> list[Finding]:
     out = []
     if f.burnout:
         out.append(_fixed(k, "burnout.present", {"burnout.single": a["burnout.single"]}))
-    triage = triage_of(f)
+    triage = f.triage
     if triage == "burnout_pattern":
         scope = _pick(a, ("burnout.single", "scope.where", "scope.time_off"))
         out.append(_fixed(k, "triage.burnout_pattern", scope))
@@ -131,8 +132,7 @@ def triage_rules(k: Knowledge, f: Facts) -> list[Finding]:
 def condition_rules(k: Knowledge, f: Facts) -> list[Finding]:
     a = f.answers
     out = []
-    for cid, cond in k.conditions.items():
-        key = f"medical.{cid}"
+    for key, (cid, cond) in zip(k.medical_ids, k.conditions.items(), strict=True):
         value = a.get(key)
         if value is None or value == "no":
             continue
@@ -263,18 +263,20 @@ def facts_of(k: Knowledge, answers: Mapping[str, Any]) -> Facts:
         and state is not None
         and state in k.policy.service_states
     )
-    return Facts(
+    facts = Facts(
         answers=answers,
         screen=depression_screen(answers, k.policy),
         safety=safety_level(answers),
         burnout=burnout_present(answers, k.policy),
         adult_in_area=adult_in_area,
     )
+    facts.triage = triage_of(facts)
+    return facts
 
 
 def candidate_data_missing(k: Knowledge, answers: Mapping[str, Any]) -> list[str]:
     """For `candidate`: every medical condition id and the medications key must be present."""
-    missing = [f"medical.{c}" for c in k.conditions if f"medical.{c}" not in answers]
+    missing = [i for i in k.medical_ids if i not in answers]
     if "medications" not in answers:
         missing.append("medications")
     return missing
