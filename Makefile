@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
+BSTAMP := $(VENV)/.installed-browser
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -19,6 +21,12 @@ $(TSTAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Browser tests: Debian's Chromium (Playwright's own download does not work here) and axe-core.
+$(BSTAMP): package.json package-lock.json | $(BIN)/python
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 ## make run: migrate the local SQLite database and serve crossline at http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/crossline migrate
@@ -28,7 +36,7 @@ run: $(STAMP)
 ## make test: lint, type-check, knowledge check, the whole test suite
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-test: $(TSTAMP)
+test: $(TSTAMP) $(BSTAMP)
 	$(BIN)/ruff check src tests bench
 	PYTHONPATH=. $(BIN)/mypy
 	$(BIN)/crossline knowledge check
@@ -45,4 +53,4 @@ bench: $(TSTAMP)
 	$(BIN)/python bench/flow_burden.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

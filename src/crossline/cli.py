@@ -207,7 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
         sys.executable,
         "-m",
         "gunicorn",
-        "crossline.wsgi:application",
+        "crossline.web:wsgi_application()",
+        "--preload",  # the app is loaded once, then forked: workers start warm
         "--bind",
         f"{args.host}:{args.port}",
         "--workers",
@@ -216,10 +217,15 @@ def _serve(args: argparse.Namespace) -> int:
         "-",
         "--access-logformat",
         '"%(m)s" %(s)s %(B)s %(M)sms',
+        "--logger-class",
+        "crossline.web.GunicornLogger",  # its error log withholds paths and client addresses
         "--graceful-timeout",
         "10",
         "--timeout",
         "30",
+        # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+        # a second server on the machine would take it over. crossline does not use it.
+        "--no-control-socket",
     ]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -17,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-PLACEHOLDERS = ("change-me", "changeme", "placeholder", "secret", "xxx", "todo", "example")
+# Words an operator leaves in a template. The short ones count only as a leading word ("TODO: …",
+# "xxx-…"): random base64 contains "xxx" somewhere in about one key in 500, and that key is real.
+PLACEHOLDERS = ("change-me", "changeme", "placeholder", "secret", "example")
+SHORT_PLACEHOLDER = re.compile(r"(xxx|todo)([^a-z0-9]|$)")
 KEY_VARIABLES = {
     "secret_key": "CROSSLINE_SECRET_KEY",
     "encryption_keys": "CROSSLINE_ENCRYPTION_KEYS",
@@ -41,6 +45,7 @@ class Config:
     active_key_id: str = ""
     index_key: bytes = field(default=b"", repr=False)
     audit_key: bytes = field(default=b"", repr=False)
+    base_url_configured: bool = False  # CROSSLINE_BASE_URL set: links use it, not the request
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
@@ -61,6 +66,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         data_dir=data_dir,
         database_url=database_url,
         base_url=base_url,
+        base_url_configured=bool(env.get("CROSSLINE_BASE_URL")),
         secret_key=keys["secret_key"],
         encryption_keys=ring,
         active_key_id=next(iter(ring)),
@@ -78,10 +84,24 @@ def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:
         value = env.get(variable, "").strip()
         if not value:
             raise ConfigError(f"{variable} is not set (required in production mode)")
-        if any(p in value.lower() for p in PLACEHOLDERS) or len(value) < 32:
+        if looks_like_placeholder(value) or len(value) < 32:
             raise ConfigError(f"{variable} looks like a placeholder or is too short")
         out[name] = value
     return out
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """Each part of a value ("id:material,…" for a key ring) judged on its material."""
+    for part in value.lower().split(","):
+        material = part.strip().rpartition(":")[2]
+        if (
+            any(p in part for p in PLACEHOLDERS)
+            or SHORT_PLACEHOLDER.match(part.strip())
+            or SHORT_PLACEHOLDER.match(material)
+            or len(set(material)) < 8  # "aaaa…", "0000…", "1234123412341234…"
+        ):
+            return True
+    return False
 
 
 def _keys_from_data_dir(data_dir: Path, env: Mapping[str, str]) -> dict[str, str]:

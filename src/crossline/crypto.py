@@ -2,7 +2,7 @@
 
 Ciphertext layout: b"v1" | len(key_id) (1 byte) | key_id | nonce (12 bytes) | ciphertext+tag.
 The first key of the ring encrypts; any key in the ring decrypts, so rotation is: add the new
-key first, keep the old ones until `crossline rotate-keys` has re-encrypted every row.
+key first, keep the old ones until `crossline manage rotate_keys` has re-encrypted every row.
 The associated data binds a ciphertext to the column it belongs to.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crossline.config import Config, ConfigError, from_environment
 
@@ -31,7 +31,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "crossline.web.CsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -86,6 +86,8 @@ def _database(url: str) -> dict[str, object]:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            # libpq parameters from the query string: ?sslmode=verify-full&sslrootcert=…
+            "OPTIONS": dict(parse_qsl(parts.query)),
         }
     raise ConfigError(f"DATABASE_URL: unsupported scheme {parts.scheme!r} (sqlite or postgres)")
 
@@ -98,6 +100,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "crossline_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},  # rate-limit counters must not be culled early
     }
 }
 
@@ -148,7 +151,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django puts the request path in error records; a result link's path is a credential.
+    "filters": {"redact": {"()": "crossline.web.RedactingFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }

@@ -5,8 +5,6 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
-from crossline.api.urls import api
-
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,6 +18,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/v1/", api.urls),
+    path("api/v1/", include("crossline.api.urls")),
     path("", include("crossline.intake.urls")),
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import get_language
+from gunicorn.glogging import Logger as GunicornBaseLogger  # type: ignore[import-untyped]
 
 from crossline.knowledge import load
 
@@ -61,3 +65,83 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
         ],
         "lang": lang,
     }
+
+
+class CsrfMiddleware(CsrfViewMiddleware):
+    """Django's CSRF protection, accepting the `Origin: null` that `Referrer-Policy:
+    no-referrer` makes browsers send on same-site form posts.
+
+    The token check (cookie secret + form token) still applies to every unsafe request;
+    only the origin comparison, defence in depth, cannot be made for a null origin. Without
+    this, no-referrer (which keeps private result links out of other sites' logs) would break
+    every form. SameSite=Lax cookies keep cross-site posts from carrying the session.
+    """
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        if request.META.get("HTTP_ORIGIN") == "null":
+            return True
+        return bool(super()._origin_verified(request))  # type: ignore[misc]
+
+
+def wsgi_application() -> Any:
+    """The WSGI application for `crossline serve`, warmed in the gunicorn master before it forks
+    (`--preload`): Django set up, every view module imported and the knowledge base loaded once,
+    shared by the workers copy-on-write. A new or restarted worker then answers its first
+    request as fast as its hundredth. No database connection may cross the fork: none stays open."""
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+    from django.urls import get_resolver
+
+    application = get_wsgi_application()
+    get_resolver().url_patterns  # noqa: B018 - imports the URLconf and every view module
+    load()
+    connections.close_all()
+    return application
+
+
+# --- logs without patient data or credentials -------------------------------------------------
+# A private result link is a credential, and a client address can identify a person. Django logs
+# "Internal Server Error: /r/<token>/…" and gunicorn logs "Error handling request GET /r/<token>/"
+# (a worker timeout) or "Invalid request from ip=…": every log record passes through this filter.
+
+_PRIVATE_LINK = re.compile(r"/r/(?!<)[^/\s'\"]+")  # not a route: /r/<str:token>/
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # token_urlsafe(32)
+_CLIENT = re.compile(r"\bip=\S+")
+_GUNICORN_URI = re.compile(r"^(Error handling request(?: [A-Z]+)?) \S+")
+
+
+def redact(text: str) -> str:
+    text = _PRIVATE_LINK.sub("/r/[private]", text)
+    text = _TOKEN.sub("[private]", text)
+    text = _CLIENT.sub("ip=[withheld]", text)
+    return _GUNICORN_URI.sub(r"\1 [path withheld]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record: a request's path becomes the route it matched (`r/<str:token>/`),
+    then anything shaped like a private link, a token or a client address is withheld —
+    in the message and in the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if isinstance(path, str) and path:
+            match = getattr(request, "resolver_match", None)
+            route = f"/{match.route}" if match is not None else "[unmatched path]"
+            escaped = path.encode("unicode_escape").decode("ascii")
+            message = message.replace(escaped, route).replace(path, route)
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class GunicornLogger(GunicornBaseLogger):  # type: ignore[misc]
+    """gunicorn's logger (`crossline serve --logger-class`), its error log filtered as above."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.error_log.addFilter(RedactingFilter())

@@ -95,3 +95,25 @@ class IdempotencyRecord(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE)
     token = EncryptedJSONField()  # the private-link token, to return the same result_url
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class AggregateCount(models.Model):
+    """How many anonymous screens there were, kept after retention deletes them (no PHI).
+
+    One row per (day the screen started, eligibility, safety level, state); `purge_anonymous`
+    adds to `count` in the same transaction that deletes the screens. A blank eligibility and
+    safety level mean the screen was never submitted (blank state likewise: set at submission).
+    """
+
+    day = models.DateField()
+    eligibility = models.CharField(max_length=32, blank=True)
+    safety_level = models.CharField(max_length=16, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "eligibility", "safety_level", "state"], name="aggregate_count_key"
+            )
+        ]

@@ -13,3 +13,11 @@ urlpatterns = [
     path("crisis/", views.crisis, name="crisis"),
     path("learn/", views.learn, name="learn"),
 ]
+
+# The result page's contact forms (contact_views.py): POST only, each redirects back to the result.
+from crossline.intake import contact_views  # noqa: E402
+
+urlpatterns += [
+    path("r/<str:token>/request", contact_views.request_evaluation, name="request_evaluation"),
+    path("r/<str:token>/contact", contact_views.contact_me, name="contact_me"),
+]

@@ -127,12 +127,14 @@ def _submitted(token: str) -> Assessment:
 
 
 def result(request: HttpRequest, token: str) -> HttpResponse:
+    from crossline.intake.contact import page_context
     from crossline.intake.results import result_context
 
     assessment = _submitted(token)
     context = result_context(load(), assessment, _language(request))
     context["token"] = token
     context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
+    context.update(page_context(load(), assessment, _language(request)))  # the contact forms
     acute = assessment.eligibility == "safety_first"
     return render(request, "intake/safety.html" if acute else "intake/result.html", context)
 
@@ -150,4 +152,6 @@ def crisis(request: HttpRequest) -> HttpResponse:
 
 
 def learn(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/learn.html")
+    from crossline.intake.education import education_context
+
+    return render(request, "intake/learn.html", education_context(load(), _language(request)))

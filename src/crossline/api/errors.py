@@ -1,0 +1,117 @@
+"""The API's errors: every refusal is `{"errors": [{"field", "message"}]}` with its status.
+
+The engine raises `InvalidInput` (422); the API adds the few refusals only HTTP knows about.
+Both are turned into responses in one place (`crossline.api.urls`), never in the views.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from crossline.engine import FieldError, InvalidInput
+
+
+class ApiError(Exception):
+    """A refusal with an HTTP status, the fields at fault and any response headers."""
+
+    status = 400
+
+    def __init__(self, errors: list[FieldError], headers: Mapping[str, str] | None = None) -> None:
+        self.errors = tuple(errors)
+        self.headers = dict(headers or {})
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class Conflict(ApiError):
+    """The Idempotency-Key was used with a different body."""
+
+    status = 409
+
+
+class TooManyRequests(ApiError):
+    status = 429
+
+
+def error_response(
+    errors: tuple[FieldError, ...], status: int, headers: Mapping[str, str] | None = None
+) -> JsonResponse:
+    response = JsonResponse({"errors": [e.to_dict() for e in errors]}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def refusal(request: HttpRequest, exc: object) -> HttpResponse:
+    """The exception handler for both refusals (ninja types handlers loosely, hence `object`)."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.errors, exc.status, exc.headers)
+    if isinstance(exc, InvalidInput):
+        return error_response(exc.errors, 422)
+    raise TypeError(f"not a refusal: {exc!r}")
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The request body as strict JSON: no NaN or Infinity, no duplicate keys (422 on "$"),
+    and no text that cannot be stored or shown (a lone surrogate escape such as "\\ud800")."""
+    try:
+        body = json.loads(
+            request.body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants
+        )
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise InvalidInput([FieldError("$", f"body is not valid JSON: {_reason(exc)}")]) from None
+    errors = _not_unicode(body, "$")
+    if errors:
+        raise InvalidInput(errors)
+    return body
+
+
+def _not_unicode(value: Any, field: str) -> list[FieldError]:
+    """Fields named as the contract names them: "answers", "medications[0]"."""
+    if isinstance(value, str):
+        return [] if _encodable(value) else [FieldError(field, "is not valid Unicode text")]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _not_unicode(v, f"{field}[{i}]")]
+    if isinstance(value, dict):
+        errors = []
+        for key, item in value.items():
+            if not _encodable(key):
+                errors.append(FieldError(field, "has a key that is not valid Unicode text"))
+            else:
+                errors.extend(_not_unicode(item, key if field in ("$", "answers") else field))
+        return errors
+    return []
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(exc)

@@ -1,0 +1,96 @@
+"""Idempotency-Key: a retried submission returns the original assessment instead of a second one.
+
+Only a SHA-256 of the key is stored, beside a SHA-256 of the canonical JSON body, the assessment
+and its private-link token (encrypted). A key is honoured for 24 hours; an older record is
+ignored and replaced. Two requests racing with one key both try to insert the record in the
+same transaction as their assessment: the unique key_hash lets one commit and rolls the other
+back whole, and the loser returns the winner's assessment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crossline.api.errors import Conflict
+from crossline.engine import FieldError, InvalidInput
+from crossline.intake.models import Assessment, IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+LIFETIME = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+CONFLICT = "was already used with a different body; use a new key for a new submission"
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    assessment: Assessment
+    token: str
+    replayed: bool = False
+
+
+Create = Callable[[], tuple[Assessment, str]]
+
+
+def parse_key(value: str | None) -> str | None:
+    """The header's value, or None when absent. Visible ASCII only, at most 255 characters."""
+    if value is None:
+        return None
+    if not 0 < len(value) <= MAX_KEY_LENGTH or not all(" " < c <= "~" for c in value):
+        message = f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (a UUID is ideal)"
+        raise InvalidInput([FieldError(HEADER, message)])
+    return value
+
+
+def body_hash(body: Any) -> str:
+    """SHA-256 of the body's canonical JSON: key order and spacing do not change it."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_once(key: str, digest: str, create: Create) -> Submitted:
+    """Run `create` (which must write inside the caller's transaction) at most once per key."""
+    key_hash = hashlib.sha256(key.encode()).hexdigest()
+    earlier = _live_record(key_hash)
+    if earlier is not None:
+        return _replay(earlier, digest)
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.filter(
+                key_hash=key_hash, created_at__lt=_cutoff()
+            ).delete()  # expired: the key may be used again
+            assessment, token = create()
+            IdempotencyRecord.objects.create(
+                key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
+            )
+    except IntegrityError:
+        earlier = _live_record(key_hash)  # a concurrent request with this key committed first
+        if earlier is None:
+            raise
+        return _replay(earlier, digest)
+    return Submitted(assessment, token)
+
+
+def _cutoff() -> datetime:
+    return timezone.now() - LIFETIME
+
+
+def _live_record(key_hash: str) -> IdempotencyRecord | None:
+    return (
+        IdempotencyRecord.objects.select_related("assessment")
+        .filter(key_hash=key_hash, created_at__gte=_cutoff())
+        .first()
+    )
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Submitted:
+    if record.body_hash != digest:
+        raise Conflict([FieldError(HEADER, CONFLICT)])
+    return Submitted(record.assessment, str(record.token), replayed=True)

@@ -1,0 +1,85 @@
+"""The result page's contact forms: request an evaluation, ask a clinician to contact me.
+
+POST only, CSRF-protected. Bad input re-renders the result page with errors naming each field
+(422) and stores nothing; success stores the request and redirects back to the result page
+(POST/redirect/GET), which then shows a confirmation in place of the form.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.http import require_POST
+
+from crossline.intake import contact
+from crossline.intake.models import Assessment, ContactRequest
+from crossline.intake.results import result_context
+from crossline.knowledge import load
+
+
+@require_POST
+def request_evaluation(request: HttpRequest, token: str) -> HttpResponse:
+    assessment = _submitted(token)
+    if not contact.Offers.of(assessment.decision).evaluation:
+        raise Http404  # only candidates may request an evaluation
+    form = contact.evaluation_form(load(), assessment, _language(), request.POST)
+    if not form.is_valid():
+        return _result_page(request, assessment, token, evaluation=form)
+    return _store(token, assessment, ContactRequest.Kind.EVALUATION, form)
+
+
+@require_POST
+def contact_me(request: HttpRequest, token: str) -> HttpResponse:
+    assessment = _submitted(token)
+    if not contact.Offers.of(assessment.decision).contact_me:
+        raise Http404  # offered on positive suicide-risk screens only
+    form = contact.contact_me_form(load(), _language(), request.POST)
+    if not form.is_valid():
+        return _result_page(request, assessment, token, contact_me=form)
+    return _store(token, assessment, ContactRequest.Kind.CONTACT_ME, form)
+
+
+def _store(
+    token: str, assessment: Assessment, kind: str, form: contact.ContactForm
+) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            contact.record_request(assessment, kind, form, timezone.now())
+    except Assessment.DoesNotExist:
+        raise Http404 from None
+    anchor = "evaluation-sent" if kind == ContactRequest.Kind.EVALUATION else "contact-me-sent"
+    return redirect(reverse("intake:result", args=[token]) + f"#{anchor}")
+
+
+def _submitted(token: str) -> Assessment:
+    assessment = Assessment.by_token(token)
+    if assessment is None or assessment.status != Assessment.Status.SUBMITTED:
+        raise Http404
+    return assessment
+
+
+def _language() -> str:
+    lang = (get_language() or "en")[:2]
+    return lang if lang in ("en", "es") else "en"
+
+
+def _result_page(
+    request: HttpRequest,
+    assessment: Assessment,
+    token: str,
+    evaluation: contact.EvaluationRequestForm | None = None,
+    contact_me: contact.ContactForm | None = None,
+) -> HttpResponse:
+    """The result page as `views.result` renders it, with the submitted form and its errors."""
+    k, lang = load(), _language()
+    context = result_context(k, assessment, lang)
+    context["token"] = token
+    context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
+    context.update(contact.page_context(k, assessment, lang, evaluation, contact_me))
+    acute = assessment.eligibility == "safety_first"
+    template = "intake/safety.html" if acute else "intake/result.html"
+    return render(request, template, context, status=422)

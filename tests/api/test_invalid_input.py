@@ -1,0 +1,94 @@
+"""Bad input: 422, every field at fault named, nothing stored — on both endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crossline.intake.models import Assessment, IdempotencyRecord
+from tests.api.conftest import ApiClient
+from tests.engine.personas import burned_out_not_depressed
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = ["/api/v1/assessments", "/api/v1/flow/next"]
+
+# (what is wrong, the body, the fields the errors must name)
+CASES: list[tuple[str, Any, set[str]]] = [
+    ("malformed JSON", b'{"answers": {"phq9.1": 1', {"$"}),
+    ("empty body", b"", {"$"}),
+    ("not UTF-8", b'{"answers": {"profile.state": "\xff"}}', {"$"}),
+    ("NaN is not JSON", b'{"answers": {"phq9.1": NaN}}', {"$"}),
+    ("a duplicated key", b'{"answers": {"phq9.1": 0, "phq9.1": 3}}', {"$"}),
+    (
+        "a lone surrogate in a medicine name",
+        b'{"answers": {"medications": ["ok", "abc\\ud800"]}}',
+        {"medications[1]"},
+    ),
+    ("a lone surrogate in an id", b'{"answers": {"phq9.\\udfff": 1}}', {"answers"}),
+    ("body is a list", [{"answers": {}}], {"$"}),
+    ("body is a string", "answers", {"$"}),
+    ("answers missing", {"language": "en"}, {"answers"}),
+    ("answers not an object", {"answers": [["phq9.1", 1]]}, {"answers"}),
+    ("an unknown top-level field", {"answers": {}, "name": "Ann"}, {"name"}),
+    ("an integer as a string", {"answers": {"profile.age": "34"}}, {"profile.age"}),
+    ("a boolean for an integer", {"answers": {"phq9.1": True}}, {"phq9.1"}),
+    ("a fraction", {"answers": {"phq9.1": 2.0}}, {"phq9.1"}),
+    ("an unknown id", {"answers": {"phq9.10": 1}}, {"phq9.10"}),
+    ("out of range", {"answers": {"phq9.9": 4}}, {"phq9.9"}),
+    ("age above 120", {"answers": {"profile.age": 121}}, {"profile.age"}),
+    ("not a US state", {"answers": {"profile.state": "ZZ"}}, {"profile.state"}),
+    ("a choice not offered", {"answers": {"asq.1": "maybe"}}, {"asq.1"}),
+    ("medications not a list", {"answers": {"medications": "sertraline"}}, {"medications"}),
+    ("a blank medicine", {"answers": {"medications": ["ok", " "]}}, {"medications[1]"}),
+    ("language fr", {"answers": burned_out_not_depressed(), "language": "fr"}, {"language"}),
+    (
+        "several problems at once",
+        {"answers": {"phq9.1": 4, "phq9.10": 1, "profile.age": -1}, "language": "fr"},
+        {"phq9.1", "phq9.10", "profile.age", "language"},
+    ),
+]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize(("case", "body", "fields"), CASES, ids=[c[0] for c in CASES])
+def test_invalid_input_is_refused_naming_each_field_and_nothing_is_stored(
+    api: ApiClient, path: str, case: str, body: Any, fields: set[str]
+) -> None:
+    response = api.post(path, body)
+    assert response.status_code == 422, response.content
+    errors = response.json()["errors"]
+    assert {e["field"] for e in errors} == fields
+    assert all(set(e) == {"field", "message"} and e["message"] for e in errors)
+    assert Assessment.objects.count() == 0
+    assert IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "clé", "two words"])
+def test_a_malformed_idempotency_key_is_refused_with_the_body_problems(
+    api: ApiClient, key: str
+) -> None:
+    response = api.client.post(
+        "/api/v1/assessments",
+        {"answers": {"phq9.1": 9}},
+        content_type="application/json",
+        headers={"Idempotency-Key": key},
+    )
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"Idempotency-Key", "phq9.1"}
+    assert Assessment.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_answers_never_travel_in_a_url(api: ApiClient, path: str) -> None:
+    """POST only: a GET with answers in the query string is refused, and nothing is stored."""
+    response = api.client.get(path, {"answers": '{"phq9.9": 2}'})
+    assert response.status_code == 405
+    assert Assessment.objects.count() == 0
+
+
+def test_a_form_encoded_body_is_refused_as_not_json(api: ApiClient) -> None:
+    response = api.client.post("/api/v1/assessments", {"answers": "x"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "$"
