@@ -74,6 +74,8 @@ def _database(url: str) -> dict[str, object]:
                 ),
                 "transaction_mode": "IMMEDIATE",
             },
+            # Each worker keeps its connection: no reopening and no PRAGMAs on every request.
+            "CONN_MAX_AGE": 600,
             "TEST": {"NAME": None},
         }
     if parts.scheme in ("postgres", "postgresql"):

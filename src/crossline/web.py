@@ -61,7 +61,8 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "crisis_banner": res["banner"][lang],
         "crisis_resources": [
-            {"id": r.id, "label": r.label[lang], "contact": r.contact[lang]} for r in k.resources
+            {"id": r.id, "label": r.label[lang], "short": r.short[lang], "contact": r.contact[lang]}
+            for r in k.resources
         ],
         "lang": lang,
     }

@@ -165,6 +165,7 @@ class Resource:
     id: str
     label: Text
     contact: Text
+    short: Text  # a short label for the compact crisis panel
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +486,7 @@ def _resource(r: Mapping[str, Any]) -> Resource:
     contact = r["contact"]
     if isinstance(contact, str):
         contact = {lang: contact for lang in LANGUAGES}
-    return Resource(r["id"], r["label"], contact)
+    return Resource(r["id"], r["label"], contact, r.get("short", r["label"]))
 
 
 def _policy(doc: Mapping[str, Any]) -> Policy:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from crossline.engine import InvalidInput, evaluate, parse_answers, remaining_at_most, walk
 from crossline.engine.errors import FieldError
 from crossline.engine.flow import Step
@@ -83,15 +85,15 @@ def parse_screen(k: Knowledge, screen: str, form: Mapping[str, Any]) -> dict[str
         return _parse_medications(k, form)
     item = k.items.get(screen)
     if item is None:
-        raise InvalidInput([FieldError(screen, "unknown question")])
+        raise InvalidInput([FieldError(screen, _("This question is not part of the check."))])
     raw = form.get(screen, "")
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidInput([FieldError(screen, "please choose an answer")])
+        raise InvalidInput([FieldError(screen, _("Please choose an answer."))])
     value: Any = raw.strip()
     numeric = item.input == "integer" or any(isinstance(v, int) for v in item.values)
     if numeric:
         if not (value.isascii() and value.lstrip("-").isdigit()):
-            raise InvalidInput([FieldError(screen, "please enter a whole number")])
+            raise InvalidInput([FieldError(screen, _("Please enter a whole number."))])
         value = int(value)
     return parse_answers(k, {screen: value})
 
@@ -105,10 +107,15 @@ def _parse_checklist(k: Knowledge, form: Mapping[str, Any]) -> dict[str, Any]:
         if value in ("yes", "unsure"):
             picked[key] = value
         elif value not in ("", "no"):
-            raise InvalidInput([FieldError(key, "must be yes, unsure or left blank")])
+            raise InvalidInput([FieldError(key, _("Choose yes, not sure, or leave it blank."))])
     if form.get(NONE_OF_THE_OTHERS) != "1":
         raise InvalidInput(
-            [FieldError(NONE_OF_THE_OTHERS, "please confirm the others do not apply")]
+            [
+                FieldError(
+                    NONE_OF_THE_OTHERS,
+                    _("Please confirm that none of the other conditions apply to you."),
+                )
+            ]
         )
     answers = {f"medical.{cid}": picked.get(f"medical.{cid}", "no") for cid in k.conditions}
     return parse_answers(k, answers)
@@ -118,7 +125,21 @@ def _parse_medications(k: Knowledge, form: Mapping[str, Any]) -> dict[str, Any]:
     text = form.get(MEDICATIONS, "")
     names = [n.strip() for line in str(text).splitlines() for n in line.split(",") if n.strip()]
     if not names and form.get(NO_MEDICATIONS) != "1":
-        raise InvalidInput([FieldError(MEDICATIONS, "list your medicines, or tick “I take none”")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    MEDICATIONS,
+                    _("List your medicines, or tick “I take no medicines or supplements”."),
+                )
+            ]
+        )
     if names and form.get(NO_MEDICATIONS) == "1":
-        raise InvalidInput([FieldError(MEDICATIONS, "you listed medicines and ticked “none”")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    MEDICATIONS,
+                    _("You listed medicines and ticked that you take none. Please choose one."),
+                )
+            ]
+        )
     return parse_answers(k, {MEDICATIONS: names})

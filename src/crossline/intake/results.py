@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.models import Assessment
 from crossline.render import rule_summary
@@ -31,6 +33,15 @@ def learn_anchor(k: Knowledge, rule: str) -> str:
     return "how-it-decides"
 
 
+def patient_reference(k: Knowledge, citation: str, stored: str) -> str:
+    """A source as the person sees it: evidence as stored in the decision; program policy as
+    "Program policy — …", without the internal approval notes."""
+    c = k.citations.get(citation)
+    if c is None or c.type != "policy":
+        return stored
+    return _("Program policy") + " — " + c.text.removeprefix("Program policy: ")
+
+
 def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str, Any]:
     d = assessment.decision
     copy = k.copy
@@ -40,7 +51,10 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
             "effect": r["effect"],
             "summary": rule_summary(r["rule"], k, lang),
             "answers": [_answer(k, item, value, lang) for item, value in r["answers"].items()],
-            "citations": [{"id": c, "text": d["sources"].get(c, "")} for c in r["citations"]],
+            "citations": [
+                {"id": c, "text": patient_reference(k, c, d["sources"].get(c, ""))}
+                for c in r["citations"]
+            ],
             "anchor": learn_anchor(k, r["rule"]),
         }
         for r in d["reasons"]
@@ -57,8 +71,11 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
             if isinstance(v, dict)
         },
         "reasons": reasons,
-        "scores": [{"label": SCORE_LABELS[n], **s} for n, s in d["scores"].items()],
-        "sources": d["sources"],
+        "scores": [
+            {"label": _("Burnout (1–5)") if n == "burnout_single" else SCORE_LABELS[n], **s}
+            for n, s in d["scores"].items()
+        ],
+        "sources": {c: patient_reference(k, c, text) for c, text in d["sources"].items()},
         "at_risk": d["safety"]["level"] != "none",
         "safety_level": d["safety"]["level"],
         "versions": {n: d[n] for n in ("engine_version", "knowledge_version", "policy_version")},
