@@ -72,6 +72,7 @@ COPY_FILES = (
     "rules.toml",
     "resources.toml",
     "medications.toml",
+    "education.toml",
 )
 PINNED_LOINC = {("phq9.difficulty", 2): "LA6575-0", ("phq9.difficulty", 3): "LA6574-3"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -111,6 +112,23 @@ def _citing_entries(k: Knowledge) -> Iterable[tuple[str, tuple[str, ...]]]:
         if cit.basis:
             yield f"policy {cid} basis", cit.basis
     yield "resources", tuple(k.docs["resources.toml"].get("citations", ()))
+    for doc in ("copy.toml", "education.toml"):
+        for where, ids in _nested_citations(k.docs.get(doc, {}), doc):
+            yield where, ids
+
+
+def _nested_citations(node: Any, where: str) -> Iterable[tuple[str, tuple[str, ...]]]:
+    """Every `citations` list inside a product-copy document, with where it sits."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "citations" and isinstance(value, list):
+                if value:  # copy that makes no clinical claim may cite nothing
+                    yield f"{where} citations", tuple(value)
+            else:
+                yield from _nested_citations(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _nested_citations(value, f"{where}[{i}]")
 
 
 def _cites(k: Knowledge, name: str, ids: tuple[str, ...]) -> list[str]:
