@@ -38,6 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last (see `_django_allows_playwrights_event_loop`)."""
     here = Path(__file__).parent
     items.sort(key=lambda item: item.path.is_relative_to(here))  # stable: order kept otherwise
+    for item in items:  # database tests: the Makefile runs them again on PostgreSQL
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 @pytest.fixture(scope="session", autouse=True)
