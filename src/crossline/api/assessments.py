@@ -116,13 +116,7 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
 
 def _store(req: Request, decision: dict[str, Any]) -> tuple[Assessment, str]:
     """Runs inside the caller's transaction: the row and its decision land together."""
-    assessment, token = Assessment.start(req.language)
-    assessment.answers = dict(req.answers)
-    assessment.record(decision)
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
-    return assessment, token
+    return Assessment.submit(req.language, dict(req.answers), decision, timezone.now())
 
 
 def _created(request: HttpRequest, assessment: Assessment, token: str) -> dict[str, Any]:

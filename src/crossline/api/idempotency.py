@@ -58,24 +58,24 @@ def body_hash(body: Any) -> str:
 def submit_once(key: str, digest: str, create: Create) -> Submitted:
     """Run `create` (which must write inside the caller's transaction) at most once per key."""
     key_hash = hashlib.sha256(key.encode()).hexdigest()
-    earlier = _live_record(key_hash)
-    if earlier is not None:
-        return _replay(earlier, digest)
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.filter(
-                key_hash=key_hash, created_at__lt=_cutoff()
-            ).delete()  # expired: the key may be used again
-            assessment, token = create()
-            IdempotencyRecord.objects.create(
-                key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
-            )
-    except IntegrityError:
-        earlier = _live_record(key_hash)  # a concurrent request with this key committed first
-        if earlier is None:
-            raise
-        return _replay(earlier, digest)
-    return Submitted(assessment, token)
+    # The common case is a new key: insert straight away (two INSERTs and a commit). The unique
+    # key_hash turns a retry, a race or an expired record into an IntegrityError, which rolls
+    # this whole transaction back — the assessment too — and is sorted out below.
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                assessment, token = create()
+                IdempotencyRecord.objects.create(
+                    key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
+                )
+            return Submitted(assessment, token)
+        except IntegrityError:
+            earlier = _live_record(key_hash)  # an earlier or concurrent request committed it
+            if earlier is not None:
+                return _replay(earlier, digest)
+            # expired: the key may be used again
+            IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__lt=_cutoff()).delete()
+    raise IntegrityError("Idempotency-Key: could not record the key")
 
 
 def _cutoff() -> datetime:
@@ -83,11 +83,7 @@ def _cutoff() -> datetime:
 
 
 def _live_record(key_hash: str) -> IdempotencyRecord | None:
-    return (
-        IdempotencyRecord.objects.select_related("assessment")
-        .filter(key_hash=key_hash, created_at__gte=_cutoff())
-        .first()
-    )
+    return IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__gte=_cutoff()).first()
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> Submitted:

@@ -58,6 +58,23 @@ class Assessment(models.Model):
         ), token
 
     @classmethod
+    def submit(
+        cls, language: str, answers: dict[str, Any], decision: dict[str, Any], now: Any
+    ) -> tuple[Assessment, str]:
+        """A complete submission in one INSERT: answers, decision snapshot and plain columns."""
+        token = new_token()
+        assessment = cls(
+            token_hash=token_hash(token),
+            language=language,
+            answers=answers,
+            status=cls.Status.SUBMITTED,
+            submitted_at=now,
+        )
+        assessment.record(decision)
+        assessment.save(force_insert=True)
+        return assessment, token
+
+    @classmethod
     def by_token(cls, token: str) -> Assessment | None:
         return cls.objects.filter(token_hash=token_hash(token)).first()
 
