@@ -1,0 +1,172 @@
+"""Configuration is read once, at the edge, with loud errors (STYLE.md §8): in production mode
+(`CROSSLINE_PRODUCTION=1`) every key comes from the environment, and a missing or placeholder key
+stops start-up with a message naming the variable — for every command that starts the app."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from crossline.config import KEY_VARIABLES, ConfigError, from_environment, looks_like_placeholder
+from web_server import base_env, run_crossline
+
+PLACEHOLDER = "change-me-change-me-change-me-change-me"
+
+
+def _material(name: str) -> str:
+    return base64.b64encode(hashlib.sha256(name.encode()).digest()).decode()
+
+
+def production_keys() -> dict[str, str]:
+    """Keys an operator would generate (deterministic here, so the tests are)."""
+    return {
+        "CROSSLINE_SECRET_KEY": _material("secret") + _material("secret2"),
+        "CROSSLINE_ENCRYPTION_KEYS": f"k2:{_material('enc2')},k1:{_material('enc1')}",
+        "CROSSLINE_INDEX_KEY": _material("index"),
+        "CROSSLINE_AUDIT_KEY": _material("audit"),
+    }
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    return {"CROSSLINE_PRODUCTION": "1", **production_keys(), **overrides}
+
+
+# --- the rules, in-process ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", KEY_VARIABLES.values())
+def test_production_mode_names_a_missing_key(variable: str, tmp_path: Path) -> None:
+    env = production_env(CROSSLINE_DATA_DIR=str(tmp_path))
+    del env[variable]
+    with pytest.raises(ConfigError, match=f"{variable} is not set"):
+        from_environment(env)
+
+
+@pytest.mark.parametrize("variable", KEY_VARIABLES.values())
+@pytest.mark.parametrize(
+    "value", [PLACEHOLDER, "k1:" + PLACEHOLDER, "TODO: paste the key here 0123456789", "a" * 44]
+)
+def test_production_mode_refuses_a_placeholder_key(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"{variable} looks like a placeholder") as raised:
+        from_environment(production_env(**{variable: value}))
+    assert value not in str(raised.value)  # secrets never print, not even bad ones
+
+
+def test_production_mode_takes_every_key_from_the_environment(tmp_path: Path) -> None:
+    config = from_environment(production_env(CROSSLINE_DATA_DIR=str(tmp_path / "var")))
+    assert config.production and config.active_key_id == "k2"
+    assert list(config.encryption_keys) == ["k2", "k1"]  # rotation: the first key encrypts
+    assert not (tmp_path / "var").exists()  # no key file written in production
+    assert _material("secret") not in repr(config)
+
+
+def test_a_random_key_containing_xxx_is_not_a_placeholder() -> None:
+    # Random base64 has "xxx" in about one key in 500; refusing it would be a bug.
+    assert not looks_like_placeholder("k1:Q2xXxa9fPq0Zk3b8Yt1Ws5Nn7Rr2Uu4Vv6Ee8Gg0Hh=")
+    assert not looks_like_placeholder("Todoq8Zr1mVb3kPw9sLx0cNf4hJt6yUe2aGd5iKo7nMq")
+
+
+# --- every command that starts the app, as a subprocess ----------------------------------------
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "check"])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CROSSLINE_ENCRYPTION_KEYS", None), ("CROSSLINE_AUDIT_KEY", PLACEHOLDER)],
+    ids=["missing", "placeholder"],
+)
+def test_production_start_up_stops_with_a_message_naming_the_variable(
+    command: str, variable: str, value: str | None, data_dir: Path
+) -> None:
+    env = base_env(data_dir, **production_env())
+    if value is None:
+        del env[variable]
+    else:
+        env[variable] = value
+    done = run_crossline(command, env=env)
+    assert done.returncode != 0
+    assert variable in done.stderr
+    assert done.stderr.startswith("crossline: configuration: ")
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    if value:
+        assert value not in done.stderr
+    assert not data_dir.exists()  # stopped before touching anything
+
+
+# --- HSTS only when served over TLS ------------------------------------------------------------
+
+HSTS_PROBE = textwrap.dedent(
+    """
+    import json, django
+    django.setup()
+    from django.test import Client
+    host = "screen.crossline.test"
+    r = Client(HTTP_HOST=host).get("/crisis/", headers={"X-Forwarded-Proto": "https"})
+    print("PROBE " + json.dumps({"status": r.status_code,
+                                 "hsts": r.headers.get("Strict-Transport-Security")}))
+    """
+)
+
+
+def _hsts(base_url: str, data_dir: Path) -> dict[str, object]:
+    env = base_env(
+        data_dir,
+        **production_env(),
+        CROSSLINE_BASE_URL=base_url,
+        CROSSLINE_ALLOWED_HOSTS="screen.crossline.test",
+        DJANGO_SETTINGS_MODULE="crossline.settings",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", HSTS_PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("PROBE "))
+    result: dict[str, object] = json.loads(line.removeprefix("PROBE "))
+    return result
+
+
+def test_hsts_is_sent_when_the_base_url_is_https(data_dir: Path) -> None:
+    probe = _hsts("https://screen.crossline.test", data_dir)
+    assert probe["status"] == 200
+    assert probe["hsts"] == "max-age=31536000; includeSubDomains"
+
+
+def test_no_hsts_when_the_base_url_is_plain_http(data_dir: Path) -> None:
+    probe = _hsts("http://screen.crossline.test", data_dir)
+    assert probe == {"status": 200, "hsts": None}
+
+
+# --- DATABASE_URL ------------------------------------------------------------------------------
+
+
+def test_database_url_postgres_with_credentials_and_libpq_options() -> None:
+    from crossline.settings import _database
+
+    db = _database("postgres://crossline:p%40ss@db.internal:6432/screens?sslmode=verify-full")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("screens", "crossline", "p@ss")
+    assert (db["HOST"], db["PORT"]) == ("db.internal", "6432")
+    assert db["OPTIONS"] == {"sslmode": "verify-full"}
+
+
+def test_database_url_sqlite_absolute_path(tmp_path: Path) -> None:
+    from crossline.settings import _database
+
+    db = _database(f"sqlite:///{tmp_path}/data/crossline.sqlite3")
+    assert db["NAME"] == f"{tmp_path}/data/crossline.sqlite3"
+    assert (tmp_path / "data").is_dir()  # created, so the first start needs no mkdir
+
+
+def test_database_url_with_an_unknown_scheme_is_refused() -> None:
+    from crossline.settings import _database
+
+    with pytest.raises(ConfigError, match="DATABASE_URL: unsupported scheme 'mysql'"):
+        _database("mysql://localhost/crossline")
