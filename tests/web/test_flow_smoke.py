@@ -53,3 +53,19 @@ def test_positive_item_9_shows_crisis_help_on_the_very_next_screen() -> None:
     assert location == "/check/q/asq.1/"
     page = client.get(location).content.decode()
     assert 'class="crisis-panel"' in page and "tel:988" in page and "AYUDA" in page
+
+
+def test_starting_checks_is_rate_limited_per_client(settings) -> None:
+    from dataclasses import replace
+
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=2)
+    client = Client()
+    assert client.post("/check/start").status_code == 302
+    assert client.post("/check/start").status_code == 302
+    refused = client.post("/check/start")
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert "tel:988" in refused.content.decode() or "988" in refused.content.decode()
+    assert Assessment.objects.count() == 2  # nothing stored for the refused start

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crossline.api import ratelimit
 from crossline.engine import InvalidInput
 from crossline.intake import flow
 from crossline.intake.models import Assessment
@@ -48,6 +49,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
+    # Starting an assessment creates a row: limited per client like API submissions (the
+    # counter is shared by every worker process through the database cache).
+    verdict = ratelimit.hit(request, "start")
+    if not verdict.allowed:
+        response = render(request, "intake/too_many.html", status=429)
+        response["Retry-After"] = str(verdict.retry_after)
+        return response
     _, token = Assessment.start(_language(request))
     request.session.cycle_key()
     request.session[SESSION_TOKEN] = token
