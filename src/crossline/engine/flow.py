@@ -2,13 +2,14 @@
 
 Order, safety first: PHQ-9 items 1, 2 and 9; the ASQ at once when item 9 > 0; the rest of the
 PHQ-9 only while the depression screen is uncertain; the burnout item; the ASQ when its rule says
-so (burnout item 5, positive depression screen), with the acuity question whenever the suicide
-screen is positive; the GAD-2; the scope questions only for a burnout pattern; state and age;
+so (burnout item 5, positive depression screen), always with its acuity question (decision
+0002); acute risk (acuity yes or refused) ends the flow; the GAD-2; the scope questions only for a burnout pattern; state and age;
 and, for a depression-likely adult in the service area, the medical checklist, medications and
 treatment history.
 
-`next_step(known)` looks only at answers the flow itself has asked, so replaying it over any
-answer set gives `items_asked`: the answers a person taking the flow would have given.
+`_steps` is the flow, written once as a generator that reads only answers the flow itself has
+asked; `walk()` replays it over any answer set to give `items_asked` (the answers a person
+taking the flow would have given) and the next step.
 """
 
 from __future__ import annotations
@@ -155,7 +156,6 @@ def remaining_at_most(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple
     w = walk(knowledge, answers)
     if w.next is None:
         return 0, 0.0
-
     known = {i: answers[i] for i in w.asked}
     steps, seconds = 0, 0.0
     for step in _possible_steps(knowledge, known):
