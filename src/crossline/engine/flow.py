@@ -3,9 +3,9 @@
 Order, safety first: PHQ-9 items 1, 2 and 9; the ASQ at once when item 9 > 0; the rest of the
 PHQ-9 only while the depression screen is uncertain; the burnout item; the ASQ when its rule says
 so (burnout item 5, positive depression screen), always with its acuity question (decision
-0002); acute risk (acuity yes or refused) ends the flow; the GAD-2; the scope questions only for a burnout pattern; state and age;
-and, for a depression-likely adult in the service area, the medical checklist, medications and
-treatment history.
+0002); acute risk (acuity yes or refused) ends the flow; the GAD-2; the scope questions only for
+a burnout pattern; state and age; and, for a depression-likely adult in the service area, the
+medical checklist, medications and treatment history.
 
 `_steps` is the flow, written once as a generator that reads only answers the flow itself has
 asked; `walk()` replays it over any answer set to give `items_asked` (the answers a person
