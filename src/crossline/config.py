@@ -49,6 +49,7 @@ class Config:
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
+    trusted_proxies: int = 0  # reverse proxies in front that append to X-Forwarded-For
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -75,6 +76,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         debug=env.get("CROSSLINE_DEBUG", "") == "1" and not production,
         allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
         rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
+        trusted_proxies=int(env.get("CROSSLINE_TRUSTED_PROXIES", "0")),
     )
 
 

@@ -62,12 +62,22 @@ def _count(key: str) -> int:
 def client_key(request: HttpRequest) -> str:
     """A keyed hash of the client's network: counts requests without keeping an address.
 
-    REMOTE_ADDR only: a forwarded-for header is whatever the client says it is.
+    The client is REMOTE_ADDR — unless CROSSLINE_TRUSTED_PROXIES says N reverse proxies stand
+    in front, each appending the address it saw to X-Forwarded-For: then the client is the
+    N-th address from the right (anything further left is whatever the client claimed).
     """
-    network = _network(request.META.get("REMOTE_ADDR") or "")
+    network = _network(client_address(request, settings.CROSSLINE.trusted_proxies))
     key = settings.CROSSLINE.index_key
     digest = hmac.new(key, f"ratelimit-client:{network}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
+
+
+def client_address(request: HttpRequest, trusted_proxies: int) -> str:
+    remote = request.META.get("REMOTE_ADDR") or ""
+    if trusted_proxies <= 0:
+        return remote
+    hops = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    return hops[-trusted_proxies] if len(hops) >= trusted_proxies else remote
 
 
 def _network(address: str) -> str:
