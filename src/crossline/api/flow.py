@@ -20,7 +20,7 @@ from crossline.api.schemas import Errors, FlowNext
 from crossline.engine import Knowledge, Step, parse_request
 from crossline.engine.instruments import safety_level
 from crossline.intake import flow
-from crossline.intake.states import STATE_NAMES
+from crossline.intake.states import STATE_NAMES, state_name
 from crossline.knowledge import load
 
 router = Router(tags=["flow"])
@@ -92,8 +92,8 @@ def _question(k: Knowledge, item_id: str, lang: str) -> dict[str, Any]:
     instrument = k.instruments[item.instrument]
     options: list[dict[str, Any]]
     if item.input == "us_state":
-        states = sorted(STATE_NAMES, key=STATE_NAMES.__getitem__)
-        options = [{"value": s, "label": f"{STATE_NAMES[s]} ({s})"} for s in states]
+        states = sorted(STATE_NAMES, key=lambda s: state_name(s, lang))
+        options = [{"value": s, "label": f"{state_name(s, lang)} ({s})"} for s in states]
     else:
         options = [{"value": o.value, "label": o.text[lang]} for o in item.options]
     text = item.text[lang]

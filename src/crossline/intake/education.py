@@ -17,7 +17,7 @@ from dataclasses import fields
 from typing import Any
 
 from crossline.engine.knowledge import LANGUAGES, Citation, Knowledge
-from crossline.intake.states import STATE_NAMES
+from crossline.intake.states import state_name
 
 DOC = "education.toml"
 EXAMPLE_NAMES = 8
@@ -298,7 +298,7 @@ def policy_values(k: Knowledge, doc: Mapping[str, Any], lang: str) -> dict[str, 
     words = doc["words"]
     values = {f.name: str(getattr(p, f.name)) for f in fields(p) if f.name != "citations"}
     values["service_states"] = _join(
-        sorted(STATE_NAMES.get(s, s) for s in p.service_states), words["and"][lang]
+        sorted(state_name(s, lang) for s in p.service_states), words["and"][lang]
     )
     for name in ("alert_deadline_acute_minutes", "alert_deadline_non_acute_minutes"):
         values[name] = duration(getattr(p, name), words, lang)

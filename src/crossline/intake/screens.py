@@ -9,7 +9,7 @@ from typing import Any
 
 from crossline.engine.knowledge import US_STATES, Knowledge
 from crossline.intake import flow
-from crossline.intake.states import STATE_NAMES
+from crossline.intake.states import state_name
 
 
 def screen_context(
@@ -58,8 +58,8 @@ def _question(k: Knowledge, item_id: str, answers: Mapping[str, Any], lang: str)
     }
     if item.input == "us_state":
         out["options"] = [
-            {"value": s, "label": f"{STATE_NAMES[s]} ({s})"}
-            for s in sorted(US_STATES, key=lambda s: STATE_NAMES[s])
+            {"value": s, "label": f"{state_name(s, lang)} ({s})"}
+            for s in sorted(US_STATES, key=lambda s: state_name(s, lang))
         ]
     elif item.input == "integer":
         out["minimum"], out["maximum"] = item.minimum, item.maximum

@@ -58,3 +58,35 @@ STATE_NAMES = {
     "PR": "Puerto Rico",
     "VI": "U.S. Virgin Islands",
 }
+
+# Spanish names where they differ from English (product copy — bilingual review required).
+SPANISH_NAMES = {
+    "DC": "Distrito de Columbia",
+    "HI": "Hawái",
+    "LA": "Luisiana",
+    "MI": "Míchigan",
+    "MS": "Misisipi",
+    "MO": "Misuri",
+    "NC": "Carolina del Norte",
+    "ND": "Dakota del Norte",
+    "NJ": "Nueva Jersey",
+    "NM": "Nuevo México",
+    "NY": "Nueva York",
+    "OR": "Oregón",
+    "PA": "Pensilvania",
+    "SC": "Carolina del Sur",
+    "SD": "Dakota del Sur",
+    "TN": "Tennessee",
+    "WV": "Virginia Occidental",
+    "AS": "Samoa Americana",
+    "MP": "Islas Marianas del Norte",
+    "PR": "Puerto Rico",
+    "VI": "Islas Vírgenes de EE. UU.",
+}
+
+
+def state_name(code: str, lang: str) -> str:
+    """A state's display name in the page's language (the code itself if unknown)."""
+    if lang == "es" and code in SPANISH_NAMES:
+        return SPANISH_NAMES[code]
+    return STATE_NAMES.get(code, code)
