@@ -17,24 +17,13 @@ from crossline.intake import flow
 from crossline.intake.models import AggregateCount, Assessment, ContactRequest
 from crossline.intake.retention import purge_anonymous
 from crossline.knowledge import load
+from tests.web.personas import BURNOUT_ONLY
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DAYS = load().policy.anonymous_retention_days
 
-BURNOUT_ONLY = {
-    "profile.state": "FL",
-    "profile.age": 41,
-    "phq9.1": 1,
-    "phq9.2": 0,
-    "phq9.9": 0,
-    "burnout.single": 4,
-    "gad7.1": 1,
-    "gad7.2": 1,
-    "scope.where": "work",
-    "scope.time_off": "lifts",
-}
 OUT_OF_AREA = {**BURNOUT_ONLY, "profile.state": "TX"}
 
 
