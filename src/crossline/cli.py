@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("args", nargs=argparse.REMAINDER)
     g.set_defaults(handler=_manage)
 
+    for name, text in _DJANGO_COMMANDS.items():
+        d = sub.add_parser(name, help=text, add_help=False)
+        d.add_argument("args", nargs=argparse.REMAINDER)
+        d.set_defaults(handler=_django_command, command=name)
+
     k = sub.add_parser("knowledge", help="check or list the knowledge base")
     ksub = k.add_subparsers(title="knowledge commands")
     kc = ksub.add_parser("check", help="validate the knowledge files for a release")
@@ -176,6 +181,19 @@ def _migrate(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     _django("check", "--deploy", "--fail-level", "ERROR")
     _django("crossline_check")
+    return 0
+
+
+# crossline commands that are Django management commands of the same name.
+_DJANGO_COMMANDS = {
+    "audit": "verify the audit chain (`audit verify`) or anchor its head (`audit anchor`)",
+    "createuser": "create a clinician or operator account and print a one-time enrolment link",
+    "worker": "run background jobs: alerts, escalation, reminders, audit anchoring",
+}
+
+
+def _django_command(args: argparse.Namespace) -> int:
+    _django(args.command, *args.args)
     return 0
 
 

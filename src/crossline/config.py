@@ -50,6 +50,13 @@ class Config:
     allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     trusted_proxies: int = 0  # reverse proxies in front that append to X-Forwarded-For
+    # Where `crossline audit anchor` appends the audit chain's head: outside the database.
+    audit_anchor_path: Path = Path("var/audit-anchors.log")
+    # Notifications (alerts, visit invitations): SMTP relay and an optional paging webhook.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "crossline@localhost"
+    alert_webhook_url: str = ""
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -77,6 +84,13 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
         rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
         trusted_proxies=int(env.get("CROSSLINE_TRUSTED_PROXIES", "0")),
+        audit_anchor_path=Path(
+            env.get("CROSSLINE_AUDIT_ANCHOR_FILE") or data_dir / "audit-anchors.log"
+        ).resolve(),
+        smtp_host=env.get("CROSSLINE_SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(env.get("CROSSLINE_SMTP_PORT", "25")),
+        mail_from=env.get("CROSSLINE_MAIL_FROM", "crossline@localhost"),
+        alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
     )
 
 

@@ -16,12 +16,25 @@ ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = [CONFIG.base_url]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
     "crossline.intake",
     "crossline.api",
+    "crossline.audit",
+    "crossline.accounts",
+    "crossline.program",
+    "crossline.clinic",
+    "crossline.care",
 ]
 
 MIDDLEWARE = [
@@ -33,9 +46,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "crossline.web.CsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "crossline.accounts.middleware.SessionLimitsMiddleware",
+    "crossline.audit.middleware.RequestIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "crossline.web.PrivacyHeadersMiddleware",
+    # Last, as django-axes requires: it sees failed sign-ins after every other middleware.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crossline.urls"
@@ -50,6 +69,8 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
                 "crossline.web.crisis_context",
             ],
         },
@@ -133,7 +154,46 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]  # Argon2id
+# NIST SP 800-63B: at least 8 characters, at least 64 allowed, common passwords blocked,
+# no composition rules. Django's CommonPasswordValidator ships a list of 20,000.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "crossline.accounts.passwords.MaximumLengthValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses while an account is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/clinic/sign-in/"
+LOGIN_REDIRECT_URL = "/clinic/"
+OTP_VERIFY_URL = "/clinic/verify/"  # the second step of sign-in (or enrolment)
+
+# Sign-in lockout (django-axes): 5 failures lock the account + address pair for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_VERBOSE = False
+
+# Clinician sessions: 30 minutes idle, 12 hours at most (crossline.accounts.middleware).
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+OTP_TOTP_ISSUER = "crossline"
+
+# Background jobs: the Django tasks API (django-tasks backport), stored in the database and run
+# by `crossline worker` (django-tasks-db's db_worker).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = CONFIG.smtp_host
+EMAIL_PORT = CONFIG.smtp_port
+DEFAULT_FROM_EMAIL = CONFIG.mail_from
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]

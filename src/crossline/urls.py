@@ -1,9 +1,11 @@
-"""The project's URLs: the patient's assessment, the JSON API, language switch, health."""
+"""The project's URLs: the assessment, the JSON API, the clinician workspace, admin, health."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
+
+from crossline.accounts.admin_site import admin_site
 
 
 @require_GET
@@ -19,5 +21,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include("crossline.api.urls")),
+    # Staff: sign-in and accounts, the clinician workspace, audit search, the operator admin.
+    path("clinic/", include("crossline.accounts.urls")),
+    path("clinic/audit/", include("crossline.audit.urls")),
+    path("clinic/program/", include("crossline.program.urls")),
+    path("clinic/", include("crossline.care.urls")),
+    path("clinic/", include("crossline.clinic.urls")),
+    path("admin/", admin_site.urls),
     path("", include("crossline.intake.urls")),
 ]

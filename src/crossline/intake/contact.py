@@ -230,6 +230,18 @@ def record_request(
         phone_index=_index("phone", details.get("phone")),
     )
     rows.filter(linked_at__isnull=True).update(linked_at=now)
+    from crossline.audit import Action, record
+    from crossline.clinic.cases import open_case
+
+    case = open_case(request, now)
+    record(
+        Action.CONTACT_CREATED,
+        actor="anonymous",
+        patient=case.public_id,
+        object_type="contact_request",
+        object_id=request.pk,
+        detail={"kind": kind},
+    )
     logger.info("contact request %s stored (kind %s)", request.pk, kind)
     return request, True
 

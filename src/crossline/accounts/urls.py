@@ -1,0 +1,6 @@
+"""URLs of crossline.accounts."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "accounts"
+urlpatterns: list[URLPattern | URLResolver] = []

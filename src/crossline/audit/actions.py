@@ -1,0 +1,55 @@
+"""The typed audit actions. Every event in the log has one of these; nothing else is accepted.
+
+Names are `<thing>.<what happened>`. Add a member here (never rename or remove one: the chain
+covers the stored names) when a new kind of access to patient data or security event appears.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    # Anonymous patient side (by token id only: the assessment's public id)
+    ASSESSMENT_SUBMITTED = "assessment.submitted"
+    CONTACT_CREATED = "contact.created"
+    LETTER_VIEWED_BY_PATIENT = "letter.viewed_by_patient"
+    VISIT_ANSWERED_BY_PATIENT = "visit.answered_by_patient"
+    # Sign-in and accounts
+    SIGNIN_SUCCEEDED = "signin.succeeded"
+    SIGNIN_FAILED = "signin.failed"
+    SIGNIN_LOCKED_OUT = "signin.locked_out"
+    MFA_FAILED = "mfa.failed"
+    MFA_ENROLLED = "mfa.enrolled"
+    RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    SIGNOUT = "signout"
+    SIGNOUT_EVERYWHERE = "signout.everywhere"
+    SESSION_EXPIRED = "session.expired"
+    PERMISSION_DENIED = "permission.denied"
+    USER_CREATED = "user.created"
+    USER_CHANGED = "user.changed"
+    ENROLMENT_COMPLETED = "enrolment.completed"
+    # Clinical reads and writes
+    QUEUE_VIEWED = "queue.viewed"
+    CASE_OPENED = "case.opened"
+    CASE_CLAIMED = "case.claimed"
+    CASE_RELEASED = "case.released"
+    CASE_CLOSED = "case.closed"
+    RECORD_VIEWED = "record.viewed"
+    CONTACT_VIEWED = "contact.viewed"
+    RECORD_EXPORTED = "record.exported"
+    EVALUATION_SAVED = "evaluation.saved"
+    EVALUATION_DECIDED = "evaluation.decided"
+    LETTER_ISSUED = "letter.issued"
+    VISIT_PROPOSED = "visit.proposed"
+    VISIT_CHANGED = "visit.changed"
+    VISIT_NO_SHOW = "visit.no_show"
+    ALERT_CREATED = "alert.created"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
+    ALERT_ESCALATED = "alert.escalated"
+    NOTIFICATION_SENT = "notification.sent"
+    # Operator
+    SETTINGS_CHANGED = "settings.changed"
+    AUDIT_SEARCHED = "audit.searched"
+    AUDIT_VERIFIED = "audit.verified"
+    AUDIT_ANCHORED = "audit.anchored"

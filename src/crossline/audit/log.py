@@ -1,0 +1,248 @@
+"""Writing, verifying and anchoring the audit chain.
+
+Each event's MAC is HMAC-SHA256, keyed by `CROSSLINE_AUDIT_KEY` (never in the database), over
+the event's own fields and the previous event's MAC. Appends are serialised — a PostgreSQL
+advisory lock held to the end of the transaction; SQLite has one writer — so the chain has no
+forks, and an event is written in the same transaction as the change it records: if the change
+rolls back, so does its event.
+
+`anchor()` appends the chain's head (sequence number and MAC) to a file outside the database and
+to the application log. `verify()` recomputes the whole chain: an edited event, a deleted one
+(a gap), a reordered one, or a chain shorter than its last anchor is reported, naming the first
+bad entry. Without an anchor, deleting the newest events cannot be told from never having written
+them; that is why the worker anchors the head periodically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
+from django.http import HttpRequest
+
+from crossline.audit.actions import Action
+from crossline.audit.middleware import request_id
+from crossline.audit.models import Event
+
+logger = logging.getLogger("crossline.audit")
+
+GENESIS = "0" * 64
+_LOCK_ID = 0x63726F73  # "cros": the advisory lock that serialises appends on PostgreSQL
+_MAX_DETAIL_TEXT = 80
+
+
+def _key() -> bytes:
+    return bytes(settings.CROSSLINE.audit_key)
+
+
+def _mac(key: bytes, fields: Mapping[str, Any], prev_mac: str) -> str:
+    message = json.dumps(
+        [
+            fields["seq"],
+            fields["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+            fields["action"],
+            fields["actor_id"],
+            fields["actor"],
+            fields["patient"],
+            fields["object_type"],
+            fields["object_id"],
+            fields["request_id"],
+            fields["detail"],
+            prev_mac,
+        ],
+        separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=True,
+    )
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """Details are short scalars (ids, outcomes, field names): free text could carry PHI."""
+    out: dict[str, Any] = {}
+    for name, value in detail.items():
+        if value is not None and not isinstance(value, str | int | bool):
+            raise TypeError(f"audit detail {name!r}: only short scalars are allowed")
+        if isinstance(value, str) and len(value) > _MAX_DETAIL_TEXT:
+            raise ValueError(f"audit detail {name!r}: longer than {_MAX_DETAIL_TEXT} characters")
+        out[str(name)] = value
+    return out
+
+
+def _actor(
+    request: HttpRequest | None, actor: AbstractBaseUser | AnonymousUser | str | None
+) -> tuple[int | None, str]:
+    if actor is None and request is not None:
+        actor = getattr(request, "user", None)
+    if isinstance(actor, str):
+        return None, actor  # "system", "anonymous", "worker"
+    if actor is not None and actor.is_authenticated:
+        return int(actor.pk), actor.get_username()
+    return None, "anonymous"
+
+
+def record(
+    action: Action | str,
+    *,
+    request: HttpRequest | None = None,
+    actor: AbstractBaseUser | AnonymousUser | str | None = None,
+    patient: object = "",
+    object_type: str = "",
+    object_id: object = "",
+    detail: Mapping[str, Any] | None = None,
+) -> Event:
+    """Append one event, inside the caller's transaction (or its own).
+
+    `patient` is a non-identifying reference (a case's or assessment's public id), never a name.
+    """
+    action = Action(action)  # ValueError on an unknown action: events are typed
+    actor_id, actor_name = _actor(request, actor)
+    fields: dict[str, Any] = {
+        "at": datetime.now(UTC),
+        "action": action.value,
+        "actor_id": actor_id,
+        "actor": actor_name[:254],
+        "patient": str(patient or ""),
+        "object_type": object_type,
+        "object_id": str(object_id or ""),
+        "request_id": request_id(request),
+        "detail": _check_detail(detail or {}),
+    }
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
+        head = Event.objects.order_by("-seq").values_list("seq", "mac").first()
+        seq, prev_mac = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        fields["seq"] = seq
+        event = Event(**fields, prev_mac=prev_mac, mac=_mac(_key(), fields, prev_mac))
+        event.save(force_insert=True)
+    return event
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    mac: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int  # events whose MAC was recomputed
+    head: int  # the last sequence number found
+    anchor: Anchor | None  # the last anchor read, if any
+    first_bad: int | None = None
+    problem: str = ""
+
+
+def _events() -> Iterator[dict[str, Any]]:
+    names = [
+        "seq", "at", "action", "actor_id", "actor", "patient", "object_type", "object_id",
+        "request_id", "detail", "prev_mac", "mac",
+    ]  # fmt: skip
+    for row in Event.objects.order_by("seq").values_list(*names).iterator(chunk_size=5000):
+        yield dict(zip(names, row, strict=True))
+
+
+def verify(anchor_path: Path | None = None) -> Verification:
+    key = _key()
+    anchor = last_anchor(anchor_path)
+    expected_seq, prev_mac, checked = 1, GENESIS, 0
+    macs: dict[int, str] = {}
+    for event in _events():
+        seq = event["seq"]
+
+        def bad(problem: str, seq: int = seq, checked: int = checked) -> Verification:
+            return Verification(False, checked, seq, anchor, seq, problem)
+
+        if seq != expected_seq:
+            return bad(f"entry {expected_seq} is missing (deleted?): the next entry is {seq}")
+        if event["prev_mac"] != prev_mac:
+            return bad(f"entry {seq} does not follow entry {seq - 1} (chain broken)")
+        if not hmac.compare_digest(_mac(key, event, prev_mac), event["mac"]):
+            return bad(f"entry {seq} was changed after it was written (MAC mismatch)")
+        checked += 1
+        prev_mac = event["mac"]
+        expected_seq = seq + 1
+        if anchor is not None and seq == anchor.seq:
+            macs[seq] = event["mac"]
+    head = expected_seq - 1
+    if anchor is not None:
+        if anchor.seq > head:
+            return Verification(
+                False, checked, head, anchor, head + 1,
+                f"entries {head + 1}–{anchor.seq} were deleted: the chain ends at {head} but "
+                f"was anchored at {anchor.seq} on {anchor.at}",
+            )  # fmt: skip
+        if anchor.seq and not hmac.compare_digest(macs.get(anchor.seq, ""), anchor.mac):
+            return Verification(
+                False, checked, head, anchor, anchor.seq,
+                f"entry {anchor.seq} differs from its anchor of {anchor.at}",
+            )  # fmt: skip
+    return Verification(True, checked, head, anchor)
+
+
+# --- anchoring ------------------------------------------------------------------------------
+
+
+def anchor_path() -> Path:
+    return Path(settings.CROSSLINE.audit_anchor_path)
+
+
+def _anchor_mac(key: bytes, seq: int, mac: str, at: str) -> str:
+    return hmac.new(key, f"anchor|{seq}|{mac}|{at}".encode(), hashlib.sha256).hexdigest()
+
+
+def anchor(path: Path | None = None) -> Anchor:
+    """Append the chain's head to the anchor file (fsync'd) and to the application log."""
+    path = path or anchor_path()
+    head = Event.objects.order_by("-seq").values_list("seq", "mac").first()
+    seq, mac = head if head else (0, GENESIS)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    line = json.dumps(
+        {"seq": seq, "mac": mac, "at": at, "check": _anchor_mac(_key(), seq, mac, at)}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (line + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    logger.info("audit chain head anchored: seq=%s mac=%s", seq, mac)
+    return Anchor(seq, mac, at)
+
+
+def last_anchor(path: Path | None = None) -> Anchor | None:
+    """The newest anchor whose own check value is right (a forged line is ignored)."""
+    path = path or anchor_path()
+    if not path.exists():
+        return None
+    key = _key()
+    found: Anchor | None = None
+    for raw in path.read_text().splitlines():
+        try:
+            item = json.loads(raw)
+            seq, mac, at = int(item["seq"]), str(item["mac"]), str(item["at"])
+            good = hmac.compare_digest(_anchor_mac(key, seq, mac, at), str(item["check"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if good and (found is None or seq >= found.seq):
+            found = Anchor(seq, mac, at)
+    return found

@@ -1,0 +1,56 @@
+"""The clinician queue: one case per screen whose person asked to be contacted.
+
+A case opens when an evaluation request or an "ask a clinician to contact me" request is stored
+(`cases.open_case`, in the same transaction). Its urgency and deadline come from the screen's
+stored safety level (never recomputed) and the program's alert deadlines. Only non-identifying
+columns live here; the answers and contact details stay encrypted on the assessment and request.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from crossline.intake.models import Assessment
+
+
+class Urgency(models.IntegerChoices):
+    ACUTE = 0, "acute suicide risk"
+    NON_ACUTE = 1, "non-acute suicide risk"
+    ROUTINE = 2, "evaluation request"
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"  # in the queue, nobody has it
+        CLAIMED = "claimed"  # a clinician has it
+        DECIDED = "decided"  # evaluation decided (approve / decline / refer)
+        CLOSED = "closed"  # contact made and nothing more to do, or withdrawn
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="case")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices)
+    evaluation_requested = models.BooleanField(default=False)
+    contact_requested = models.BooleanField(default=False)  # the safety "contact me" request
+    # Copied from the screen's stored decision: the queue reads no encrypted column.
+    eligibility = models.CharField(max_length=32)
+    safety_level = models.CharField(max_length=16)
+    state = models.CharField(max_length=2, blank=True)
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)  # response deadline (safety cases)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "urgency", "opened_at"], name="case_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.public_id}"
