@@ -1,0 +1,40 @@
+"""Template context for staff pages: the navigation a user's roles allow, and warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from crossline.accounts.roles import Role, roles_of
+
+# (label, url, roles that see it) — views enforce access themselves; this only hides links.
+NAV: list[tuple[str, str, frozenset[Role]]] = [
+    ("Queue", "/clinic/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
+    ("Alerts", "/clinic/alerts/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
+    ("Program", "/clinic/program/", frozenset({Role.OPERATOR})),
+    ("Audit log", "/clinic/audit/", frozenset({Role.OPERATOR})),
+    ("Admin", "/admin/", frozenset({Role.OPERATOR})),
+    ("Account", "/clinic/account/", frozenset(Role)),
+]
+
+
+def staff(request: HttpRequest) -> dict[str, Any]:
+    if not request.path.startswith(("/clinic/", "/admin/")):
+        return {}
+    roles = roles_of(getattr(request, "user", None))
+    nav = [
+        {"label": label, "url": url, "current": request.path == url}
+        for label, url, allowed in NAV
+        if roles & allowed
+    ]
+    return {"staff_nav": nav, "staff_warnings": staff_warnings(request, roles)}
+
+
+def staff_warnings(request: HttpRequest, roles: frozenset[Role]) -> list[str]:
+    """Program-wide warnings (e.g. the telemedicine legal basis lapsing) for signed-in staff."""
+    if not roles:
+        return []
+    from crossline.program.warnings import warnings_for
+
+    return warnings_for(roles)
