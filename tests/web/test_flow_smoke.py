@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from crossline.audit.models import Event
 from crossline.intake.models import Assessment
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,10 @@ def test_burned_out_person_gets_burnout_result_without_ketamine_offer() -> None:
     assessment = Assessment.objects.get()
     assert assessment.eligibility == "not_indicated"
     assert assessment.triage == "burnout_pattern"
+    # Audited by the screen's id only: an anonymous submission, no answers.
+    event = Event.objects.get()
+    assert (event.action, event.actor) == ("assessment.submitted", "anonymous")
+    assert event.patient == str(assessment.public_id) and event.detail == {"channel": "web"}
 
 
 def test_positive_item_9_shows_crisis_help_on_the_very_next_screen() -> None:

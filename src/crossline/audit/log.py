@@ -172,7 +172,8 @@ def verify(anchor_path: Path | None = None) -> Verification:
             return Verification(False, checked, seq, anchor, seq, problem)
 
         if seq != expected_seq:
-            return bad(f"entry {expected_seq} is missing (deleted?): the next entry is {seq}")
+            missing = f"entry {expected_seq} is missing (deleted?): the next entry is {seq}"
+            return bad(missing, seq=expected_seq)
         if event["prev_mac"] != prev_mac:
             return bad(f"entry {seq} does not follow entry {seq - 1} (chain broken)")
         if not hmac.compare_digest(_mac(key, event, prev_mac), event["mac"]):

@@ -1,6 +1,8 @@
-"""URLs of crossline.audit."""
+"""URLs of crossline.audit (mounted at /clinic/audit/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from crossline.audit import views
 
 app_name = "audit"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [path("", views.search, name="search")]
