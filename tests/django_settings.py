@@ -14,3 +14,5 @@ from crossline.settings import *  # noqa: F403
 
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; prod uses Argon2
+# A test-only app: its `flush` lifts the audit log's append-only triggers between tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testing_app"]  # noqa: F405

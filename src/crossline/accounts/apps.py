@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def create_roles(sender: object, using: str = "default", **kwargs: object) -> None:
+    """The role groups exist after every migrate (and every test-database flush)."""
+    from django.contrib.auth.models import Group
+
+    from crossline.accounts.roles import Role
+
+    for role in Role:
+        Group.objects.using(using).get_or_create(name=role.value)
 
 
 class AccountsConfig(AppConfig):
@@ -6,3 +17,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(create_roles, sender=self, dispatch_uid="crossline-roles")

@@ -1,24 +1,10 @@
 from django.db import migrations, models
 
-APPEND_ONLY_SQLITE = [
-    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-]
-APPEND_ONLY_POSTGRES = [
-    "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$;",
-    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_event "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only();",
-]
-
 
 def append_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": APPEND_ONLY_SQLITE, "postgresql": APPEND_ONLY_POSTGRES}.get(vendor, [])
-    for sql in statements:
-        schema_editor.execute(sql)
+    from crossline.audit.triggers import install
+
+    install(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

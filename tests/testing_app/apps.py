@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TestingAppConfig(AppConfig):
+    name = "tests.testing_app"
+    label = "testing_app"
