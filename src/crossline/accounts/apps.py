@@ -19,4 +19,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        post_migrate.connect(create_roles, sender=self, dispatch_uid="crossline-roles")
+        from django.apps import apps
+
+        # Sent once per app with models; the auth app's signal comes after its tables exist.
+        auth = apps.get_app_config("auth")
+        post_migrate.connect(create_roles, sender=auth, dispatch_uid="crossline-roles")
