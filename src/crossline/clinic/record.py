@@ -9,8 +9,9 @@ decrypts and arranges.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,12 @@ class Answer:
     question: str  # the exact wording shown
     answer: str  # the option's wording shown (or the value typed)
     value: Any  # the stored value
+
+    @property
+    def value_json(self) -> str:
+        """The stored value as the contract writes it (JSON)."""
+        return json.dumps(self.value, ensure_ascii=False)
+
     english: str  # the English wording, for a screen in another language
 
 
@@ -54,7 +61,11 @@ def answers_shown(
     order = [i for i in asked if i in answers]
     order += [i for i in k.items if i in answers and i not in order]
     order += sorted(i for i in answers if i not in order)  # ids the knowledge base lacks
-    return [_answer(k, item_id, answers[item_id], lang) for item_id in order]
+    shown = [_answer(k, item_id, answers[item_id], lang) for item_id in order]
+    # The stem heads a run of items, as on the screen: repeated only when the run changes.
+    return [
+        replace(a, stem="") if i and a.stem == shown[i - 1].stem else a for i, a in enumerate(shown)
+    ]
 
 
 def _answer(k: Knowledge, item_id: str, value: Any, lang: str) -> Answer:
