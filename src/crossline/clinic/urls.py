@@ -1,6 +1,18 @@
-"""URLs of crossline.clinic."""
+"""URLs of crossline.clinic: the queue, claiming, and the applicant record (under /clinic/).
 
-from django.urls import URLPattern, URLResolver
+Case ids are UUIDs: a malformed id does not match any pattern (404), an unknown one is a 404
+from the view's scoped lookup.
+"""
+
+from django.urls import URLPattern, URLResolver, path
+
+from crossline.clinic import views
 
 app_name = "clinic"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.queue_view, name="queue"),
+    path("claim-next/", views.claim_next_view, name="claim_next"),
+    path("cases/<uuid:public_id>/", views.record_view, name="record"),
+    path("cases/<uuid:public_id>/claim/", views.claim_view, name="claim"),
+    path("cases/<uuid:public_id>/release/", views.release_view, name="release"),
+]

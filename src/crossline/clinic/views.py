@@ -1,0 +1,199 @@
+"""The clinician workspace: the urgency queue, claiming, and the applicant record.
+
+Every view is for the clinical roles (intake, physician) with verified MFA (`role_required`),
+renders in English (staff pages are not translated, whatever the browser asks for), and writes
+an audit event for what it showed or changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET, require_POST
+
+from crossline.accounts.decorators import role_required
+from crossline.accounts.roles import Role
+from crossline.audit import Action, record
+from crossline.clinic import claims, queue
+from crossline.clinic import record as applicant
+from crossline.clinic.models import Case
+from crossline.knowledge import load
+
+clinical = role_required(Role.INTAKE, Role.PHYSICIAN)
+View = Callable[..., HttpResponse]
+
+
+def in_english(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override("en"):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _case_or_404(request: HttpRequest, public_id: UUID) -> Case:
+    case = applicant.case_for(request.user, public_id)
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def _record_url(case: Case) -> str:
+    return reverse("clinic:record", args=[case.public_id])
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+@require_GET
+@clinical
+@in_english
+def queue_view(request: HttpRequest) -> HttpResponse:
+    filters = queue.QueueFilter(request.GET or None)
+    status, state = filters.values()
+    page = queue.page_of(queue.cases(request.user, status, state), request.GET.get("page"))
+    record(
+        Action.QUEUE_VIEWED,
+        request=request,
+        detail={"status": status or "active", "state": state, "page": page.number},
+    )
+    return render(
+        request,
+        "clinic/queue.html",
+        {
+            "filters": filters,
+            "page": page,
+            "rows": queue.rows(page, timezone.now()),
+            "query": _query_without_page(request),
+            "status": status,
+            "state": state,
+        },
+    )
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+_NOT_WON = {
+    "claimed": "Another clinician has already claimed this case.",
+    "busy": "Another clinician is claiming this case right now. Reload to see who has it.",
+    "not_open": "This case is no longer open: it has been decided or closed.",
+}
+
+
+@require_POST
+@clinical
+def claim_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = _case_or_404(request, public_id)
+    outcome = claims.claim(case.public_id, request.user, request)
+    if outcome.won:
+        messages.success(request, "You have claimed this case.")
+    elif outcome.case is not None and claims.holds(outcome.case, request.user):
+        messages.info(request, "You already hold this case.")
+    else:
+        messages.error(request, _NOT_WON[outcome.reason])
+    return HttpResponseRedirect(_record_url(case))
+
+
+@require_POST
+@clinical
+def claim_next_view(request: HttpRequest) -> HttpResponse:
+    state = request.POST.get("state", "")
+    outcome = claims.claim_next(request.user, request, state=state[:2].upper())
+    if outcome.won and outcome.case is not None:
+        messages.success(request, "You have claimed the most urgent open case.")
+        return HttpResponseRedirect(_record_url(outcome.case))
+    if outcome.reason == "busy":
+        messages.error(request, "Every open case is being claimed right now. Try again.")
+    else:
+        messages.info(request, "There is no open case to claim.")
+    return HttpResponseRedirect(reverse("clinic:queue"))
+
+
+@require_POST
+@clinical
+def release_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = _case_or_404(request, public_id)
+    if case.status != Case.Status.CLAIMED:
+        messages.info(request, "This case is not claimed.")
+        return HttpResponseRedirect(_record_url(case))
+    if not claims.may_release(case, request.user):
+        record(
+            Action.PERMISSION_DENIED,
+            request=request,
+            patient=case.public_id,
+            object_type="case",
+            object_id=case.public_id,
+            detail={"view": "release_view"},
+        )
+        raise PermissionDenied
+    if claims.release(case, request.user, request):
+        messages.success(request, "The case is back in the queue.")
+    else:
+        messages.error(request, "The case changed meanwhile; nothing was released.")
+    return HttpResponseRedirect(_record_url(case))
+
+
+# --- the applicant record --------------------------------------------------------------------
+
+
+@require_GET
+@clinical
+@in_english
+def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = _case_or_404(request, public_id)
+    assessment = case.assessment
+    k = load()
+    lang = assessment.language
+    found = applicant.contacts(assessment)
+    record(
+        Action.RECORD_VIEWED,
+        request=request,
+        patient=case.public_id,
+        object_type="case",
+        object_id=case.public_id,
+    )
+    record(
+        Action.CONTACT_VIEWED,
+        request=request,
+        patient=case.public_id,
+        object_type="case",
+        object_id=case.public_id,
+        detail={"requests": len(found)},
+    )
+    user = request.user
+    return render(
+        request,
+        "clinic/record.html",
+        {
+            "case": case,
+            "assessment": assessment,
+            "language": lang,
+            "language_name": applicant.LANGUAGE_NAMES.get(lang, lang),
+            "answers": applicant.answers_shown(
+                k, assessment.answers, assessment.decision.get("items_asked", []), lang
+            ),
+            **applicant.decision_context(k, assessment),
+            "contacts": [(applicant.kind_label(c.kind), c) for c in found],
+            "screens": applicant.screens_by_same_person(assessment, found),
+            "holds": claims.holds(case, user),
+            "may_release": claims.may_release(case, user),
+            "claimed_by_other": case.status == Case.Status.CLAIMED and not claims.holds(case, user),
+            "evaluation_url": f"/clinic/cases/{case.public_id}/evaluation/",
+        },
+    )
