@@ -7,14 +7,13 @@ after a correct code — so `OTPMiddleware` marks the user verified on every req
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.db.models.signals import post_migrate
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -34,44 +33,6 @@ ACUTE = {**CANDIDATE, "phq9.9": 2, "asq.1": "yes", "asq.3": "yes", "asq.5": "yes
 NAME = "Zephyrine Quillfeather"
 EMAIL = "zephyrine.q@example.org"
 PHONE = "(201) 555-0147"
-
-
-_TRIGGER = "audit_event_append_only"  # crossline/audit/migrations/0001_initial.py
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _transaction_tests_can_empty_the_audit_log() -> Iterator[None]:
-    """Transaction tests (the claim race) end with Django's flush, a TRUNCATE of every table,
-    which the audit log's append-only trigger refuses on PostgreSQL. For the tests only, the
-    flush turns that trigger off for its own TRUNCATE and on again, in the same transaction."""
-    from django.db.backends.postgresql.operations import DatabaseOperations
-
-    original = DatabaseOperations.sql_flush
-
-    def sql_flush(self: Any, style: Any, tables: Any, **options: Any) -> list[str]:
-        sql: list[str] = original(self, style, tables, **options)
-        if "audit_event" not in tables:
-            return sql
-        return [
-            f"ALTER TABLE audit_event DISABLE TRIGGER {_TRIGGER};",
-            *sql,
-            f"ALTER TABLE audit_event ENABLE TRIGGER {_TRIGGER};",
-        ]
-
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
-    post_migrate.connect(_recreate_roles, dispatch_uid="clinic-tests-roles")
-    yield
-    post_migrate.disconnect(dispatch_uid="clinic-tests-roles")
-    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
-
-
-def _recreate_roles(sender: Any, **kwargs: Any) -> None:
-    """The flush also empties the role groups the accounts migration created; Django sends
-    post_migrate after it (as it does to recreate content types), so the tests that follow a
-    transaction test find the roles again."""
-    if getattr(sender, "label", "") == "auth":  # accounts has no models: no signal
-        for role in Role:
-            Group.objects.get_or_create(name=role.value)
 
 
 def make_user(username: str, *roles: Role) -> User:
