@@ -8,7 +8,7 @@ from typing import Any
 
 from crossline import __version__
 from crossline.engine.contract import parse_request
-from crossline.engine.flow import walk
+from crossline.engine.flow import items_asked
 from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, Score, score
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.rules import RULES, Facts, Finding, eligibility_of, facts_of
@@ -112,7 +112,7 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
         findings=tuple(findings),
         flags=tuple(_flags(knowledge, findings, language)),
         missing=tuple(missing),
-        items_asked=walk(knowledge, answers).asked,
+        items_asked=items_asked(knowledge, answers),
         language=language,
         knowledge=knowledge,
     )

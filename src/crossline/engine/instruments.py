@@ -50,18 +50,25 @@ def depression_screen(answers: Mapping[str, Any], policy: Policy) -> str:
     """
     answered = 0
     unanswered = 0
+    get = answers.get
     for item in PHQ9_ITEMS:
-        value = answers.get(item)
+        value = get(item)
         if value is None:
             unanswered += 1
         else:
             answered += value
+    return screen_of(answered, unanswered, get("phq9.1"), get("phq9.2"), policy)
+
+
+def screen_of(answered: int, unanswered: int, q1: Any, q2: Any, policy: Policy) -> str:
+    """`depression_screen` from its parts: the sum of the answered PHQ-9 items, how many of the
+    nine are unanswered, and items 1 and 2 (None when unanswered). The flow keeps these parts
+    up to date as it asks, instead of rescanning the answers after every question."""
     cut = policy.phq9_positive
     if answered >= cut:
         return "positive"
     if unanswered == 0 or answered + PHQ_ITEM_MAX * unanswered < cut:
         return "negative"
-    q1, q2 = answers.get("phq9.1"), answers.get("phq9.2")
     if q1 is not None and q2 is not None and q1 + q2 < policy.phq2_gate:
         return "negative"
     return "undetermined"
