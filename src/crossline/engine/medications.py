@@ -52,8 +52,11 @@ class MedicationMatch:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # NFKD leaves ASCII as it is, and no ASCII character is combining
+        ascii_only = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     lowered = ascii_only.lower().replace("’", "").replace("'", "").replace("#", "")
     return _LONE_PERIOD.sub("", _NOT_KEPT.sub(" ", lowered))
 
