@@ -7,10 +7,10 @@ total and band None. The screens reason only about what the given answers make c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from crossline.engine.knowledge import Policy, Scale
+from crossline.engine.knowledge import Score as Score  # defined with Scale, which holds its table
 
 # The scores every decision reports, in this order (one visible table).
 REPORTED_SCALES = ("phq2", "phq9", "gad2", "gad7", "burnout")
@@ -21,23 +21,20 @@ ASQ_ITEMS = ("asq.1", "asq.2", "asq.3", "asq.4")
 ASQ_POSITIVE = frozenset({"yes", "refused"})
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    total: int | None
-    band: str | None
-    complete: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "band": self.band, "complete": self.complete}
+INCOMPLETE = Score(None, None, False)
 
 
 def score(scale: Scale, answers: Mapping[str, Any]) -> Score:
     total = 0
+    get = answers.get
     for item in scale.items:
-        value = answers.get(item)
+        value = get(item)
         if value is None:
-            return Score(None, None, False)
+            return INCOMPLETE
         total += value
+    table = scale.scores
+    if type(total) is int and 0 <= total < len(table):
+        return table[total]  # == Score(total, scale.band(total), True), built once
     return Score(total, scale.band(total), True)
 
 
