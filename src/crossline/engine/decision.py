@@ -64,6 +64,15 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         k, lang = self.knowledge, self.language
         crisis = self.safety_level != "none"
+        # The reasons, and each cited source once in order of first citation (= `citations`).
+        references = k.citations
+        reasons = []
+        sources: dict[str, str] = {}
+        for f in self.findings:
+            reasons.append(f.to_dict())
+            for c in f.citations:
+                if c not in sources:
+                    sources[c] = references[c].reference
         return {
             "eligibility": self.eligibility,
             "triage": self.triage,
@@ -80,8 +89,8 @@ class Decision:
                 else [],
             },
             "scores": {SCORE_NAMES.get(n, n): s.to_dict() for n, s in self.scores.items()},
-            "reasons": [f.to_dict() for f in self.findings],
-            "sources": {c: k.citations[c].formatted() for c in self.citations},
+            "reasons": reasons,
+            "sources": sources,
             "flags": [{"rule": r, "message": m} for r, m in self.flags],
             "missing": list(self.missing),
             "items_asked": list(self.items_asked),
@@ -102,13 +111,14 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
     if closing is not None:
         findings.append(closing)
     triage = facts.triage
+    scales = knowledge.scales
     return Decision(
         eligibility=eligibility,
         triage=triage,
         burnout=facts.burnout,
         outcome=_outcome(triage, facts),
         safety_level=facts.safety,
-        scores={n: score(knowledge.scales[n], answers) for n in REPORTED_SCALES},
+        scores={n: score(scales[n], answers) for n in REPORTED_SCALES},
         findings=tuple(findings),
         flags=tuple(_flags(knowledge, findings, language)),
         missing=tuple(missing),

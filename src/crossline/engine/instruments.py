@@ -73,10 +73,14 @@ def screen_of(answered: int, unanswered: int, q1: Any, q2: Any, policy: Policy) 
 
 def safety_screen_positive(answers: Mapping[str, Any]) -> bool:
     """PHQ-9 item 9 above 0, or any ASQ item 1–4 yes or refused (FACTS §A4b, §F2)."""
-    item9 = answers.get("phq9.9")
+    get = answers.get
+    item9 = get("phq9.9")
     if item9 is not None and item9 > 0:
         return True
-    return any(answers.get(i) in ASQ_POSITIVE for i in ASQ_ITEMS)
+    for i in ASQ_ITEMS:  # noqa: SIM110 - a plain loop: any() and a generator cost more here
+        if get(i) in ASQ_POSITIVE:
+            return True
+    return False
 
 
 def safety_level(answers: Mapping[str, Any]) -> str:

@@ -276,6 +276,12 @@ class Knowledge:
     copy: Mapping[str, Any]
     policy: Policy
     docs: Mapping[str, Mapping[str, Any]]
+    # Built once, for the rules: each checklist answer id with its condition, in order.
+    checklist: tuple[tuple[str, Condition], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checklist = tuple(zip(self.medical_ids, self.conditions.values(), strict=True))
+        object.__setattr__(self, "checklist", checklist)
 
     def with_policy(self, **changes: Any) -> Knowledge:
         """A copy with operator-editable policy changed; hard floors and stricter-only hold."""
