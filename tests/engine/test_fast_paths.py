@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from dataclasses import FrozenInstanceError, dataclass, fields
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossline.engine import InvalidInput, Knowledge, evaluate, parse_answers, walk
+from crossline.engine import Decision, InvalidInput, Knowledge, evaluate, parse_answers, walk
+from crossline.engine._frozen import slot_setters
 from crossline.engine.contract import _check
 from crossline.engine.errors import FieldError
 from crossline.engine.flow import (
@@ -40,6 +43,7 @@ from crossline.engine.instruments import (
     score,
 )
 from crossline.engine.medications import _GLUED_UNIT, _fold, tokens
+from crossline.engine.rules import Finding, _finding
 from tests.engine.test_properties import ANSWERS, KNOWLEDGE, POLICIES, with_policy
 
 SETTINGS = settings(max_examples=300, deadline=None)
@@ -257,3 +261,36 @@ def test_medicine_entries_fold_and_split_as_before(text: str) -> None:
     assert _fold(text) == folded
     assert _GLUED_UNIT.sub(" ", folded) == _REFERENCE_GLUED.sub(r"\1 \2", folded)
     assert tokens(text) == _REFERENCE_GLUED.sub(r"\1 \2", folded).split()
+
+
+# --- frozen values built through their slots ----------------------------------------------------
+
+
+def test_findings_and_decisions_built_through_slots_equal_their_constructors(
+    knowledge: Knowledge,
+) -> None:
+    f = _finding("screen.depression_positive", "route", {"phq9.1": 3}, ("kroenke2001",), {})
+    assert f == Finding("screen.depression_positive", "route", {"phq9.1": 3}, ("kroenke2001",))
+    assert repr(f) == repr(
+        Finding("screen.depression_positive", "route", {"phq9.1": 3}, ("kroenke2001",))
+    )
+    d = evaluate(knowledge, {"phq9.1": 3, "phq9.2": 3, "phq9.9": 0}, "es")
+    rebuilt = Decision(**{field.name: getattr(d, field.name) for field in fields(Decision)})
+    assert d == rebuilt and repr(d) == repr(rebuilt)
+    for frozen, name in ((f, "rule"), (d, "eligibility")):
+        with pytest.raises(FrozenInstanceError):
+            setattr(frozen, name, "changed")
+
+
+def test_slot_setters_refuse_classes_they_would_build_wrongly() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Derived:
+        a: int
+        b: int = 0
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "b", self.a * 2)
+
+    with pytest.raises(TypeError):
+        slot_setters(Derived)
+    assert len(slot_setters(Finding)) == len(fields(Finding))

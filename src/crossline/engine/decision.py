@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossline import __version__
+from crossline.engine._frozen import new, slot_setters
 from crossline.engine.contract import parse_request
 from crossline.engine.flow import items_asked
 from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, Score, score
@@ -101,6 +102,22 @@ class Decision:
         }
 
 
+(
+    _SET_ELIGIBILITY,
+    _SET_TRIAGE,
+    _SET_BURNOUT,
+    _SET_OUTCOME,
+    _SET_SAFETY_LEVEL,
+    _SET_SCORES,
+    _SET_FINDINGS,
+    _SET_FLAGS,
+    _SET_MISSING,
+    _SET_ITEMS_ASKED,
+    _SET_LANGUAGE,
+    _SET_KNOWLEDGE,
+) = slot_setters(Decision)
+
+
 def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "en") -> Decision:
     """Decide from validated answers (see `crossline.engine.contract.parse_answers`)."""
     facts = facts_of(knowledge, answers)
@@ -112,20 +129,21 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
         findings.append(closing)
     triage = facts.triage
     scales = knowledge.scales
-    return Decision(
-        eligibility=eligibility,
-        triage=triage,
-        burnout=facts.burnout,
-        outcome=_outcome(triage, facts),
-        safety_level=facts.safety,
-        scores={n: score(scales[n], answers) for n in REPORTED_SCALES},
-        findings=tuple(findings),
-        flags=tuple(_flags(knowledge, findings, language)),
-        missing=tuple(missing),
-        items_asked=items_asked(knowledge, answers),
-        language=language,
-        knowledge=knowledge,
-    )
+    # = Decision(eligibility=…, triage=…, …, knowledge=…), built faster (see `_frozen`).
+    d: Decision = new(Decision)
+    _SET_ELIGIBILITY(d, eligibility)
+    _SET_TRIAGE(d, triage)
+    _SET_BURNOUT(d, facts.burnout)
+    _SET_OUTCOME(d, _outcome(triage, facts))
+    _SET_SAFETY_LEVEL(d, facts.safety)
+    _SET_SCORES(d, {n: score(scales[n], answers) for n in REPORTED_SCALES})
+    _SET_FINDINGS(d, tuple(findings))
+    _SET_FLAGS(d, tuple(_flags(knowledge, findings, language)))
+    _SET_MISSING(d, tuple(missing))
+    _SET_ITEMS_ASKED(d, items_asked(knowledge, answers))
+    _SET_LANGUAGE(d, language)
+    _SET_KNOWLEDGE(d, knowledge)
+    return d
 
 
 def assess(knowledge: Knowledge, body: object) -> Decision:
