@@ -57,6 +57,16 @@ def parse_answers(knowledge: Knowledge, raw: object) -> dict[str, Any]:
         if item is None:
             errors.append(FieldError(str(key), "unknown item id"))
             continue
+        # Fast path for the common valid answer; anything else takes the full check below,
+        # which accepts and rejects exactly as before and words the error.
+        valid_range = item.valid_range
+        if valid_range is not None:
+            if type(value) is int and valid_range[0] <= value <= valid_range[1]:
+                out[key] = value
+                continue
+        elif type(value) is str and value in item.valid_strings:
+            out[key] = value
+            continue
         checked = _check(item, value, errors)
         if checked is not None:
             out[key] = checked

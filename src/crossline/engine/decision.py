@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossline import __version__
+from crossline.engine._frozen import new, slot_setters
 from crossline.engine.contract import parse_request
-from crossline.engine.flow import walk
+from crossline.engine.flow import items_asked
 from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, Score, score
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.rules import RULES, Facts, Finding, eligibility_of, facts_of
@@ -64,6 +65,15 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         k, lang = self.knowledge, self.language
         crisis = self.safety_level != "none"
+        # The reasons, and each cited source once in order of first citation (= `citations`).
+        references = k.citations
+        reasons = []
+        sources: dict[str, str] = {}
+        for f in self.findings:
+            reasons.append(f.to_dict())
+            for c in f.citations:
+                if c not in sources:
+                    sources[c] = references[c].reference
         return {
             "eligibility": self.eligibility,
             "triage": self.triage,
@@ -80,8 +90,8 @@ class Decision:
                 else [],
             },
             "scores": {SCORE_NAMES.get(n, n): s.to_dict() for n, s in self.scores.items()},
-            "reasons": [f.to_dict() for f in self.findings],
-            "sources": {c: k.citations[c].formatted() for c in self.citations},
+            "reasons": reasons,
+            "sources": sources,
             "flags": [{"rule": r, "message": m} for r, m in self.flags],
             "missing": list(self.missing),
             "items_asked": list(self.items_asked),
@@ -90,6 +100,22 @@ class Decision:
             "knowledge_version": k.version,
             "policy_version": k.policy.version,
         }
+
+
+(
+    _SET_ELIGIBILITY,
+    _SET_TRIAGE,
+    _SET_BURNOUT,
+    _SET_OUTCOME,
+    _SET_SAFETY_LEVEL,
+    _SET_SCORES,
+    _SET_FINDINGS,
+    _SET_FLAGS,
+    _SET_MISSING,
+    _SET_ITEMS_ASKED,
+    _SET_LANGUAGE,
+    _SET_KNOWLEDGE,
+) = slot_setters(Decision)
 
 
 def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "en") -> Decision:
@@ -102,20 +128,22 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
     if closing is not None:
         findings.append(closing)
     triage = facts.triage
-    return Decision(
-        eligibility=eligibility,
-        triage=triage,
-        burnout=facts.burnout,
-        outcome=_outcome(triage, facts),
-        safety_level=facts.safety,
-        scores={n: score(knowledge.scales[n], answers) for n in REPORTED_SCALES},
-        findings=tuple(findings),
-        flags=tuple(_flags(knowledge, findings, language)),
-        missing=tuple(missing),
-        items_asked=walk(knowledge, answers).asked,
-        language=language,
-        knowledge=knowledge,
-    )
+    scales = knowledge.scales
+    # = Decision(eligibility=…, triage=…, …, knowledge=…), built faster (see `_frozen`).
+    d: Decision = new(Decision)
+    _SET_ELIGIBILITY(d, eligibility)
+    _SET_TRIAGE(d, triage)
+    _SET_BURNOUT(d, facts.burnout)
+    _SET_OUTCOME(d, _outcome(triage, facts))
+    _SET_SAFETY_LEVEL(d, facts.safety)
+    _SET_SCORES(d, {n: score(scales[n], answers) for n in REPORTED_SCALES})
+    _SET_FINDINGS(d, tuple(findings))
+    _SET_FLAGS(d, tuple(_flags(knowledge, findings, language)))
+    _SET_MISSING(d, tuple(missing))
+    _SET_ITEMS_ASKED(d, items_asked(knowledge, answers))
+    _SET_LANGUAGE(d, language)
+    _SET_KNOWLEDGE(d, knowledge)
+    return d
 
 
 def assess(knowledge: Knowledge, body: object) -> Decision:

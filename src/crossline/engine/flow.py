@@ -7,18 +7,27 @@ so (burnout item 5, positive depression screen), always with its acuity question
 a burnout pattern; state and age; and, for a depression-likely adult in the service area, the
 medical checklist, medications and treatment history.
 
-`_steps` is the flow, written once as a generator that reads only answers the flow itself has
-asked; `walk()` replays it over any answer set to give `items_asked` (the answers a person
-taking the flow would have given) and the next step.
+`_replay` is the flow, written once: it asks each step in order, takes the answer when the
+answer set has it, stops at the first step it does not, and reads only answers the flow itself
+has asked. `walk()` runs it over any answer set to give `items_asked` (the answers a person
+taking the flow would have given) and the next step. `evaluate` runs it for every decision, so
+it is straight-line code rather than a generator of steps: no per-step objects, and the
+depression screen is carried forward as items are asked instead of being recomputed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crossline.engine.instruments import ASQ_ITEMS, ASQ_POSITIVE, PHQ9_ITEMS, depression_screen
+from crossline.engine.instruments import (
+    ASQ_ITEMS,
+    ASQ_POSITIVE,
+    PHQ9_ITEMS,
+    depression_screen,
+    screen_of,
+)
 from crossline.engine.knowledge import Knowledge
 
 SECONDS_PER_QUESTION = 5.0
@@ -76,49 +85,106 @@ def _checklist(knowledge: Knowledge) -> Step:
     return Step("checklist", knowledge.medical_ids)
 
 
-def _asq(known: Mapping[str, Any]) -> Iterator[Step]:
-    """ASQ items 1–4, then acuity. Acuity is asked whenever the ASQ is (stricter than NIMH and
-    than PRODUCT.md's minimum): an acuity answer always decides safety, so a flow that could
-    skip it could reach `candidate` where the full answers say `safety_first`."""
-    for item in (*ASQ_ITEMS, "asq.5"):
-        if item not in known:
-            yield _QUESTIONS[item]
+ASQ_ALL = (*ASQ_ITEMS, "asq.5")  # items 1-4, then acuity
 
 
-def _steps(knowledge: Knowledge, known: Mapping[str, Any]) -> Iterator[Step]:
-    """The flow, once, in order. After each yield the caller has put that step's answers in
-    `known`, so every condition below reads only answers the flow itself asked."""
+def _replay(
+    knowledge: Knowledge, answers: Mapping[str, Any], asked: list[str]
+) -> tuple[Step | None, int]:
+    """The flow, once, in order. Asking a step = if `answers` lacks it, stop and return it;
+    else append its ids to `asked`. Every condition reads only answers already asked.
+
+    Returns the next step (None when the flow is done) and how many of the two multi-answer
+    steps were answered: 0, 1 (the medical checklist) or 2 (the checklist and the medicines).
+
+    The ASQ is items 1–4, then acuity. Acuity is asked whenever the ASQ is (stricter than NIMH
+    and than PRODUCT.md's minimum): an acuity answer always decides safety, so a flow that could
+    skip it could reach `candidate` where the full answers say `safety_first`.
+    """
     policy = knowledge.policy
+    ask = asked.append
     for item in PHQ_FIRST:
-        yield _QUESTIONS[item]
-    if known["phq9.9"] > 0 or policy.universal_asq:  # safety first: straight to the ASQ
-        yield from _asq(known)
-        if known["asq.5"] in ASQ_POSITIVE:  # acute risk ends the assessment on crisis help
-            return
-    screen = depression_screen(known, policy)
+        if item not in answers:
+            return _QUESTIONS[item], 0
+        ask(item)
+    # The depression screen's parts over the PHQ-9 items asked so far (see `screen_of`).
+    q1, q2 = answers["phq9.1"], answers["phq9.2"]
+    total, unanswered = 0, len(PHQ9_ITEMS)
+    for value in (q1, q2, answers["phq9.9"]):
+        if value is not None:
+            total += value
+            unanswered -= 1
+    asq_asked = False
+    if answers["phq9.9"] > 0 or policy.universal_asq:  # safety first: straight to the ASQ
+        for item in ASQ_ALL:
+            if item not in answers:
+                return _QUESTIONS[item], 0
+            ask(item)
+        asq_asked = True
+        if answers["asq.5"] in ASQ_POSITIVE:  # acute risk ends the assessment on crisis help
+            return None, 0
+    screen = screen_of(total, unanswered, q1, q2, policy)
     for item in PHQ_REST:
         if screen != "undetermined":
             break
-        yield _QUESTIONS[item]
-        screen = depression_screen(known, policy)
-    yield _QUESTIONS["burnout.single"]
-    burnout = known["burnout.single"]
+        if item not in answers:
+            return _QUESTIONS[item], 0
+        ask(item)
+        value = answers[item]
+        if value is not None:
+            total += value
+            unanswered -= 1
+        screen = screen_of(total, unanswered, q1, q2, policy)
+    if "burnout.single" not in answers:
+        return _QUESTIONS["burnout.single"], 0
+    ask("burnout.single")
+    burnout = answers["burnout.single"]
     if burnout == policy.burnout_asq_trigger or screen == "positive":
-        yield from _asq(known)
-        if known.get("asq.5") in ASQ_POSITIVE:
-            return
-    yield from (_QUESTIONS[i] for i in GAD2)
+        if not asq_asked:
+            for item in ASQ_ALL:
+                if item not in answers:
+                    return _QUESTIONS[item], 0
+                ask(item)
+        if answers["asq.5"] in ASQ_POSITIVE:
+            return None, 0
+    for item in GAD2:
+        if item not in answers:
+            return _QUESTIONS[item], 0
+        ask(item)
     if screen == "negative" and burnout >= policy.burnout_present:
-        yield from (_QUESTIONS[i] for i in SCOPE)
-    yield from (_QUESTIONS[i] for i in PROFILE)
+        for item in SCOPE:
+            if item not in answers:
+                return _QUESTIONS[item], 0
+            ask(item)
+    for item in PROFILE:
+        if item not in answers:
+            return _QUESTIONS[item], 0
+        ask(item)
     if (
         screen == "positive"
-        and known["profile.age"] >= policy.min_age
-        and known["profile.state"] in policy.service_states
+        and answers["profile.age"] >= policy.min_age
+        and answers["profile.state"] in policy.service_states
     ):
-        yield _checklist(knowledge)
-        yield _MEDICATIONS
-        yield _QUESTIONS[HISTORY]
+        checklist = knowledge.medical_ids
+        for item in checklist:
+            if item not in answers:
+                return _checklist(knowledge), 0
+        asked.extend(checklist)
+        if "medications" not in answers:
+            return _MEDICATIONS, 1
+        ask("medications")
+        if HISTORY not in answers:
+            return _QUESTIONS[HISTORY], 2
+        ask(HISTORY)
+        return None, 2
+    return None, 0
+
+
+def items_asked(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """`walk(knowledge, answers).asked`, without building the rest of the `Walk`."""
+    asked: list[str] = []
+    _replay(knowledge, answers, asked)
+    return tuple(asked)
 
 
 def next_step(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
@@ -128,27 +194,22 @@ def next_step(knowledge: Knowledge, known: Mapping[str, Any]) -> Step | None:
 
 def walk(knowledge: Knowledge, answers: Mapping[str, Any]) -> Walk:
     """Replay the flow: ask, take the answer if given, stop before the first unanswered step."""
-    known: dict[str, Any] = {}
     asked: list[str] = []
+    step, multi = _replay(knowledge, answers, asked)
+    # Every step but the checklist contributes one id to `asked`; the checklist contributes
+    # one per line. (All the per-step seconds are multiples of 0.5, so the sum is exact in
+    # any order.)
+    questions = len(asked)
     seconds = 0.0
-    steps = 0
-    for step in _steps(knowledge, known):
-        ids = step.ids
-        if len(ids) == 1:  # most steps: one question
-            item = ids[0]
-            if item not in answers:
-                return Walk(tuple(asked), step, steps, seconds)
-            known[item] = answers[item]
-            asked.append(item)
-        else:
-            if any(i not in answers for i in ids):
-                return Walk(tuple(asked), step, steps, seconds)
-            for i in ids:
-                known[i] = answers[i]
-            asked.extend(ids)
-        seconds += step.seconds
-        steps += 1
-    return Walk(tuple(asked), None, steps, seconds)
+    if multi:
+        checklist = _checklist(knowledge)
+        questions -= len(checklist.ids)
+        seconds += checklist.seconds
+        if multi == 2:
+            questions -= 1
+            seconds += _MEDICATIONS.seconds
+    seconds += SECONDS_PER_QUESTION * questions
+    return Walk(tuple(asked), step, questions + multi, seconds)
 
 
 def remaining_at_most(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple[int, float]:

@@ -7,10 +7,10 @@ total and band None. The screens reason only about what the given answers make c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from crossline.engine.knowledge import Policy, Scale
+from crossline.engine.knowledge import Score as Score  # defined with Scale, which holds its table
 
 # The scores every decision reports, in this order (one visible table).
 REPORTED_SCALES = ("phq2", "phq9", "gad2", "gad7", "burnout")
@@ -21,23 +21,20 @@ ASQ_ITEMS = ("asq.1", "asq.2", "asq.3", "asq.4")
 ASQ_POSITIVE = frozenset({"yes", "refused"})
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    total: int | None
-    band: str | None
-    complete: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "band": self.band, "complete": self.complete}
+INCOMPLETE = Score(None, None, False)
 
 
 def score(scale: Scale, answers: Mapping[str, Any]) -> Score:
     total = 0
+    get = answers.get
     for item in scale.items:
-        value = answers.get(item)
+        value = get(item)
         if value is None:
-            return Score(None, None, False)
+            return INCOMPLETE
         total += value
+    table = scale.scores
+    if type(total) is int and 0 <= total < len(table):
+        return table[total]  # == Score(total, scale.band(total), True), built once
     return Score(total, scale.band(total), True)
 
 
@@ -50,18 +47,25 @@ def depression_screen(answers: Mapping[str, Any], policy: Policy) -> str:
     """
     answered = 0
     unanswered = 0
+    get = answers.get
     for item in PHQ9_ITEMS:
-        value = answers.get(item)
+        value = get(item)
         if value is None:
             unanswered += 1
         else:
             answered += value
+    return screen_of(answered, unanswered, get("phq9.1"), get("phq9.2"), policy)
+
+
+def screen_of(answered: int, unanswered: int, q1: Any, q2: Any, policy: Policy) -> str:
+    """`depression_screen` from its parts: the sum of the answered PHQ-9 items, how many of the
+    nine are unanswered, and items 1 and 2 (None when unanswered). The flow keeps these parts
+    up to date as it asks, instead of rescanning the answers after every question."""
     cut = policy.phq9_positive
     if answered >= cut:
         return "positive"
     if unanswered == 0 or answered + PHQ_ITEM_MAX * unanswered < cut:
         return "negative"
-    q1, q2 = answers.get("phq9.1"), answers.get("phq9.2")
     if q1 is not None and q2 is not None and q1 + q2 < policy.phq2_gate:
         return "negative"
     return "undetermined"
@@ -69,10 +73,14 @@ def depression_screen(answers: Mapping[str, Any], policy: Policy) -> str:
 
 def safety_screen_positive(answers: Mapping[str, Any]) -> bool:
     """PHQ-9 item 9 above 0, or any ASQ item 1–4 yes or refused (FACTS §A4b, §F2)."""
-    item9 = answers.get("phq9.9")
+    get = answers.get
+    item9 = get("phq9.9")
     if item9 is not None and item9 > 0:
         return True
-    return any(answers.get(i) in ASQ_POSITIVE for i in ASQ_ITEMS)
+    for i in ASQ_ITEMS:  # noqa: SIM110 - a plain loop: any() and a generator cost more here
+        if get(i) in ASQ_POSITIVE:
+            return True
+    return False
 
 
 def safety_level(answers: Mapping[str, Any]) -> str:

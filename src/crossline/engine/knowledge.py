@@ -45,6 +45,10 @@ class Item:
     # numeric items (from min/max, or from the options' values).
     values: tuple[Value, ...] = ()
     int_range: tuple[int, int] | None = None
+    # The contract's fast path (`parse_answers`): the range of a plain integer item, or the
+    # strings a plain choice item accepts. Medications and states take the full check.
+    valid_range: tuple[int, int] | None = field(init=False, repr=False, compare=False)
+    valid_strings: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         values = tuple(o.value for o in self.options)
@@ -55,6 +59,12 @@ class Item:
             int_range = (min(numbers), max(numbers)) if numbers else None
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "int_range", int_range)
+        plain = self.input not in ("medications", "us_state")
+        object.__setattr__(self, "valid_range", int_range if plain else None)
+        strings = frozenset(v for v in values if isinstance(v, str))
+        object.__setattr__(
+            self, "valid_strings", strings if plain and int_range is None else frozenset()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +75,18 @@ class Band:
 
 
 @dataclass(frozen=True, slots=True)
+class Score:
+    """One scale's result for one answer set (see `crossline.engine.instruments.score`)."""
+
+    total: int | None
+    band: str | None
+    complete: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "band": self.band, "complete": self.complete}
+
+
+@dataclass(frozen=True, slots=True)
 class Scale:
     """A scored instrument or subscale: which items add up, and the bands (if defined)."""
 
@@ -72,6 +94,13 @@ class Scale:
     items: tuple[str, ...]
     max_total: int
     bands: tuple[Band, ...] = ()
+    # The complete score for each total from 0 to max_total, built once with the knowledge
+    # (scores are immutable values, so decisions share them).
+    scores: tuple[Score, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = tuple(Score(t, self.band(t), True) for t in range(self.max_total + 1))
+        object.__setattr__(self, "scores", table)
 
     def band(self, total: int) -> str | None:
         for b in self.bands:
@@ -247,6 +276,12 @@ class Knowledge:
     copy: Mapping[str, Any]
     policy: Policy
     docs: Mapping[str, Mapping[str, Any]]
+    # Built once, for the rules: each checklist answer id with its condition, in order.
+    checklist: tuple[tuple[str, Condition], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checklist = tuple(zip(self.medical_ids, self.conditions.values(), strict=True))
+        object.__setattr__(self, "checklist", checklist)
 
     def with_policy(self, **changes: Any) -> Knowledge:
         """A copy with operator-editable policy changed; hard floors and stricter-only hold."""

@@ -33,7 +33,9 @@ NONE_ENTRIES = frozenset(
 )
 
 _NUMBER = re.compile(r"^\d+([./]\d+)*$")
-_GLUED_UNIT = re.compile(r"(\d)([a-z%])")
+# Between a digit and a unit glued to it ("20mg"): a lookaround, so the replacement is a
+# literal space (a group template such as r"\1 \2" costs a Python call per match).
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=[a-z%])")
 _NOT_KEPT = re.compile(r"[^a-z0-9\-./% ]+")
 _LONE_PERIOD = re.compile(r"(?<!\d)\.|\.(?!\d)")
 
@@ -52,10 +54,14 @@ class MedicationMatch:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # NFKD leaves ASCII as it is, and no ASCII character is combining
+        ascii_only = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     lowered = ascii_only.lower().replace("’", "").replace("'", "").replace("#", "")
-    return _LONE_PERIOD.sub("", _NOT_KEPT.sub(" ", lowered))
+    kept = _NOT_KEPT.sub(" ", lowered)
+    return _LONE_PERIOD.sub("", kept) if "." in kept else kept
 
 
 def normalise_name(text: str) -> str:
@@ -64,7 +70,7 @@ def normalise_name(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return _GLUED_UNIT.sub(r"\1 \2", _fold(text)).split()
+    return _GLUED_UNIT.sub(" ", _fold(text)).split()
 
 
 def _is_dose_word(word: str) -> bool:

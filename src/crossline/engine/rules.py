@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossline.engine._frozen import new, slot_setters
 from crossline.engine.instruments import (
     ASQ_ITEMS,
     ASQ_POSITIVE,
@@ -56,13 +57,40 @@ class Facts:
     triage: str = ""
 
 
+_SET_RULE, _SET_EFFECT, _SET_ANSWERS, _SET_CITATIONS, _SET_PARAMS = slot_setters(Finding)
+
+
+def _finding(
+    rule: str,
+    effect: str,
+    answers: Mapping[str, Any],
+    citations: tuple[str, ...],
+    params: Mapping[str, Any],
+) -> Finding:
+    """`Finding(rule, effect, answers, citations, params)`, built faster (see `_frozen`)."""
+    f: Finding = new(Finding)
+    _SET_RULE(f, rule)
+    _SET_EFFECT(f, effect)
+    _SET_ANSWERS(f, answers)
+    _SET_CITATIONS(f, citations)
+    _SET_PARAMS(f, params)
+    return f
+
+
 def _fixed(knowledge: Knowledge, rule: str, answers: Mapping[str, Any], **params: Any) -> Finding:
     r = knowledge.rules[rule]
-    return Finding(rule, r.effect, answers, r.citations, params)
+    return _finding(rule, r.effect, answers, r.citations, params)
 
 
 def _pick(answers: Mapping[str, Any], ids: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return {i: answers[i] for i in ids if i in answers}
+
+
+def _lacks_any(answers: Mapping[str, Any], ids: tuple[str, ...]) -> bool:
+    for i in ids:  # noqa: SIM110 - a plain loop: any() and a generator cost more here
+        if i not in answers:
+            return True
+    return False
 
 
 # --- safety ---------------------------------------------------------------------------------
@@ -96,7 +124,7 @@ def core_rules(k: Knowledge, f: Facts) -> list[Finding]:
     a = f.answers
     out = []
     # Under acute risk nothing more is "needed": crisis help comes first.
-    if f.safety != "acute" and any(i not in a for i in CORE_IDS):
+    if f.safety != "acute" and _lacks_any(a, CORE_IDS):
         out.append(_fixed(k, "eligibility.core_missing", _pick(a, CORE_IDS)))
     age = a.get("profile.age")
     if age is not None and age < k.policy.min_age:
@@ -130,20 +158,22 @@ def triage_rules(k: Knowledge, f: Facts) -> list[Finding]:
 
 
 def condition_rules(k: Knowledge, f: Facts) -> list[Finding]:
-    a = f.answers
+    get = f.answers.get
     out = []
-    for key, (cid, cond) in zip(k.medical_ids, k.conditions.items(), strict=True):
-        value = a.get(key)
+    for key, cond in k.checklist:
+        value = get(key)
         if value is None or value == "no":
             continue
+        cid = cond.id
         params = {"condition": cid}
         if cond.kind == "review":
-            out.append(Finding(f"review.{cid}", "review", {key: value}, cond.citations, params))
+            out.append(_finding(f"review.{cid}", "review", {key: value}, cond.citations, params))
         elif value == "yes":
-            out.append(Finding(f"exclusion.{cid}", "exclude", {key: value}, cond.citations, params))
+            rule = f"exclusion.{cid}"
+            out.append(_finding(rule, "exclude", {key: value}, cond.citations, params))
         else:
             rule = f"exclusion_unsure.{cid}"
-            out.append(Finding(rule, "review", {key: value}, cond.citations, params))
+            out.append(_finding(rule, "review", {key: value}, cond.citations, params))
     return out
 
 
@@ -162,7 +192,7 @@ def medication_rules(k: Knowledge, f: Facts) -> list[Finding]:
     for cid, names in by_class.items():
         c = k.medication_classes[cid]
         out.append(
-            Finding(
+            _finding(
                 f"medication.{cid}",
                 c.effect,
                 {"medications": names},
@@ -248,7 +278,8 @@ def triage_of(f: Facts) -> str:
         return "burnout_pattern"
     # "A complete PHQ-9 of 5–9", generalised to what the answers make certain: the flow stops
     # asking once the screen is certain, so the total is often known only to lie in 5–9.
-    answered = [f.answers[i] for i in PHQ9_ITEMS if i in f.answers]
+    a = f.answers
+    answered = [a[i] for i in PHQ9_ITEMS if i in a]
     low, high = sum(answered), sum(answered) + PHQ_ITEM_MAX * (len(PHQ9_ITEMS) - len(answered))
     if low >= 5 and high <= 9:
         return "possible_depression"
@@ -256,19 +287,20 @@ def triage_of(f: Facts) -> str:
 
 
 def facts_of(k: Knowledge, answers: Mapping[str, Any]) -> Facts:
+    policy = k.policy
     age, state = answers.get("profile.age"), answers.get("profile.state")
     adult_in_area = (
         age is not None
-        and age >= k.policy.min_age
+        and age >= policy.min_age
         and state is not None
-        and state in k.policy.service_states
+        and state in policy.service_states
     )
     facts = Facts(
-        answers=answers,
-        screen=depression_screen(answers, k.policy),
-        safety=safety_level(answers),
-        burnout=burnout_present(answers, k.policy),
-        adult_in_area=adult_in_area,
+        answers,
+        depression_screen(answers, policy),
+        safety_level(answers),
+        burnout_present(answers, policy),
+        adult_in_area,
     )
     facts.triage = triage_of(facts)
     return facts
@@ -287,24 +319,26 @@ def eligibility_of(
 ) -> tuple[str, list[str], Finding | None]:
     """Precedence, highest first; returns eligibility, missing ids and any closing finding."""
     a = f.answers
-    missing = ["asq.5"] if f.safety == "acute" and "asq.5" not in a else []
     if f.safety == "acute":
-        return "safety_first", missing, None
-    core = [i for i in CORE_IDS if i not in a]
-    if core:
-        return "incomplete", missing + core, None
-    if a["profile.age"] < k.policy.min_age:
-        return "under_age", missing, None
-    if a["profile.state"] not in k.policy.service_states:
-        return "outside_service_area", missing, None
-    if f.screen == "negative":
-        return "not_indicated", missing, None
-    if any(x.effect == "exclude" for x in findings):
-        return "not_candidate", missing, None
-    if f.screen == "undetermined":
-        return "incomplete", missing + [i for i in PHQ9_ITEMS if i not in a], None
+        return "safety_first", ["asq.5"] if "asq.5" not in a else [], None
+    # Below, safety is not acute, so nothing is missing before the first list.
+    if _lacks_any(a, CORE_IDS):
+        return "incomplete", [i for i in CORE_IDS if i not in a], None
+    policy = k.policy
+    if a["profile.age"] < policy.min_age:
+        return "under_age", [], None
+    if a["profile.state"] not in policy.service_states:
+        return "outside_service_area", [], None
+    screen = f.screen
+    if screen == "negative":
+        return "not_indicated", [], None
+    for x in findings:
+        if x.effect == "exclude":
+            return "not_candidate", [], None
+    if screen == "undetermined":
+        return "incomplete", [i for i in PHQ9_ITEMS if i not in a], None
     data = candidate_data_missing(k, a)
     if data:
         closing = _fixed(k, "eligibility.candidate_data_missing", {})
-        return "incomplete", missing + data, closing
-    return "candidate", missing, _fixed(k, "eligibility.candidate", _pick(a, PHQ9_ITEMS))
+        return "incomplete", data, closing
+    return "candidate", [], _fixed(k, "eligibility.candidate", _pick(a, PHQ9_ITEMS))
