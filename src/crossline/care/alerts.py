@@ -96,8 +96,9 @@ def create_alert(case: Case, now: datetime) -> Alert:
         next_escalation_at=now + timedelta(minutes=program.escalate_after_minutes),
     )
     first = step(0, roster())
+    team = bool(team_addresses(program))
     AlertEvent.objects.create(
-        alert=alert, at=now, kind=AlertEvent.Kind.CREATED, user=first.user, team=True
+        alert=alert, at=now, kind=AlertEvent.Kind.CREATED, user=first.user, team=team
     )
     record(
         Action.ALERT_CREATED,
@@ -166,7 +167,7 @@ def _escalate_one(pk: int, now: datetime) -> bool:
             kind=AlertEvent.Kind.ESCALATED,
             step=at.number,
             user=at.user,
-            team=at.team,
+            team=at.team and bool(team_addresses(program)),
         )
         record(
             Action.ALERT_ESCALATED,
