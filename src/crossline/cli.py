@@ -18,7 +18,13 @@ EXIT_INVALID = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    # `crossline worker --interval 1`: argparse's REMAINDER does not take a leading option, so
+    # options meant for a Django command arrive as extras and are passed on to it.
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "handler", None) in (_django_command, _manage):
+        args.args = [*extra, *args.args]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_INVALID

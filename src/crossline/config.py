@@ -57,6 +57,11 @@ class Config:
     smtp_port: int = 25
     mail_from: str = "crossline@localhost"
     alert_webhook_url: str = ""
+    # The receiver checks each webhook POST with this shared secret (HMAC-SHA256; see
+    # docs/operations.md). Required whenever a webhook URL is set.
+    alert_webhook_secret: bytes = field(default=b"", repr=False)
+    # `crossline worker` anchors the audit chain's head this often.
+    anchor_every_minutes: float = 15.0
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -91,7 +96,33 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         smtp_port=int(env.get("CROSSLINE_SMTP_PORT", "25")),
         mail_from=env.get("CROSSLINE_MAIL_FROM", "crossline@localhost"),
         alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
+        alert_webhook_secret=_webhook_secret(env),
+        anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
     )
+
+
+def _webhook_secret(env: Mapping[str, str]) -> bytes:
+    """The alert webhook's signing secret: required, and not a placeholder, once a URL is set."""
+    secret = env.get("CROSSLINE_ALERT_WEBHOOK_SECRET", "").strip()
+    if not env.get("CROSSLINE_ALERT_WEBHOOK_URL"):
+        return secret.encode()
+    if not secret:
+        raise ConfigError(
+            "CROSSLINE_ALERT_WEBHOOK_SECRET is not set (required with CROSSLINE_ALERT_WEBHOOK_URL)"
+        )
+    if looks_like_placeholder(secret) or len(secret) < 32:
+        raise ConfigError("CROSSLINE_ALERT_WEBHOOK_SECRET looks like a placeholder or is too short")
+    return secret.encode()
+
+
+def _positive(env: Mapping[str, str], variable: str, default: float) -> float:
+    try:
+        value = float(env.get(variable) or default)
+    except ValueError:
+        raise ConfigError(f"{variable}: not a number") from None
+    if not value > 0:
+        raise ConfigError(f"{variable}: must be more than 0")
+    return value
 
 
 def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -48,6 +48,7 @@ class Action(StrEnum):
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     ALERT_ESCALATED = "alert.escalated"
     NOTIFICATION_SENT = "notification.sent"
+    NOTIFICATION_FAILED = "notification.failed"  # an attempt failed (retried or given up)
     # Operator
     SETTINGS_CHANGED = "settings.changed"
     AUDIT_SEARCHED = "audit.searched"

@@ -1,0 +1,35 @@
+"""The worker's built-in periodic jobs (registered with `crossline.care.schedule.every`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from crossline.care.schedule import every
+
+
+@every(1, name="alerts.escalate")
+def escalate(now: datetime) -> int:
+    """Escalate due alerts, and queue any notification whose enqueue was lost."""
+    from crossline.care.alerts import escalate_due
+    from crossline.care.tasks import requeue_lost
+
+    requeue_lost(now)
+    return escalate_due(now)
+
+
+def _anchor_minutes() -> float:
+    return float(settings.CROSSLINE.anchor_every_minutes)
+
+
+@every(_anchor_minutes, name="audit.anchor")
+def anchor_audit_chain(now: datetime) -> int:
+    """Anchor the audit chain's head outside the database (`crossline audit verify` then
+    detects deletions up to here)."""
+    from crossline.audit import Action, record
+    from crossline.audit.log import anchor
+
+    head = anchor()
+    record(Action.AUDIT_ANCHORED, actor="worker", detail={"head": head.seq})
+    return head.seq

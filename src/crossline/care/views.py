@@ -1,0 +1,106 @@
+"""The alerts pages: the list (open first, by deadline), one alert, acknowledging it.
+
+These pages show no PHI — levels, times, staff names and a link to the case record, which
+does its own access check and audit — so reading them is not an audit event; acknowledging is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from crossline.accounts.decorators import role_required
+from crossline.accounts.roles import Role
+from crossline.care import alerts
+from crossline.care.models import Alert
+
+CLINICAL = (Role.INTAKE, Role.PHYSICIAN)
+RECENTLY_ACKNOWLEDGED = 50
+
+
+def alert_for(public_id: UUID) -> Alert:
+    """One program per deployment: every clinician may see every alert; unknown ids → 404."""
+    found = Alert.objects.select_related("case", "acknowledged_by").filter(public_id=public_id)
+    alert = found.first()
+    if alert is None:
+        raise Http404("no such alert")
+    return alert
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def time_left(alert: Alert, now: datetime) -> dict[str, Any]:
+    left = alert.due_at - now
+    if left.total_seconds() < 0:
+        return {"overdue": True, "text": f"overdue by {_span(left)}"}
+    return {"overdue": False, "text": f"{_span(left)} left"}
+
+
+def staff_name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def _row(alert: Alert, now: datetime) -> dict[str, Any]:
+    return {
+        "alert": alert,
+        "left": time_left(alert, now) if alert.is_open else None,
+        "acknowledged_by": staff_name(alert.acknowledged_by),
+    }
+
+
+@role_required(*CLINICAL)
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = Alert.objects.select_related("acknowledged_by")
+    open_alerts = rows.filter(acknowledged_at__isnull=True).order_by("due_at")
+    done = rows.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")
+    context = {
+        "open_rows": [_row(a, now) for a in open_alerts],
+        "done_rows": [_row(a, now) for a in done[:RECENTLY_ACKNOWLEDGED]],
+        "now": now,
+    }
+    return render(request, "care/alerts.html", context)
+
+
+@role_required(*CLINICAL)
+@require_GET
+def alert_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    alert = alert_for(public_id)
+    now = timezone.now()
+    events = alert.events.select_related("user")
+    notes = alert.notifications.select_related("user")
+    context = {
+        **_row(alert, now),
+        "events": [{"event": e, "user": staff_name(e.user)} for e in events],
+        "notifications": [{"note": n, "user": staff_name(n.user)} for n in notes],
+        "roster_empty": not alerts.roster(),
+    }
+    return render(request, "care/alert.html", context)
+
+
+@role_required(*CLINICAL)
+@require_POST
+def alert_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    alert = alert_for(public_id)
+    if alerts.acknowledge(alert, request, timezone.now()):
+        messages.success(request, "Alert acknowledged: escalation stopped.")
+    else:
+        alert.refresh_from_db()
+        who = staff_name(alert.acknowledged_by)
+        messages.info(request, f"Already acknowledged by {who}.")
+    return HttpResponseRedirect(f"/clinic/alerts/{alert.public_id}/")
