@@ -222,6 +222,7 @@ def test_the_case_record_can_show_the_visit_history(staff: Client, patient: Pati
     assert "proposed, waiting for the patient" in html
     assert "Eastern time (America/New_York)" in html
     assert "dr.alvarez" in html
+    assert f'href="{url(patient)}"' in html  # the record page links to the visit page
 
 
 # --- who may ----------------------------------------------------------------------------------

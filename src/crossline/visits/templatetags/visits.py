@@ -19,10 +19,11 @@ register = template.Library()
 
 
 @register.inclusion_tag("visits/_case_visits.html")
-def case_visits(case: Case) -> dict[str, Any]:
+def case_visits(case: Case, link: bool = True) -> dict[str, Any]:
     visits = Visit.objects.filter(case=case).select_related("proposed_by", "outcome_by")
     return {
         "case": case,
+        "link": link,  # to the visit page (not shown on the visit page itself)
         "visits": [{"visit": v, "when": mail.when(v)} for v in visits],
     }
 
