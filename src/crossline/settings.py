@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "crossline.program",
     "crossline.clinic",
     "crossline.care",
+    "crossline.visits",
 ]
 
 MIDDLEWARE = [

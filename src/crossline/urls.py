@@ -26,7 +26,9 @@ urlpatterns = [
     path("clinic/audit/", include("crossline.audit.urls")),
     path("clinic/program/", include("crossline.program.urls")),
     path("clinic/", include("crossline.care.urls")),
+    path("clinic/", include("crossline.visits.urls")),
     path("clinic/", include("crossline.clinic.urls")),
     path("admin/", admin_site.urls),
+    path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),
     path("", include("crossline.intake.urls")),
 ]

@@ -1,0 +1,93 @@
+"""The patient's visit page, reached through their private result link. No account, no
+JavaScript: two small forms (confirm / ask for another time), each posting back here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.views.decorators.http import require_http_methods
+
+from crossline.clinic.models import Case
+from crossline.intake.models import Assessment
+from crossline.visits import mail, scheduling
+from crossline.visits.forms import AnswerForm
+from crossline.visits.models import Visit
+
+
+def _assessment(token: str) -> Assessment:
+    assessment = Assessment.by_token(token)
+    if assessment is None or assessment.status != Assessment.Status.SUBMITTED:
+        raise Http404
+    return assessment
+
+
+def latest_visit(assessment: Assessment) -> Visit | None:
+    case = Case.objects.filter(assessment=assessment).first()
+    return case.visits.select_related("case").first() if case is not None else None
+
+
+def _language(request: HttpRequest, assessment: Assessment) -> str:
+    """The language the person chose (cookie) or their browser asks for; otherwise the one
+    they took the check in (a link opened from an e-mail in a fresh browser)."""
+    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    if not chosen and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+        translation.activate(assessment.language)
+    lang = (translation.get_language() or "en")[:2]
+    return lang if lang in ("en", "es") else "en"
+
+
+@require_http_methods(["GET", "POST"])
+def visit(request: HttpRequest, token: str) -> HttpResponse:
+    assessment = _assessment(token)
+    lang = _language(request, assessment)
+    current = latest_visit(assessment)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST":
+        if current is None:
+            raise Http404
+        if form.is_valid():
+            _answer(request, current, form, token, lang)
+            return redirect("patient_visit:visit", token=token)
+    return render(
+        request,
+        "visits/patient_visit.html",
+        _context(current, form, token),
+        status=422 if form.errors else 200,
+    )
+
+
+def _answer(request: HttpRequest, current: Visit, form: AnswerForm, token: str, lang: str) -> None:
+    try:
+        with transaction.atomic():
+            locked = Visit.objects.select_for_update().select_related("case").get(pk=current.pk)
+            scheduling.answer(
+                locked,
+                confirm=form.cleaned_data["answer"] == "confirm",
+                message=form.cleaned_data["message"],
+                token=token,
+                language=lang,
+                request=request,
+                now=timezone.now(),
+            )
+    except scheduling.VisitError:
+        pass  # answered already, or over: the page shows the visit as it now stands
+
+
+def _context(current: Visit | None, form: AnswerForm, token: str) -> dict[str, Any]:
+    now = timezone.now()
+    ahead = current is not None and current.starts_at > now
+    status = current.status if current else None
+    return {
+        "token": token,
+        "visit": current,
+        "when": mail.when(current) if current else "",
+        "form": form,
+        "can_confirm": ahead and status == Visit.Status.PROPOSED,
+        "can_reschedule": ahead and status in (Visit.Status.PROPOSED, Visit.Status.CONFIRMED),
+        "ahead": ahead,
+    }
