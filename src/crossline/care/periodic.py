@@ -33,3 +33,17 @@ def anchor_audit_chain(now: datetime) -> int:
     head = anchor()
     record(Action.AUDIT_ANCHORED, actor="worker", detail={"head": head.seq})
     return head.seq
+
+
+def _reminder_minutes() -> float:
+    from crossline.visits.reminders import SWEEP_EVERY_MINUTES
+
+    return float(SWEEP_EVERY_MINUTES)
+
+
+@every(_reminder_minutes, name="visits.reminders")
+def send_visit_reminders(now: datetime) -> int:
+    """Reminders before telehealth visits (24 h and 1 h before; each sent once)."""
+    from crossline.visits.reminders import sweep
+
+    return sweep(now)
