@@ -18,7 +18,13 @@ EXIT_INVALID = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in _DJANGO_COMMANDS:
+        # Passed through whole: argparse's REMAINDER refuses a leading option
+        # (`crossline createuser --email …`), and Django's parser does the checking.
+        args = argparse.Namespace(handler=_django_command, command=argv[0], args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_INVALID

@@ -67,7 +67,9 @@ def sign_in(
 
 
 def actions(*, since: int = 0) -> list[str]:
-    return list(Event.objects.filter(seq__gt=since).order_by("seq").values_list("action", flat=True))
+    return list(
+        Event.objects.filter(seq__gt=since).order_by("seq").values_list("action", flat=True)
+    )
 
 
 def last_seq() -> int:

@@ -53,7 +53,9 @@ def test_sign_in_gives_a_new_session_key_and_the_old_one_is_dead() -> None:
     client.session.save()  # an anonymous session, as a visitor's browser would already hold
     anonymous_key = client.session.session_key
     client.cookies[settings.SESSION_COOKIE_NAME] = anonymous_key
-    response = client.post("/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD})
+    response = client.post(
+        "/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD}
+    )
     pending_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert response["Location"] == "/clinic/verify/"
     assert pending_key != anonymous_key
@@ -96,7 +98,7 @@ def test_a_failed_sign_in_for_an_unknown_name_records_unknown_not_what_was_typed
 
 
 def test_the_password_alone_does_not_sign_in() -> None:
-    _, device, _ = make_user()
+    _, _device, _ = make_user()
     client = Client()
     client.post("/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD})
     assert "_auth_user_id" not in client.session
@@ -130,7 +132,7 @@ def test_a_wrong_code_is_refused_recorded_and_throttled() -> None:
 
 
 def test_a_recovery_code_signs_in_once_only() -> None:
-    user, device, codes = make_user()
+    user, _device, codes = make_user()
     client = Client()
     client.post("/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD})
     before = last_seq()
@@ -162,8 +164,13 @@ def test_next_is_followed_only_to_a_local_path() -> None:
 
 def test_anonymous_clinic_and_admin_pages_go_to_sign_in() -> None:
     client = Client()
-    for path in ("/clinic/", "/clinic/account/", "/clinic/anything/12/", "/admin/",
-                 "/admin/auth/user/"):
+    for path in (
+        "/clinic/",
+        "/clinic/account/",
+        "/clinic/anything/12/",
+        "/admin/",
+        "/admin/auth/user/",
+    ):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith("/clinic/sign-in/?next="), path
@@ -171,7 +178,9 @@ def test_anonymous_clinic_and_admin_pages_go_to_sign_in() -> None:
     assert page.redirect_chain[-1][0].startswith("/clinic/sign-in/")
     assert b"<h1>Sign in</h1>" in page.content
     # The admin's own login page is ours too.
-    assert client.get("/admin/login/?next=/admin/")["Location"] == "/clinic/sign-in/?next=%2Fadmin%2F"
+    assert (
+        client.get("/admin/login/?next=/admin/")["Location"] == "/clinic/sign-in/?next=%2Fadmin%2F"
+    )
 
 
 def test_a_user_without_an_authenticator_is_sent_to_enrol_one() -> None:
@@ -186,7 +195,7 @@ def test_a_user_without_an_authenticator_is_sent_to_enrol_one() -> None:
 
 
 def test_an_inactive_account_cannot_sign_in() -> None:
-    user, device, _ = make_user()
+    user, _device, _ = make_user()
     user.is_active = False
     user.save()
     response = Client().post(

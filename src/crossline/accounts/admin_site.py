@@ -2,8 +2,8 @@
 
 The admin has no login page of its own: /admin/login/ sends people to the clinic sign-in (with
 `next`), and a signed-in, verified user without the operator role is refused (403, recorded as
-`permission.denied`). Its logout is the clinic's sign-out; its password pages are not served
-(passwords are changed on the account page, accounts are created with `crossline createuser`).
+`permission.denied`). Its logout is the clinic's sign-out; its password pages lead to the
+account page, where passwords are changed. Accounts are created with `crossline createuser`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, URLResolver
 
 from crossline.accounts.roles import Role, has_role
 
@@ -63,9 +62,15 @@ class OperatorAdminSite(admin.AdminSite):
 
         return sign_out(request)
 
-    def get_urls(self) -> list[URLPattern | URLResolver]:
-        hidden = {"password_change", "password_change_done"}
-        return [u for u in super().get_urls() if getattr(u, "name", None) not in hidden]
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect("/clinic/account/")
+
+    def password_change_done(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect("/clinic/account/")
 
 
 admin_site = OperatorAdminSite(name="admin")
