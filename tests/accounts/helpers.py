@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -78,3 +81,51 @@ def last_seq() -> int:
 
 def tokens_left(user: Any) -> int:
     return int(StaticToken.objects.filter(device__user=user).count())
+
+
+@contextmanager
+def flush_can_empty_the_audit_log() -> Iterator[None]:
+    """Transaction tests (the browser tests) end with Django's flush, which the audit log's
+    append-only triggers refuse (SQLite: DELETE, PostgreSQL: TRUNCATE). For tests only, the
+    flush lifts the trigger for its own statement and restores it in the same transaction; the
+    role groups the flush empties are made again (post_migrate, as Django does content types)."""
+    from django.contrib.auth.models import Group
+    from django.db.backends.postgresql.operations import DatabaseOperations as PgOps
+    from django.db.backends.sqlite3.operations import DatabaseOperations as SqliteOps
+    from django.db.models.signals import post_migrate
+
+    from crossline.accounts.roles import Role
+
+    migration = importlib.import_module("crossline.audit.migrations.0001_initial")
+    sqlite_trigger = next(s for s in migration.APPEND_ONLY_SQLITE if "no_delete" in s)
+    originals = {PgOps: PgOps.sql_flush, SqliteOps: SqliteOps.sql_flush}
+
+    def wrap(ops: Any, before: str, after: str) -> Any:
+        original = originals[ops]
+
+        def sql_flush(self: Any, style: Any, tables: Any, **options: Any) -> list[str]:
+            sql: list[str] = original(self, style, tables, **options)
+            return [before, *sql, after] if "audit_event" in tables else sql
+
+        return sql_flush
+
+    def roles_again(sender: Any, **kwargs: Any) -> None:
+        if getattr(sender, "label", "") == "accounts":
+            for role in Role:
+                Group.objects.get_or_create(name=role.value)
+
+    PgOps.sql_flush = wrap(  # type: ignore[method-assign]
+        PgOps,
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only;",
+        "ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only;",
+    )
+    SqliteOps.sql_flush = wrap(  # type: ignore[method-assign]
+        SqliteOps, "DROP TRIGGER IF EXISTS audit_event_no_delete;", sqlite_trigger
+    )
+    post_migrate.connect(roles_again, dispatch_uid="accounts-tests-roles")
+    try:
+        yield
+    finally:
+        post_migrate.disconnect(dispatch_uid="accounts-tests-roles")
+        for ops, original in originals.items():
+            ops.sql_flush = original  # type: ignore[method-assign]
