@@ -214,3 +214,17 @@ def test_sign_out_ends_the_session_and_is_recorded() -> None:
     assert response["Location"] == "/clinic/sign-in/"
     assert actions(since=before) == ["signout"]
     assert client.get("/clinic/account/")["Location"].startswith("/clinic/sign-in/")
+
+
+def test_application_logs_never_see_what_was_typed_at_sign_in(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, device, _ = make_user()
+    client = Client()
+    for _ in range(6):  # failures, then a lockout
+        client.post("/clinic/sign-in/", {"username": "typed-secret-9f3", "password": "x" * 9})
+    client.post("/clinic/sign-in/", {"username": "doc@example.org", "password": "typed-pw-7c1"})
+    sign_in(Client(), "doc@example.org", device)
+    assert "typed-secret-9f3" not in caplog.text
+    assert "typed-pw-7c1" not in caplog.text
+    assert "127.0.0.1" not in caplog.text  # a client address can identify a person
