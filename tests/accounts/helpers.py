@@ -96,8 +96,13 @@ def flush_can_empty_the_audit_log() -> Iterator[None]:
 
     from crossline.accounts.roles import Role
 
+    if getattr(SqliteOps.sql_flush, "lets_audit_go", False):  # already in place: nothing to do
+        yield
+        return
     migration = importlib.import_module("crossline.audit.migrations.0001_initial")
-    sqlite_trigger = next(s for s in migration.APPEND_ONLY_SQLITE if "no_delete" in s)
+    sqlite_trigger = next(s for s in migration.APPEND_ONLY_SQLITE if "no_delete" in s).replace(
+        "CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1
+    )
     originals = {PgOps: PgOps.sql_flush, SqliteOps: SqliteOps.sql_flush}
 
     def wrap(ops: Any, before: str, after: str) -> Any:
@@ -107,6 +112,7 @@ def flush_can_empty_the_audit_log() -> Iterator[None]:
             sql: list[str] = original(self, style, tables, **options)
             return [before, *sql, after] if "audit_event" in tables else sql
 
+        sql_flush.lets_audit_go = True  # type: ignore[attr-defined]
         return sql_flush
 
     def roles_again(sender: Any, **kwargs: Any) -> None:
