@@ -90,8 +90,10 @@ def flush_can_empty_the_audit_log() -> Iterator[None]:
     flush lifts the trigger for its own statement and restores it in the same transaction; the
     role groups the flush empties are made again (post_migrate, as Django does content types)."""
     from django.contrib.auth.models import Group
-    from django.db.backends.postgresql.operations import DatabaseOperations as PgOps
-    from django.db.backends.sqlite3.operations import DatabaseOperations as SqliteOps
+
+    # Through each backend's base module: importing an operations module first is circular.
+    from django.db.backends.postgresql.base import DatabaseOperations as PgOps
+    from django.db.backends.sqlite3.base import DatabaseOperations as SqliteOps
     from django.db.models.signals import post_migrate
 
     from crossline.accounts.roles import Role
