@@ -18,13 +18,13 @@ EXIT_INVALID = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    # `crossline worker --interval 1`: argparse's REMAINDER does not take a leading option, so
-    # options meant for a Django command arrive as extras and are passed on to it.
-    args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "handler", None) in (_django_command, _manage):
-        args.args = [*extra, *args.args]
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in _DJANGO_COMMANDS:
+        # Passed through whole: argparse's REMAINDER refuses a leading option
+        # (`crossline createuser --email …`), and Django's parser does the checking.
+        args = argparse.Namespace(handler=_django_command, command=argv[0], args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_INVALID

@@ -221,7 +221,13 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # django-axes logs every sign-in with the typed user name (which may be a password typed
+        # in the wrong box) and the client address; the audit log records sign-ins instead.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 CROSSLINE = CONFIG

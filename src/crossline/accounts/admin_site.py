@@ -1,11 +1,27 @@
-"""The operator admin: Django's admin behind the same sign-in, MFA and operator role."""
+"""The operator admin: Django's admin behind the same sign-in, MFA and operator role.
+
+The admin has no login page of its own: /admin/login/ sends people to the clinic sign-in (with
+`next`), and a signed-in, verified user without the operator role is refused (403, recorded as
+`permission.denied`). Its logout is the clinic's sign-out; its password pages lead to the
+account page, where passwords are changed. Accounts are created with `crossline createuser`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from crossline.accounts.roles import Role, has_role
+
+
+def _verified(user: Any) -> bool:
+    verified = getattr(user, "is_verified", None)
+    return bool(user.is_authenticated and callable(verified) and verified())
 
 
 class OperatorAdminSite(admin.AdminSite):
@@ -13,17 +29,48 @@ class OperatorAdminSite(admin.AdminSite):
     site_title = "crossline admin"
     index_title = "Program administration"
     login_template = None
+    enable_nav_sidebar = False
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        verified = getattr(user, "is_verified", None)
-        return bool(
-            user.is_active
-            and user.is_authenticated
-            and callable(verified)
-            and verified()
-            and has_role(user, Role.OPERATOR)
-        )
+        return bool(user.is_active and _verified(user) and has_role(user, Role.OPERATOR))
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        user = request.user
+        if _verified(user) and not self.has_permission(request):
+            from crossline.audit import Action, record
+
+            record(
+                Action.PERMISSION_DENIED,
+                request=request,
+                detail={"path": "/admin/", "view": "admin"},
+            )
+            raise PermissionDenied
+        next_url = request.GET.get("next") or "/admin/"
+        if _verified(user):
+            from crossline.accounts.services import safe_next
+
+            return HttpResponseRedirect(safe_next(request, next_url))
+        return HttpResponseRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': next_url})}")
+
+    def logout(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect("/admin/")
+        from crossline.accounts.views import sign_out
+
+        return sign_out(request)
+
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect("/clinic/account/")
+
+    def password_change_done(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect("/clinic/account/")
 
 
 admin_site = OperatorAdminSite(name="admin")

@@ -24,3 +24,4 @@ class AccountsConfig(AppConfig):
         # Sent once per app with models; the auth app's signal comes after its tables exist.
         auth = apps.get_app_config("auth")
         post_migrate.connect(create_roles, sender=auth, dispatch_uid="crossline-roles")
+        from crossline.accounts import admin, signals  # noqa: F401  (registers receivers, admin)

@@ -54,3 +54,5 @@ class Action(StrEnum):
     AUDIT_SEARCHED = "audit.searched"
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_ANCHORED = "audit.anchored"
+    # Appended by accounts
+    RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"

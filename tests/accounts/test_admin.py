@@ -1,0 +1,73 @@
+"""The operator admin: behind our sign-in, MFA and the operator role; users and roles only."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from crossline.audit.models import Event
+from tests.accounts.helpers import last_seq, make_user, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def operator_client(email: str = "op@example.org") -> tuple[Client, object]:
+    user, device, _ = make_user(email, roles=("operator",))
+    client = Client()
+    sign_in(client, email, device)
+    return client, user
+
+
+def test_a_verified_non_operator_is_refused_the_admin_and_it_is_recorded() -> None:
+    _, device, _ = make_user(roles=("physician", "intake"))
+    client = Client()
+    sign_in(client, "doc@example.org", device)
+    before = last_seq()
+    page = client.get("/admin/", follow=True)
+    assert page.status_code == 403
+    assert client.get("/admin/auth/user/", follow=True).status_code == 403
+    assert Event.objects.filter(seq__gt=before, action="permission.denied").exists()
+
+
+def test_an_operator_sees_users_and_roles_and_can_change_roles() -> None:
+    client, _ = operator_client()
+    target, _, _ = make_user("nurse@example.org", roles=("intake",))
+    assert client.get("/admin/").status_code == 200
+    listing = client.get("/admin/auth/user/")
+    assert listing.status_code == 200 and b"nurse@example.org" in listing.content
+    form = client.get(f"/admin/auth/user/{target.pk}/change/")
+    html = form.content.decode()
+    assert "is_superuser" not in html and "password" not in html.lower().split("<main")[-1]
+    assert client.get("/admin/auth/user/add/").status_code == 403  # createuser makes accounts
+    assert client.get(f"/admin/auth/user/{target.pk}/delete/").status_code == 403
+    roles = {g.name: g.pk for g in Group.objects.all()}
+    before = last_seq()
+    response = client.post(
+        f"/admin/auth/user/{target.pk}/change/",
+        {"is_active": "on", "groups": [roles["intake"], roles["physician"]]},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert sorted(target.groups.values_list("name", flat=True)) == ["intake", "physician"]
+    event = Event.objects.get(seq__gt=before, action="user.changed")
+    assert event.actor == "op@example.org"
+    assert event.detail["roles"] == "intake,physician"
+
+
+def test_the_last_operator_cannot_be_removed() -> None:
+    client, op = operator_client()
+    roles = {g.name: g.pk for g in Group.objects.all()}
+    response = client.post(
+        f"/admin/auth/user/{op.pk}/change/", {"is_active": "on", "groups": [roles["intake"]]}
+    )
+    assert response.status_code == 200
+    assert b"last active operator" in response.content
+    assert op.groups.filter(name="operator").exists()
+
+
+def test_the_admin_has_no_password_pages_and_signs_out_through_the_clinic() -> None:
+    client, _ = operator_client()
+    assert client.get("/admin/password_change/")["Location"] == "/clinic/account/"
+    response = client.post("/admin/logout/")
+    assert response["Location"] == "/clinic/sign-in/"
+    assert client.get("/admin/")["Location"].startswith("/clinic/sign-in/")

@@ -1,0 +1,171 @@
+"""Enrolment from the one-time link: a password (NIST rules), an authenticator confirmed with a
+real code, ten recovery codes shown once, signed in. Links expire after 72 hours, work once,
+and are stored only as a hash."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from crossline.accounts import services
+from crossline.accounts.models import EnrolmentToken, hash_token
+from crossline.audit.models import Event
+from tests.accounts.helpers import code_for, last_seq, sign_in, tokens_left
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "a long and memorable passphrase"
+
+
+def set_password(client: Client, token: str, password: str = GOOD, again: str | None = None):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/clinic/enrol/{token}/",
+        {"new_password1": password, "new_password2": password if again is None else again},
+    )
+
+
+def test_full_enrolment_then_a_later_sign_in() -> None:
+    user, token = services.create_user("New.Doc@Example.org", ["intake", "physician"])
+    assert user.username == "new.doc@example.org"
+    assert not user.has_usable_password()
+    assert EnrolmentToken.objects.get(user=user).token_hash == hash_token(token)
+    assert not EnrolmentToken.objects.filter(token_hash=token).exists()  # never in clear
+    client = Client()
+    page = client.get(f"/clinic/enrol/{token}/")
+    assert page.status_code == 200 and b"new.doc@example.org" in page.content
+    before = last_seq()
+    response = set_password(client, token)
+    assert response["Location"] == "/clinic/enrol/authenticator/"
+    assert "_auth_user_id" not in client.session  # not signed in before the second factor
+    page = client.get("/clinic/enrol/authenticator/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<svg" in html and "<path" in html  # the server-drawn QR code
+    assert "<script" not in html and "style=" not in html  # CSP: no inline script or style
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert services.manual_secret(device) in html
+    wrong = client.post("/clinic/enrol/authenticator/", {"otp_token": "000000"})
+    assert wrong.status_code == 400
+    done = client.post("/clinic/enrol/authenticator/", {"otp_token": code_for(device)})
+    assert done.status_code == 200
+    codes = re.findall(r"<li><code>([a-z2-7]+)</code></li>", done.content.decode())
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert tokens_left(user) == 10
+    assert client.get("/clinic/account/").status_code == 200  # signed in
+    assert list(Event.objects.filter(seq__gt=before).values_list("action", flat=True)) == [
+        "mfa.failed",
+        "mfa.enrolled",
+        "enrolment.completed",
+        "signin.succeeded",
+    ]
+    device.refresh_from_db()
+    assert device.confirmed
+    # Later: sign in with the password and a code from the same app.
+    client.post("/clinic/sign-out/")
+    assert sign_in(Client(), "new.doc@example.org", device, password=GOOD)["Location"] == (
+        "/clinic/"
+    )
+
+
+def test_the_link_works_once() -> None:
+    _, token = services.create_user("once@example.org", ["intake"])
+    assert set_password(Client(), token).status_code == 302
+    for client in (Client(), Client()):
+        assert client.get(f"/clinic/enrol/{token}/").status_code == 410
+        assert set_password(client, token, "another long passphrase").status_code == 410
+
+
+def test_the_link_expires_after_72_hours() -> None:
+    user, token = services.create_user("late@example.org", ["intake"])
+    link = EnrolmentToken.objects.get(user=user)
+    assert link.expires_at - link.created_at == timedelta(hours=72)
+    now = timezone.now()
+    link.created_at = now - timedelta(hours=71)  # 71 hours have passed: still good
+    link.expires_at = link.created_at + timedelta(hours=72)
+    link.save()
+    assert Client().get(f"/clinic/enrol/{token}/").status_code == 200
+    link.created_at = now - timedelta(hours=72, seconds=1)  # 72 hours and a second
+    link.expires_at = link.created_at + timedelta(hours=72)
+    link.save()
+    page = Client().get(f"/clinic/enrol/{token}/")
+    assert page.status_code == 410
+    assert b"more than 72 hours old" in page.content
+
+
+def test_an_unknown_link_is_refused() -> None:
+    assert Client().get("/clinic/enrol/not-a-real-token/").status_code == 410
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("seven77", "too short"),
+        ("password123", "too common"),
+        ("x" * 257, "too long"),
+    ],
+)
+def test_password_policy_refuses(password: str, message: str) -> None:
+    user, token = services.create_user("policy@example.org", ["intake"])
+    response = set_password(Client(), token, password)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert EnrolmentToken.objects.get(user=user).used_at is None  # nothing used up
+
+
+@pytest.mark.parametrize("password", ["eight888", "y" * 64, "a very long passphrase " * 11])
+def test_password_policy_accepts_long_passphrases_without_composition_rules(
+    password: str,
+) -> None:
+    assert len(password) <= 256
+    user, token = services.create_user("long@example.org", ["intake"])
+    assert set_password(Client(), token, password).status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(password)
+
+
+def test_the_two_passwords_must_match() -> None:
+    _, token = services.create_user("match@example.org", ["intake"])
+    response = set_password(Client(), token, GOOD, again=GOOD + "!")
+    assert response.status_code == 400
+
+
+def test_reissue_resets_the_account_and_kills_the_old_link() -> None:
+    user, old = services.create_user("reset@example.org", ["physician"])
+    client = Client()
+    set_password(client, old)
+    device = services.pending_totp(user)
+    client.post("/clinic/enrol/authenticator/", {"otp_token": code_for(device)})
+    assert client.get("/clinic/account/").status_code == 200
+    _, new = services.reissue_enrolment("reset@example.org")
+    assert client.get("/clinic/account/")["Location"].startswith("/clinic/sign-in/")
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert not TOTPDevice.objects.filter(user=user).exists() and tokens_left(user) == 0
+    assert Client().get(f"/clinic/enrol/{old}/").status_code == 410
+    assert Client().get(f"/clinic/enrol/{new}/").status_code == 200
+
+
+def test_recovery_codes_are_regenerated_after_a_fresh_code() -> None:
+    from tests.accounts.helpers import make_user
+
+    user, device, codes = make_user()
+    client = Client()
+    sign_in(client, "doc@example.org", device)
+    wrong = client.post("/clinic/account/", {"action": "recovery_codes", "otp_token": "123456"})
+    assert wrong.status_code == 400
+    before = last_seq()
+    page = client.post(
+        "/clinic/account/", {"action": "recovery_codes", "otp_token": code_for(device)}
+    )
+    assert page.status_code == 200
+    new = re.findall(r"<li><code>([a-z2-7]+)</code></li>", page.content.decode())
+    assert len(new) == 10 and not set(new) & set(codes)
+    assert Event.objects.get(seq=before + 1).action == "mfa.recovery_codes_regenerated"
+    assert tokens_left(user) == 10
