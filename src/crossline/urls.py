@@ -26,7 +26,9 @@ urlpatterns = [
     path("clinic/audit/", include("crossline.audit.urls")),
     path("clinic/program/", include("crossline.program.urls")),
     path("clinic/", include("crossline.care.urls")),
+    path("clinic/", include("crossline.evaluation.urls")),
     path("clinic/", include("crossline.clinic.urls")),
     path("admin/", admin_site.urls),
+    path("", include("crossline.evaluation.patient_urls")),  # /r/<token>/letter/
     path("", include("crossline.intake.urls")),
 ]
