@@ -238,11 +238,29 @@ def _context(
         "adequate_weeks": weeks,
         "adequate_source": k.citations["policy.adequate_trial"].formatted(),
         "screened_positive": form.screened_positive,
+        **_bp_guide(form, existing),
         "physician": has_role(request.user, Role.PHYSICIAN),
         "basis": program.telemedicine_basis,
         "basis_expires": program.telemedicine_basis_expires,
         "basis_in_force": program.telemedicine_basis_in_force(timezone.localdate()),
         "screen_language": {"en": "English", "es": "Spanish"}.get(case.assessment.language, ""),
+    }
+
+
+def _bp_guide(form: EvaluationForm, existing: Evaluation | None) -> dict[str, Any]:
+    """Whether the recorded reading is above the label's general guide (policy bp_review_*)."""
+    policy = load().policy
+    if form.is_bound:
+        vitals = form.cleaned_data if form.is_valid() else {}
+    else:
+        vitals = existing.content["vitals"] if existing is not None else {}
+    systolic, diastolic = vitals.get("bp_systolic"), vitals.get("bp_diastolic")
+    above = (systolic or 0) > policy.bp_review_systolic or (
+        diastolic or 0
+    ) > policy.bp_review_diastolic
+    return {
+        "bp_above_guide": above,
+        "bp_guide": f"{policy.bp_review_systolic}/{policy.bp_review_diastolic}",
     }
 
 
