@@ -432,3 +432,25 @@ def test_another_token_never_shows_the_letter(
 def test_a_signed_in_user_without_a_role_is_refused(candidate: Screened) -> None:
     other = clinician(None, "nobody")  # signed in and verified, but no role
     assert other.get(candidate.url).status_code == 403
+
+
+def test_a_reading_above_the_label_guide_is_pointed_out_without_blocking(
+    candidate: Screened, physician: Client
+) -> None:
+    assert "Above 140/90 mmHg" not in html(physician.get(candidate.url))
+    physician.post(candidate.url, complete(action="save", bp_systolic="150", bp_diastolic="95"))
+    page = html(physician.get(candidate.url))
+    assert "Above 140/90 mmHg" in page and "S43" in page
+    assert (
+        physician.post(candidate.url, complete(bp_systolic="150", bp_diastolic="95")).status_code
+        == 302
+    )
+
+
+def test_the_spanish_result_page_links_to_the_letter_in_spanish(
+    screened: Callable[..., Screened], physician: Client
+) -> None:
+    case = screened(CANDIDATE, lang="es")
+    physician.post(case.url, complete(decision="decline", decline_reason=REASON))
+    result = html(Client(HTTP_ACCEPT_LANGUAGE="es").get(f"/r/{case.token}/"))
+    assert "Una carta de su médico" in result and "Leer la carta" in result
