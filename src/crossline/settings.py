@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "crossline.accounts",
     "crossline.program",
     "crossline.clinic",
+    "crossline.evaluation",
     "crossline.care",
     "crossline.visits",
 ]

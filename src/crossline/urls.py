@@ -27,8 +27,10 @@ urlpatterns = [
     path("clinic/program/", include("crossline.program.urls")),
     path("clinic/", include("crossline.care.urls")),
     path("clinic/", include("crossline.visits.urls")),
+    path("clinic/", include("crossline.evaluation.urls")),
     path("clinic/", include("crossline.clinic.urls")),
     path("admin/", admin_site.urls),
     path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),
+    path("", include("crossline.evaluation.patient_urls")),  # /r/<token>/letter/
     path("", include("crossline.intake.urls")),
 ]

@@ -1,0 +1,88 @@
+"""Saving an evaluation and recording its decision: the change and its audit events together.
+
+The caller (the view) has validated the form and, for an approval, checked the rules; this
+module writes, inside one transaction: the encrypted content, the plain status columns, the
+case's status, the letter for a decline or a referral, and their audit events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crossline.audit import Action, record
+from crossline.clinic.models import Case
+from crossline.evaluation.models import Decision, Evaluation, Letter
+
+
+class AlreadyDecided(Exception):
+    """The evaluation was decided (perhaps by someone else a moment ago): it is final."""
+
+
+def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool) -> Evaluation:
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)  # serialises two clinicians
+        evaluation = Evaluation.objects.filter(case=locked).first()
+        if evaluation is not None and evaluation.status == Evaluation.Status.DECIDED:
+            raise AlreadyDecided
+        if evaluation is None:
+            evaluation = Evaluation(case=locked)
+        evaluation.content = content
+        evaluation.updated_by = request.user  # type: ignore[assignment]
+        if decide:
+            _decide(evaluation, locked, content, request)
+        evaluation.save()
+        _audit(request, Action.EVALUATION_SAVED, locked, evaluation, {"status": evaluation.status})
+        if decide:
+            _audit(
+                request,
+                Action.EVALUATION_DECIDED,
+                locked,
+                evaluation,
+                {"decision": evaluation.decision},
+            )
+            if evaluation.decision != Decision.APPROVE:
+                letter = _letter(evaluation, locked, content)
+                _audit(request, Action.LETTER_ISSUED, locked, evaluation, {"kind": letter.kind})
+    return evaluation
+
+
+def _decide(
+    evaluation: Evaluation, case: Case, content: dict[str, Any], request: HttpRequest
+) -> None:
+    now = timezone.now()
+    evaluation.status = Evaluation.Status.DECIDED
+    evaluation.decision = content["decision"]["kind"]
+    evaluation.decided_at = now
+    evaluation.decided_by = request.user  # type: ignore[assignment]
+    case.status = Case.Status.DECIDED
+    case.save(update_fields=["status"])
+
+
+def _letter(evaluation: Evaluation, case: Case, content: dict[str, Any]) -> Letter:
+    kind = evaluation.decision
+    words = content["decision"]["reason" if kind == Decision.DECLINE else "where"]
+    return Letter.objects.create(
+        evaluation=evaluation,
+        assessment=case.assessment,
+        kind=kind,
+        language=case.assessment.language,
+        text={"reason" if kind == Decision.DECLINE else "where": words},
+        issued_at=evaluation.decided_at or timezone.now(),
+    )
+
+
+def _audit(
+    request: HttpRequest, action: Action, case: Case, evaluation: Evaluation, detail: dict[str, Any]
+) -> None:
+    record(
+        action,
+        request=request,
+        patient=case.public_id,
+        object_type="evaluation",
+        object_id=evaluation.pk,
+        detail=detail,
+    )
