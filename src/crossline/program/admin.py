@@ -45,6 +45,7 @@ class ServiceStatesField(forms.Field):
 
 class ProgramSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     service_states = ServiceStatesField(required=False)
+    video_visit_url = forms.URLField(required=False, assume_scheme="https", max_length=200)
 
     class Meta:
         model = ProgramSettings
