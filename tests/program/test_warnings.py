@@ -91,3 +91,13 @@ def test_the_staff_banner_and_the_dashboard_show_it(operator_client: Client):
     html = operator_client.get("/clinic/program/").content.decode()
     assert "lapses on" not in html
     assert f"<dd>{WARN_DAYS + 1}</dd>" in html  # days left still shown
+
+
+def test_the_dashboard_after_the_basis_lapsed(operator_client: Client):
+    s = ProgramSettings.current()
+    s.telemedicine_basis_expires = timezone.localdate() - dt.timedelta(days=3)
+    s.save()
+    html = operator_client.get("/clinic/program/").content.decode()
+    assert "Lapsed 3 days ago" in html
+    assert "No — approval requires a recorded in-person evaluation" in html
+    assert html.count("now requires a recorded in-person evaluation") == 2

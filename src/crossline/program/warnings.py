@@ -34,6 +34,11 @@ class Telemedicine:
         return None if self.expires is None else (self.expires - self.today).days
 
     @property
+    def days_ago(self) -> int | None:
+        """Days since it lapsed (positive once lapsed)."""
+        return None if self.days_left is None else -self.days_left
+
+    @property
     def warning(self) -> str | None:
         if not self.basis:
             return (
@@ -45,14 +50,14 @@ class Telemedicine:
         when = f"{self.expires:%-d %B %Y}"
         if self.days_left < 0:
             return (
-                f"The telemedicine legal basis ({self.basis}) lapsed on {when}: approving a "
+                f"The telemedicine legal basis “{self.basis}” lapsed on {when}: approving a "
                 "course now requires a recorded in-person evaluation (FACTS §G1). If it was "
                 "extended, an operator records the new basis and expiry in the admin."
             )
         if self.days_left <= WARN_DAYS:
             days = "today" if self.days_left == 0 else f"in {self.days_left} days"
             return (
-                f"The telemedicine legal basis ({self.basis}) lapses on {when} — {days}. "
+                f"The telemedicine legal basis “{self.basis}” lapses on {when} — {days}. "
                 "Unless it is extended, approving a course after that date will require a "
                 "recorded in-person evaluation (FACTS §G1)."
             )
