@@ -6,7 +6,7 @@ release, the baseline), `current_knowledge()` from its cache (every request with
 knowledge when the row changed) — which happens at most once per `TTL_SECONDS` per process.
 Median of `--runs` runs of `--n` calls each, `time.perf_counter`.
 
-    DJANGO_SETTINGS_MODULE=tests.django_settings PYTHONPATH=src:. .venv/bin/python bench/program_policy.py
+    PYTHONPATH=src:. .venv/bin/python bench/program_policy.py  # tests.django_settings
 """
 
 from __future__ import annotations
