@@ -21,9 +21,9 @@ from tests.browser.visitor import SHOTS, axe_violations, describe_violations
 def operator_session() -> str:
     """A signed-in operator with a verified TOTP device: the session cookie's value."""
     user = User.objects.create_user("olive.operator", "olive@clinic.test", "x" * 20)
-    user.groups.add(Group.objects.get(name="operator"))
+    user.groups.add(Group.objects.get_or_create(name="operator")[0])  # flushed by earlier tests
     doc = User.objects.create_user("pat.physician", "pat@clinic.test", "x" * 20)
-    doc.groups.add(Group.objects.get(name="physician"))
+    doc.groups.add(Group.objects.get_or_create(name="physician")[0])
     from crossline.program.models import ConsentText, OnCallEntry
 
     OnCallEntry.objects.create(user=doc, position=1)

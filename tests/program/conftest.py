@@ -28,7 +28,7 @@ def _fresh_policy_cache() -> Iterator[None]:
 def make_user(username: str, *roles: str, email: str = "") -> User:
     user = User.objects.create_user(username, email or f"{username}@clinic.test", PASSWORD)
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
