@@ -40,6 +40,13 @@ class Consent:
 
 
 def consent(k: Knowledge, lang: str) -> Consent:
+    """The contact consent in force: the newest version an operator published in the admin
+    (`crossline.program`), else the knowledge copy's built-in wording (`consent.contact`)."""
+    from crossline.program.consent import current_published
+
+    published = current_published("contact")
+    if published is not None:
+        return Consent(version=published.version, text=published.text(lang))
     section = k.copy["consent"]["contact"]
     return Consent(version=section["version"], text=section["text"][lang])
 

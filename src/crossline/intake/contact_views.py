@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from crossline.intake import contact
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.intake.results import result_context
-from crossline.knowledge import load
+from crossline.program.policy import current_knowledge
 
 
 @require_POST
@@ -26,7 +26,7 @@ def request_evaluation(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).evaluation:
         raise Http404  # only candidates may request an evaluation
-    form = contact.evaluation_form(load(), assessment, _language(), request.POST)
+    form = contact.evaluation_form(current_knowledge(), assessment, _language(), request.POST)
     if not form.is_valid():
         return _result_page(request, assessment, token, evaluation=form)
     return _store(token, assessment, ContactRequest.Kind.EVALUATION, form)
@@ -37,7 +37,7 @@ def contact_me(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).contact_me:
         raise Http404  # offered on positive suicide-risk screens only
-    form = contact.contact_me_form(load(), _language(), request.POST)
+    form = contact.contact_me_form(current_knowledge(), _language(), request.POST)
     if not form.is_valid():
         return _result_page(request, assessment, token, contact_me=form)
     return _store(token, assessment, ContactRequest.Kind.CONTACT_ME, form)
@@ -75,7 +75,7 @@ def _result_page(
     contact_me: contact.ContactForm | None = None,
 ) -> HttpResponse:
     """The result page as `views.result` renders it, with the submitted form and its errors."""
-    k, lang = load(), _language()
+    k, lang = current_knowledge(), _language()
     context = result_context(k, assessment, lang)
     context["token"] = token
     context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))

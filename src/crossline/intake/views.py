@@ -24,7 +24,7 @@ from crossline.engine import InvalidInput
 from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.intake.screens import screen_context
-from crossline.knowledge import load
+from crossline.program.policy import current_knowledge
 
 SESSION_TOKEN = "assessment_token"
 
@@ -75,7 +75,7 @@ def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
     assessment = _current(request)
     if assessment is None:
         return redirect("intake:home")
-    k = load()
+    k = current_knowledge()
     state = flow.state_of(k, assessment.answers)
     allowed = set(state.screens) | ({flow.screen_id(state.next)} if state.next else set())
     if screen_id not in allowed:
@@ -103,7 +103,7 @@ def _save(assessment: Assessment, answers: dict[str, Any]) -> None:
 
 
 def _go_next(request: HttpRequest, assessment: Assessment) -> HttpResponse:
-    k = load()
+    k = current_knowledge()
     state = flow.state_of(k, assessment.answers)
     if state.done:
         token = _finish(request, assessment)
@@ -114,7 +114,7 @@ def _go_next(request: HttpRequest, assessment: Assessment) -> HttpResponse:
 
 def _finish(request: HttpRequest, assessment: Assessment) -> str:
     """Submit: the decision snapshot from the asked answers, stored with its versions."""
-    k = load()
+    k = current_knowledge()
     token = request.session[SESSION_TOKEN]
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
@@ -149,10 +149,11 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
     from crossline.intake.results import result_context
 
     assessment = _submitted(token)
-    context = result_context(load(), assessment, _language(request))
+    context = result_context(current_knowledge(), assessment, _language(request))
     context["token"] = token
     context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
-    context.update(page_context(load(), assessment, _language(request)))  # the contact forms
+    # the contact forms
+    context.update(page_context(current_knowledge(), assessment, _language(request)))
     acute = assessment.eligibility == "safety_first"
     return render(request, "intake/safety.html" if acute else "intake/result.html", context)
 
@@ -161,7 +162,7 @@ def result_print(request: HttpRequest, token: str) -> HttpResponse:
     from crossline.intake.results import result_context
 
     assessment = _submitted(token)
-    context = result_context(load(), assessment, _language(request))
+    context = result_context(current_knowledge(), assessment, _language(request))
     return render(request, "intake/print.html", context)
 
 
@@ -172,4 +173,5 @@ def crisis(request: HttpRequest) -> HttpResponse:
 def learn(request: HttpRequest) -> HttpResponse:
     from crossline.intake.education import education_context
 
-    return render(request, "intake/learn.html", education_context(load(), _language(request)))
+    context = education_context(current_knowledge(), _language(request))
+    return render(request, "intake/learn.html", context)

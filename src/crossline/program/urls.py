@@ -1,6 +1,10 @@
-"""URLs of crossline.program."""
+"""URLs of crossline.program (mounted at /clinic/program/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from crossline.program import views
 
 app_name = "program"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.dashboard, name="dashboard"),
+]

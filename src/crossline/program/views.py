@@ -1,0 +1,179 @@
+"""The program dashboard (/clinic/program/, operator role): the settings in force, the policy
+values of the knowledge release (read-only, with citations) and counts by non-identifying
+columns only. Nothing here reads an encrypted column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from crossline.accounts.decorators import role_required
+from crossline.accounts.roles import Role
+from crossline.clinic.models import Case, Urgency
+from crossline.engine.check import ELIGIBILITIES
+from crossline.engine.knowledge import _POLICY_FIELDS, OPERATOR_EDITABLE, Knowledge
+from crossline.intake.models import AggregateCount, Assessment
+from crossline.program.consent import current_published
+from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
+from crossline.program.policy import base_knowledge, current_knowledge
+from crossline.program.warnings import WARN_DAYS, telemedicine
+
+WINDOW_DAYS = 30
+
+# Plain-language names of the policy values (the keys of policy.toml [values]).
+POLICY_LABELS = {
+    "service_states": "Service states",
+    "min_age": "Minimum age (hard floor)",
+    "phq2_gate": "PHQ-2 total that continues to the full PHQ-9",
+    "phq9_positive": "PHQ-9 total for a positive depression screen",
+    "burnout_present": "Burnout item: burnout present from",
+    "burnout_asq_trigger": "Burnout item value that triggers the ASQ",
+    "young_adult_max_age": "Review flag: young adult up to age",
+    "older_adult_min_age": "Review flag: older adult from age",
+    "trd_trials_flag": "Failed antidepressant trials for the treatment-resistance flag",
+    "bp_review_systolic": "Blood pressure review: systolic above",
+    "bp_review_diastolic": "Blood pressure review: diastolic above",
+    "universal_asq": "Ask the ASQ of everyone",
+    "alert_deadline_acute_minutes": "Acute alert deadline (minutes)",
+    "alert_deadline_non_acute_minutes": "Non-acute alert deadline (minutes)",
+    "anonymous_retention_days": "Anonymous screens kept for (days)",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, frozenset | set | list | tuple):
+        return ", ".join(sorted(value))
+    return str(value)
+
+
+def policy_rows(release: Knowledge, effective: Knowledge) -> list[dict[str, Any]]:
+    rows = []
+    for name in _POLICY_FIELDS:
+        value, in_force = getattr(release.policy, name), getattr(effective.policy, name)
+        cites = release.policy.citations.get(name, ())
+        rows.append(
+            {
+                "name": name,
+                "label": POLICY_LABELS.get(name, name),
+                "release": _show(value),
+                "in_force": _show(in_force),
+                "overridden": value != in_force,
+                "operator_editable": name in OPERATOR_EDITABLE,
+                "citations": [
+                    {"id": c, "reference": release.citations[c].reference}
+                    for c in cites
+                    if c in release.citations
+                ],
+            }
+        )
+    return rows
+
+
+def case_counts() -> dict[str, Any]:
+    counts = {
+        (row["status"], row["urgency"]): row["n"]
+        for row in Case.objects.values("status", "urgency").annotate(n=Count("pk"))
+    }
+    rows = []
+    for status, status_label in Case.Status.choices:
+        cells = [counts.get((status, u.value), 0) for u in Urgency]
+        rows.append({"status": status_label, "cells": cells, "total": sum(cells)})
+    totals = [sum(r["cells"][i] for r in rows) for i in range(len(Urgency))]
+    return {"urgencies": Urgency.labels, "rows": rows, "totals": totals, "total": sum(totals)}
+
+
+def eligibility_counts(today: dt.date) -> dict[str, Any]:
+    """Screens started in the last WINDOW_DAYS days, by eligibility: the stored screens'
+    plain columns plus the aggregate counts of anonymous screens retention already deleted."""
+    since = today - dt.timedelta(days=WINDOW_DAYS - 1)
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    live = dict(
+        Assessment.objects.filter(created_at__gte=start)
+        .values_list("eligibility")
+        .annotate(n=Count("pk"))
+        .values_list("eligibility", "n")
+    )
+    purged = dict(
+        AggregateCount.objects.filter(day__gte=since)
+        .values_list("eligibility")
+        .annotate(n=Sum("count"))
+        .values_list("eligibility", "n")
+    )
+    keys = [*ELIGIBILITIES, *sorted((set(live) | set(purged)) - set(ELIGIBILITIES) - {""}), ""]
+    rows = [
+        {
+            "eligibility": key.replace("_", " ") if key else "not submitted",
+            "stored": live.get(key, 0),
+            "purged": purged.get(key, 0) or 0,
+            "total": live.get(key, 0) + (purged.get(key, 0) or 0),
+        }
+        for key in keys
+    ]
+    return {"since": since, "rows": rows, "total": sum(r["total"] for r in rows)}
+
+
+def consent_rows() -> list[dict[str, Any]]:
+    rows = []
+    fallback = base_knowledge().copy.get("consent", {})
+    for kind, label in ConsentText.Kind.choices:
+        published = current_published(kind)
+        built_in = fallback.get(kind)
+        add = reverse("admin:program_consenttext_add")
+        rows.append(
+            {
+                "label": label,
+                "version": published.version if published else None,
+                "published_at": published.published_at if published else None,
+                "built_in": built_in["version"] if built_in and not published else None,
+                "drafts": ConsentText.objects.filter(kind=kind, published_at=None).count(),
+                "new_url": f"{add}?copy_of={published.pk}" if published else f"{add}?kind={kind}",
+            }
+        )
+    return rows
+
+
+def roster() -> list[dict[str, Any]]:
+    return [
+        {"position": e.position, "user": e.user.get_username(), "active": e.active}
+        for e in OnCallEntry.objects.select_related("user").order_by("position")
+    ]
+
+
+@role_required(Role.OPERATOR)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    settings = ProgramSettings.current()
+    release, effective = base_knowledge(), current_knowledge()
+    legal = telemedicine(today)
+    context = {
+        "settings": settings,
+        "service_states": sorted(effective.policy.service_states),
+        "service_states_default": settings.service_states is None,
+        "universal_asq": effective.policy.universal_asq,
+        "notification_count": len(settings.notification_addresses()),
+        "legal": legal,
+        "warn_days": WARN_DAYS,
+        "roster": roster(),
+        "consents": consent_rows(),
+        "policy": policy_rows(release, effective),
+        "knowledge_version": release.version,
+        "policy_version": effective.policy.version,
+        "release_policy_version": release.policy.version,
+        "cases": case_counts(),
+        "eligibility": eligibility_counts(today),
+        "window_days": WINDOW_DAYS,
+        "admin": {
+            "settings": reverse("admin:program_programsettings_change", args=[settings.pk]),
+            "roster": reverse("admin:program_oncallentry_changelist"),
+            "consents": reverse("admin:program_consenttext_changelist"),
+        },
+    }
+    return render(request, "program/dashboard.html", context)

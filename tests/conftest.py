@@ -1,0 +1,18 @@
+"""Suite-wide fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_program_policy() -> Iterator[None]:
+    """Each test starts from the program settings in its own database: the per-process cache
+    of `current_knowledge()` is not carried from one test (or rolled-back row) to the next."""
+    from crossline.program.policy import invalidate
+
+    invalidate()
+    yield
+    invalidate()

@@ -1,0 +1,110 @@
+"""The program dashboard: operators only; settings in force, the release's policy values
+read-only with citations, counts by non-identifying columns — and no PHI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from crossline.audit.models import Event
+from crossline.intake.models import AggregateCount, ContactRequest
+from crossline.knowledge import load
+from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
+from tests.program.conftest import make_user
+from tests.program.test_consent import shown_version, submitted
+from tests.web.personas import CANDIDATE
+
+pytestmark = pytest.mark.django_db
+
+URL = "/clinic/program/"
+NAME = "Zephyrine Quillfeather"
+EMAIL = "zephyrine.q@example.org"
+
+
+def test_only_verified_operators(client_as: Callable[..., Client]):
+    assert Client().get(URL).status_code == 302
+    assert Client().get(URL)["Location"].startswith("/clinic/sign-in/")
+    unverified = client_as("operator", verified=False).get(URL)
+    assert unverified.status_code == 302 and unverified["Location"] == "/clinic/verify/"
+    for roles in (("intake",), ("physician",)):
+        assert client_as(*roles).get(URL).status_code == 403
+    assert Event.objects.filter(action="permission.denied").count() == 2
+    assert client_as("operator").get(URL).status_code == 200
+    assert client_as("operator", "physician").get(URL).status_code == 200
+
+
+def test_shows_the_settings_in_force_and_links_into_the_admin(operator_client: Client):
+    s = ProgramSettings.current()
+    s.service_states = ["FL", "NJ", "NY"]
+    s.universal_asq = True
+    s.save()
+    doc = make_user("pat.physician", "physician")
+    OnCallEntry.objects.create(user=doc, position=1)
+    ConsentText.objects.create(
+        kind="contact", version="2027-01-15", text_en="e", text_es="s", published_at=timezone.now()
+    )
+    html = operator_client.get(URL).content.decode()
+    assert "FL, NJ, NY" in html
+    assert "ASQ asked of everyone</dt><dd>Yes" in html
+    assert "pat.physician" in html
+    assert "2027-01-15 (published" in html
+    assert "None published" in html  # treatment consent
+    assert "DEA telemedicine flexibilities (temporary rule)" in html
+    assert "31 December 2026" in html
+    days = (dt.date(2026, 12, 31) - timezone.localdate()).days
+    assert f"<dt>Days left</dt><dd>{days}</dd>" in html
+    assert f'href="/admin/program/programsettings/{s.pk}/change/"' in html
+    assert 'href="/admin/program/oncallentry/"' in html
+    assert 'href="/admin/program/consenttext/add/?copy_of=' in html
+
+
+def test_shows_the_release_policy_read_only_with_citations(operator_client: Client):
+    html = operator_client.get(URL).content.decode()
+    k = load()
+    assert "change only through a reviewed knowledge release" in html
+    assert "<code>min_age</code>" in html and "<code>phq9_positive</code>" in html
+    for cid in k.policy.citations["phq9_positive"]:
+        assert f"<code>{cid}</code>" in html
+    assert k.citations["policy.min_age"].reference.split(" (")[0].replace("'", "&#x27;") in html
+    assert k.version in html
+    assert "<form" not in html.split("<main", 1)[1]  # nothing editable on the page
+
+
+def test_counts_by_non_identifying_columns_without_phi(operator_client: Client):
+    client = Client()
+    token = submitted(CANDIDATE)
+    version = shown_version(client.get(f"/r/{token}/").content.decode())
+    form = {
+        "name": NAME,
+        "email": EMAIL,
+        "state": "FL",
+        "consent": "on",
+        "consent_version": version,
+    }
+    client.post(f"/r/{token}/request", {f"evaluation-{k}": v for k, v in form.items()})
+    assert ContactRequest.objects.count() == 1
+    submitted({**CANDIDATE, "profile.state": "TX"})
+    AggregateCount.objects.create(
+        day=timezone.localdate() - dt.timedelta(days=3), eligibility="candidate", count=5
+    )
+    AggregateCount.objects.create(
+        day=timezone.localdate() - dt.timedelta(days=40), eligibility="candidate", count=100
+    )
+    response = operator_client.get(URL)
+    html = response.content.decode()
+    cases = response.context["cases"]
+    assert cases["total"] == 1
+    [open_row] = [r for r in cases["rows"] if r["status"].lower() == "open"]
+    assert open_row["cells"] == [0, 0, 1]  # acute, non-acute, evaluation request
+    rows = {r["eligibility"]: r for r in response.context["eligibility"]["rows"]}
+    assert (rows["candidate"]["stored"], rows["candidate"]["purged"]) == (1, 5)
+    assert rows["outside service area"]["total"] == 1
+    assert response.context["eligibility"]["total"] == 7
+    for secret in (NAME, "Zephyrine", EMAIL, "example.org", token):
+        assert secret.lower() not in html.lower()
+    # Reading counts is not a read of patient data: no record.viewed event.
+    assert not Event.objects.filter(action__in=["record.viewed", "contact.viewed"]).exists()
