@@ -40,9 +40,11 @@ def k() -> Knowledge:
 
 
 @pytest.fixture(scope="module")
-def pages() -> dict[str, str]:
-    """The Learn page in each language (the language chosen by Accept-Language)."""
-    return {lang: _get(Client(), "/learn/", lang) for lang in LANGS}
+def pages(django_db_setup: None, django_db_blocker: Any) -> dict[str, str]:
+    """The Learn page in each language (the language chosen by Accept-Language). The page reads
+    the program settings (the service states in force): read-only, so no transaction needed."""
+    with django_db_blocker.unblock():
+        return {lang: _get(Client(), "/learn/", lang) for lang in LANGS}
 
 
 def _get(client: Client, url: str, lang: str) -> str:
@@ -111,6 +113,7 @@ def test_the_page_renders_in_each_language_by_accept_language(
     assert escape(k.docs["education.toml"]["page"]["title"][lang]) in html
 
 
+@pytest.mark.django_db
 def test_the_language_cookie_chooses_spanish() -> None:
     client = Client()
     client.cookies["django_language"] = "es"
