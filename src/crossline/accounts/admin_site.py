@@ -8,6 +8,7 @@ account page, where passwords are changed. Accounts are created with `crossline 
 
 from __future__ import annotations
 
+from functools import update_wrapper
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,17 @@ def _verified(user: Any) -> bool:
     return bool(user.is_authenticated and callable(verified) and verified())
 
 
+def _deny(request: HttpRequest) -> None:
+    from crossline.audit import Action, record
+
+    record(
+        Action.PERMISSION_DENIED,
+        request=request,
+        detail={"path": request.path[:80], "view": "admin"},
+    )
+    raise PermissionDenied
+
+
 class OperatorAdminSite(admin.AdminSite):
     site_header = "crossline — program administration"
     site_title = "crossline admin"
@@ -35,17 +47,22 @@ class OperatorAdminSite(admin.AdminSite):
         user = request.user
         return bool(user.is_active and _verified(user) and has_role(user, Role.OPERATOR))
 
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        """Every admin page: a verified user without the operator role is refused at once
+        (403, audited) instead of being sent round the sign-in page."""
+        inner = super().admin_view(view, cacheable)
+
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _verified(request.user) and not self.has_permission(request):
+                _deny(request)
+            return inner(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+        return update_wrapper(guarded, inner)
+
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         user = request.user
         if _verified(user) and not self.has_permission(request):
-            from crossline.audit import Action, record
-
-            record(
-                Action.PERMISSION_DENIED,
-                request=request,
-                detail={"path": "/admin/", "view": "admin"},
-            )
-            raise PermissionDenied
+            _deny(request)
         next_url = request.GET.get("next") or "/admin/"
         if _verified(user):
             from crossline.accounts.services import safe_next
