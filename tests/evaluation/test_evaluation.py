@@ -454,3 +454,21 @@ def test_the_spanish_result_page_links_to_the_letter_in_spanish(
     physician.post(case.url, complete(decision="decline", decline_reason=REASON))
     result = html(Client(HTTP_ACCEPT_LANGUAGE="es").get(f"/r/{case.token}/"))
     assert "Una carta de su médico" in result and "Leer la carta" in result
+
+
+def test_a_case_claimed_by_another_clinician_is_read_only_except_for_a_physician(
+    candidate: Screened, intake: Client, physician: Client
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    other = get_user_model().objects.create_user(username="someone.else")
+    Case.objects.filter(pk=candidate.case.pk).update(
+        status=Case.Status.CLAIMED, claimed_by=other, claimed_at=timezone.now()
+    )
+    assert intake.get(candidate.url).status_code == 200  # others may read it
+    assert intake.post(candidate.url, complete(action="save")).status_code == 403
+    assert not Evaluation.objects.exists()
+    assert events("permission.denied")[-1].detail["view"] == "evaluation.held_by_another"
+    # A prescribing physician may take over (and decide).
+    assert physician.post(candidate.url, complete(action="save")).status_code == 302
+    assert Evaluation.objects.get().status == Evaluation.Status.DRAFT

@@ -66,9 +66,22 @@ def evaluation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             detail={"path": request.path[:80], "view": "evaluation.decide"},
         )
         raise PermissionDenied
+    if _held_by_another(case, request.user) and not has_role(request.user, Role.PHYSICIAN):
+        # The claim says who is working on the case: others read it (a physician may take over).
+        record(
+            Action.PERMISSION_DENIED,
+            request=request,
+            patient=case.public_id,
+            detail={"path": request.path[:80], "view": "evaluation.held_by_another"},
+        )
+        raise PermissionDenied
     if existing is not None and existing.status == Evaluation.Status.DECIDED:
         return _show(request, case, existing, status=409)
     return _submit(request, case, existing, deciding=action == "decide")
+
+
+def _held_by_another(case: Case, user: Any) -> bool:
+    return case.status == Case.Status.CLAIMED and case.claimed_by_id != user.pk
 
 
 def _screen(case: Case) -> dict[str, Any]:
