@@ -27,10 +27,15 @@ $(BSTAMP): package.json package-lock.json | $(BIN)/python
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-## make run: migrate the local SQLite database and serve crossline at http://127.0.0.1:8000
+## make run: migrate the local SQLite database, start the background worker (alerts, reminders,
+## audit anchors) and serve crossline at http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/crossline migrate
-	@echo "crossline: open http://127.0.0.1:8000 (Ctrl-C stops)"
+	@echo "crossline: open http://127.0.0.1:8000 (Ctrl-C stops the server and the worker)"
+	@echo "crossline: clinician workspace at http://127.0.0.1:8000/clinic/ — first account:"
+	@echo "           $(BIN)/crossline createuser --email you@example.org --role operator --role physician"
+	$(BIN)/crossline worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/crossline serve --host 127.0.0.1 --port 8000
 
 ## make test: lint, type-check, knowledge check, the whole test suite

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crossline.audit.middleware.RequestIdMiddleware",  # first: every audit event has the id
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crossline.web.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,7 +52,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "crossline.accounts.middleware.SessionLimitsMiddleware",
-    "crossline.audit.middleware.RequestIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "crossline.web.PrivacyHeadersMiddleware",
