@@ -14,6 +14,6 @@ class RateCounter(models.Model):
     older than the previous window are deleted as new windows start.
     """
 
-    bucket = models.CharField(primary_key=True, max_length=64)
+    bucket = models.CharField(primary_key=True, max_length=128)
     minute = models.BigIntegerField(db_index=True)  # the window: minutes since the epoch
     hits = models.IntegerField()

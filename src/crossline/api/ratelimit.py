@@ -34,7 +34,7 @@ from django.http import HttpRequest
 from crossline.api.models import RateCounter
 
 WINDOW_SECONDS = 60
-MAX_SCOPE_LENGTH = 24  # the bucket is "scope:" and a 32-character client hash, at most 64
+MAX_SCOPE_LENGTH = 64  # the bucket is "scope:" and a 32-character client hash, at most 128
 
 logger = logging.getLogger(__name__)
 

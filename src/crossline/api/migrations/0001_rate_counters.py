@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RateCounter',
             fields=[
-                ('bucket', models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ('bucket', models.CharField(max_length=128, primary_key=True, serialize=False)),
                 ('minute', models.BigIntegerField(db_index=True)),
                 ('hits', models.IntegerField()),
             ],
