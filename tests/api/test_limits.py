@@ -101,7 +101,7 @@ def test_counters_live_in_a_shared_table_without_the_address(api: ApiClient) -> 
     ApiClient(remote_addr="198.51.100.23").submit(BODY)
     ApiClient(remote_addr="198.51.100.23").submit(BODY)
     (counter,) = RateCounter.objects.all()
-    assert counter.bucket == f"submit:{client_key('198.51.100.23')}"
+    assert counter.bucket == f"submit:{client_key('198.51.100.23')}:{counter.minute}"
     assert counter.hits == 2
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {RateCounter._meta.db_table}")
@@ -169,9 +169,11 @@ def test_a_new_window_starts_at_one_and_old_counters_are_forgotten(
     with django_capture_on_commit_callbacks(execute=True):
         verdict = ratelimit.hit(request, "test", limit=2, now=t)
     assert verdict.allowed and verdict.count == 1
+    client = client_key("192.0.2.1")
     assert sorted(RateCounter.objects.values_list("bucket", "minute", "hits")) == [
         ("submit:previous", minute - 1, 5),  # the previous window is kept (clocks differ)
-        (f"test:{client_key('192.0.2.1')}", minute, 1),
+        (f"test:{client}:{minute - 1}", minute - 1, 2),
+        (f"test:{client}:{minute}", minute, 1),
     ]
 
 

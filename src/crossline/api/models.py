@@ -6,12 +6,12 @@ from django.db import models
 
 
 class RateCounter(models.Model):
-    """One client's requests in one scope during the current one-minute window.
+    """One client's requests in one scope during one one-minute window.
 
     A table, so every worker process (and every server on the same PostgreSQL) shares the
     counts; counted by one upsert in the caller's transaction (`crossline.api.ratelimit`).
-    `bucket` is the scope and a keyed hash of the client's network, never the address. Rows
-    older than the previous window are deleted as new windows start.
+    `bucket` is the scope, a keyed hash of the client's network (never the address) and the
+    window. Rows older than the previous window are deleted as new windows start.
     """
 
     bucket = models.CharField(primary_key=True, max_length=128)

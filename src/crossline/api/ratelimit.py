@@ -34,7 +34,7 @@ from django.http import HttpRequest
 from crossline.api.models import RateCounter
 
 WINDOW_SECONDS = 60
-MAX_SCOPE_LENGTH = 64  # the bucket is "scope:" and a 32-character client hash, at most 128
+MAX_SCOPE_LENGTH = 64  # the bucket: "scope:", a 32-character client hash, ":minute" (≤ 128)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def hit(
     limit = settings.CROSSLINE.rate_limit_per_minute if limit is None else limit
     now = time.time() if now is None else now
     minute = int(now // WINDOW_SECONDS)
-    count = _count(f"{scope}:{client_key(request)}", minute)
+    count = _count(f"{scope}:{client_key(request)}:{minute}", minute)
     retry_after = max(1, math.ceil((minute + 1) * WINDOW_SECONDS - now))
     return Verdict(count <= limit, count, limit, retry_after)
 
@@ -96,12 +96,11 @@ def _sql() -> tuple[str, str]:
     meta = RateCounter._meta
     table = q(meta.db_table)
     bucket, minute, hits = (q(f) for f in ("bucket", "minute", "hits"))  # columns = names
+    # A window's bucket names its minute, so the update sets only `hits`: no index changes
+    # (SQLite rewrites one table page, PostgreSQL can update in place).
     upsert = (
         f"INSERT INTO {table} ({bucket}, {minute}, {hits}) VALUES (%s, %s, 1)"
-        f" ON CONFLICT ({bucket}) DO UPDATE SET"
-        f" {hits} = CASE WHEN {table}.{minute} = excluded.{minute}"
-        f" THEN {table}.{hits} + 1 ELSE 1 END,"
-        f" {minute} = excluded.{minute}"
+        f" ON CONFLICT ({bucket}) DO UPDATE SET {hits} = {table}.{hits} + 1"
         f" RETURNING {hits}"
     )
     prune = f"DELETE FROM {table} WHERE {minute} < %s"
