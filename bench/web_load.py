@@ -20,7 +20,7 @@ The submit rate limit is raised with the documented benchmark setting
 shared database cache; only its ceiling is out of the way).
 
     .venv/bin/python bench/web_load.py [--database sqlite|postgres|both] [--duration 15]
-        [--connections 32] [--rate 100] [--rate-duration 30]
+        [--connections 32] [--rounds 1] [--rate 100] [--rate-duration 30]
 
 Writes bench/out/web_load.json; prints a summary.
 """
@@ -80,18 +80,60 @@ def wrk(url: str, args: argparse.Namespace, *script_args: str) -> dict[str, Any]
 
 
 def throughput(server: Server, bodies_file: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The four wrk runs; with `--rounds N`, the sequence N times over (each round a ratio of
+    its own, as other jobs on a shared machine come and go), the first round as before."""
+    rounds = [_round(server, bodies_file, args) for _ in range(args.rounds)]
+    if args.rounds == 1:
+        return rounds[0]
+    report = dict(rounds[0])
+    report["rounds"] = rounds
+    for name in ("submit_with_key", "submit_without_key"):
+        ratios = [r[name]["ratio_to_healthz"] for r in rounds]
+        report[f"{name}_ratio_median"] = round(statistics.median(ratios), 2)
+    return report
+
+
+def _round(server: Server, bodies_file: Path, args: argparse.Namespace) -> dict[str, Any]:
     health, submit = f"{server.url}/healthz", f"{server.url}/api/v1/assessments"
     nonce = uuid.uuid4().hex[:12]
     runs = {
-        "healthz_before": wrk(health, args, "get"),
-        "submit_with_key": wrk(submit, args, "post", str(bodies_file), "key", nonce),
-        "submit_without_key": wrk(submit, args, "post", str(bodies_file), "nokey"),
-        "healthz_after": wrk(health, args, "get"),
+        "healthz_before": _with_cpu(server, wrk, health, args, "get"),
+        "submit_with_key": _with_cpu(
+            server, wrk, submit, args, "post", str(bodies_file), "key", nonce
+        ),
+        "submit_without_key": _with_cpu(
+            server, wrk, submit, args, "post", str(bodies_file), "nokey"
+        ),
+        "healthz_after": _with_cpu(server, wrk, health, args, "get"),
     }
     trivial = statistics.mean([runs["healthz_before"]["per_s"], runs["healthz_after"]["per_s"]])
     for name in ("submit_with_key", "submit_without_key"):
         runs[name]["ratio_to_healthz"] = round(runs[name]["per_s"] / trivial, 2)
     return runs
+
+
+def _with_cpu(server: Server, run: Any, *args: Any) -> dict[str, Any]:
+    """A wrk run, plus the CPU time the server's processes (gunicorn master and workers, not
+    the database server) spent per request: less sensitive than throughput to other jobs."""
+    before = _group_cpu_s(server.pid)
+    result: dict[str, Any] = run(*args)
+    spent = _group_cpu_s(server.pid) - before
+    result["server_cpu_ms_per_request"] = round(spent / max(1, result["requests"]) * 1000, 3)
+    return result
+
+
+def _group_cpu_s(pgid: int) -> float:
+    """User + system CPU seconds of every live process in the process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, …
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 # --- (b) fixed rate, open loop ------------------------------------------------------------------
@@ -256,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     p.add_argument("--connections", type=int, default=32, help="wrk connections")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: crossline's)")
+    p.add_argument("--rounds", type=int, default=1, help="repeat the four wrk runs N times")
     p.add_argument("--rate", type=float, default=100.0, help="fixed-rate submissions per second")
     p.add_argument("--rate-duration", type=int, default=30, help="seconds at the fixed rate")
     p.add_argument("--seed", type=int, default=20261128)
@@ -289,13 +332,30 @@ def summary(report: dict[str, Any], databases: list[str]) -> str:
         r = report[db]
         t = r["throughput"]
         h = (t["healthz_before"]["per_s"] + t["healthz_after"]["per_s"]) / 2
+        hc = (
+            t["healthz_before"]["server_cpu_ms_per_request"]
+            + t["healthz_after"]["server_cpu_ms_per_request"]
+        ) / 2
         lines.append(f"{db} ({r['workers']} workers)")
-        lines.append(f"  healthz {h:.0f}/s")
+        lines.append(f"  healthz {h:.0f}/s, server CPU {hc:.2f} ms a request")
         for name in ("submit_with_key", "submit_without_key"):
             s = t[name]
             lines.append(
                 f"  {name}: {s['per_s']:.0f}/s (ratio {s['ratio_to_healthz']}), "
-                f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}"
+                f"p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, "
+                f"server CPU {s['server_cpu_ms_per_request']:.2f} ms, errors {s['errors']}"
+            )
+        for i, rd in enumerate(t.get("rounds", [])):
+            hr = (rd["healthz_before"]["per_s"] + rd["healthz_after"]["per_s"]) / 2
+            k, u = rd["submit_with_key"], rd["submit_without_key"]
+            lines.append(
+                f"  round {i + 1}: healthz {hr:.0f}/s, with key {k['per_s']:.0f}/s"
+                f" ({k['ratio_to_healthz']}), without {u['per_s']:.0f}/s ({u['ratio_to_healthz']})"
+            )
+        if "rounds" in t:
+            lines.append(
+                f"  median ratio: with key {t['submit_with_key_ratio_median']}, "
+                f"without {t['submit_without_key_ratio_median']}"
             )
         for name, f in r["fixed_rate"].items():
             lines.append(

@@ -1,32 +1,15 @@
-"""Fixtures for the JSON API tests: a client that speaks JSON, and the shared cache table."""
+"""Fixtures for the JSON API tests: a client that speaks JSON, and the knowledge base."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 from django.test import Client
 
 from crossline.engine import Knowledge
 from crossline.knowledge import load
-
-
-@pytest.fixture(autouse=True)
-def cache_table(db: None) -> Iterator[None]:
-    """The rate-limit counters live in the real database cache (settings.CACHES).
-
-    Django's test-database set-up already runs createcachetable; running it again is a no-op,
-    and keeps these tests honest if that ever changes. Counters are cleared between tests:
-    a transactional test's flush does not empty the cache table.
-    """
-    call_command("createcachetable", verbosity=0)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class ApiClient:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
-from crossline.api import ratelimit
+from crossline.api import assessments, ratelimit
 from crossline.api.assessments import TOO_MANY
-from crossline.intake.models import Assessment
+from crossline.api.models import RateCounter
+from crossline.intake.models import Assessment, IdempotencyRecord
 from crossline.web import MAX_BODY_BYTES
 from tests.api.conftest import ApiClient
 from tests.engine.personas import burned_out_not_depressed
@@ -94,19 +96,126 @@ def test_the_flow_endpoint_is_not_limited_by_submissions(api: ApiClient) -> None
         assert api.next(BODY).status_code == 200
 
 
-def test_counters_live_in_the_shared_database_cache_without_the_address(
+def test_counters_live_in_a_shared_table_without_the_address(api: ApiClient) -> None:
+    """A table every worker process shares: one row per client and scope, no raw IP in it."""
+    ApiClient(remote_addr="198.51.100.23").submit(BODY)
+    ApiClient(remote_addr="198.51.100.23").submit(BODY)
+    (counter,) = RateCounter.objects.all()
+    assert counter.bucket == f"submit:{client_key('198.51.100.23')}:{counter.minute}"
+    assert counter.hits == 2
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {RateCounter._meta.db_table}")
+        rows = cursor.fetchall()
+    assert all("198.51.100.23" not in str(col) for row in rows for col in row)
+
+
+def test_a_submission_is_counted_in_the_transaction_that_stores_it(api: ApiClient) -> None:
+    """One transaction: the count, the assessment and the key's record; nothing between."""
+    with CaptureQueriesContext(connection) as queries:
+        assert api.submit(BODY, key="one-transaction").status_code == 201
+    statements = [q["sql"].split(" (")[0].split(" WHERE")[0] for q in queries.captured_queries]
+    # Inside the test's own transaction, atomic() is a savepoint; in a server it is BEGIN/COMMIT.
+    assert [s.split(" ")[0] for s in statements] == [
+        "SAVEPOINT",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+        "RELEASE",
+    ]
+    assert [s.split(" ")[2] for s in statements[1:4]] == [
+        '"api_ratecounter"',
+        '"intake_assessment"',
+        '"intake_idempotencyrecord"',
+    ]
+
+
+def test_a_submission_that_fails_after_counting_leaves_neither_count_nor_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(*args: object) -> None:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(assessments._ASSESSMENT, "run", fail)
+    with pytest.raises(DatabaseError):
+        ApiClient().submit(BODY)
+    assert not RateCounter.objects.exists()
+    assert Assessment.objects.count() == 0
+
+
+def test_a_refused_submission_stores_nothing_and_does_not_raise_the_count(
     api: ApiClient,
 ) -> None:
-    """The real DatabaseCache (what every worker process shares), and no raw IP in it."""
-    assert isinstance(caches["default"], DatabaseCache)
-    ApiClient(remote_addr="198.51.100.23").submit(BODY)
-    table = settings.CACHES["default"]["LOCATION"]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT cache_key, value FROM {table}")
-        rows = cursor.fetchall()
-    keys = [key for key, _ in rows if "ratelimit:" in key]
-    assert len(keys) == 1
-    assert all("198.51.100.23" not in str(col) for row in rows for col in row)
+    with limited_to(2):
+        assert [api.submit(BODY, key=f"k{i}").status_code for i in range(4)] == [
+            201,
+            201,
+            429,
+            429,
+        ]
+    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == 2
+    assert RateCounter.objects.get().hits == 2  # each refusal's count rolled back with it
+
+
+def test_a_new_window_starts_at_one_and_old_counters_are_forgotten(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    t = 1_800_000_000.0  # a window boundary
+    minute = int(t // 60)
+    RateCounter.objects.create(bucket="submit:stale", minute=minute - 2, hits=5)
+    RateCounter.objects.create(bucket="submit:previous", minute=minute - 1, hits=5)
+    ratelimit.hit(request, "test", limit=2, now=t - 1)
+    ratelimit.hit(request, "test", limit=2, now=t - 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        verdict = ratelimit.hit(request, "test", limit=2, now=t)
+    assert verdict.allowed and verdict.count == 1
+    client = client_key("192.0.2.1")
+    assert sorted(RateCounter.objects.values_list("bucket", "minute", "hits")) == [
+        ("submit:previous", minute - 1, 5),  # the previous window is kept (clocks differ)
+        (f"test:{client}:{minute - 1}", minute - 1, 2),
+        (f"test:{client}:{minute}", minute, 1),
+    ]
+
+
+def test_a_scope_too_long_for_its_bucket_is_refused() -> None:
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    with pytest.raises(ValueError):
+        ratelimit.hit(request, "s" * (ratelimit.MAX_SCOPE_LENGTH + 1))
+
+
+def _skip_on_sqlite() -> None:
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "SQLite's in-memory test database (shared cache) fails concurrent writers with"
+            " 'table is locked' instead of queueing them; the race runs on PostgreSQL"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_are_counted_exactly_across_connections() -> None:
+    """Twelve requests at once, each on its own database connection (as worker processes
+    are), with a limit of five: exactly five stored, seven refused, the count at five."""
+    _skip_on_sqlite()
+    n, limit = 12, 5
+    start = threading.Barrier(n)
+    statuses: list[int] = []
+
+    def submit(i: int) -> None:
+        try:
+            start.wait()
+            statuses.append(ApiClient().submit(BODY, key=f"race-{i}").status_code)
+        finally:
+            connection.close()
+
+    with limited_to(limit):
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(statuses) == [201] * limit + [429] * (n - limit)
+    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == limit
+    assert RateCounter.objects.get().hits == limit
 
 
 def test_a_window_resets_after_a_minute() -> None:

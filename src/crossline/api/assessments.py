@@ -2,8 +2,10 @@
 
 The API is the full-battery path: the decision is made from every answer given (the web flow
 decides from the answers it asked). Validation is the engine's contract, run on the raw body, so
-every refusal names its field and nothing is stored; the assessment and its decision snapshot are
-written in one transaction.
+every refusal names its field and nothing is stored. A submission is one transaction with one
+commit (`_store`): the client's rate-limit count, the assessment with its decision snapshot and,
+with an Idempotency-Key, the key's record. Everything that can be computed beforehand (the
+decision, the encrypted columns) is, so the transaction only runs its statements.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ninja import Router
 
 from crossline.api import idempotency, ratelimit
 from crossline.api.errors import TooManyRequests, read_json
+from crossline.api.rows import Insert
 from crossline.api.schemas import AssessmentCreated, Errors
 from crossline.engine import FieldError, InvalidInput, Request, evaluate, parse_request
 from crossline.intake.models import Assessment
@@ -30,6 +33,7 @@ router = Router(tags=["assessments"])
 BASE_URL_CONFIGURED = settings.CROSSLINE.base_url_configured
 RATE_LIMIT_SCOPE = "submit"
 TOO_MANY = "too many submissions, try again in a minute"
+_ASSESSMENT = Insert(Assessment)
 
 _DESCRIPTION = """\
 Stores an assessment and returns its decision. The body is the public assessment contract:
@@ -71,19 +75,29 @@ _EXTRA = {
     openapi_extra=_EXTRA,
 )
 def submit(request: HttpRequest) -> JsonResponse:
-    _limit(request)
-    body = read_json(request)
-    req, key = _validate(body, request.headers.get(idempotency.HEADER))
+    try:
+        body = read_json(request)
+        req, key = _validate(body, request.headers.get(idempotency.HEADER))
+    except Exception:
+        _limit(request)  # a refused request counts too, on its own; over the limit, 429 wins
+        raise
     decision = evaluate(load(), req.answers, req.language).to_dict()
+    assessment, token = Assessment.submission(
+        req.language, dict(req.answers), decision, timezone.now()
+    )
+    values = _ASSESSMENT.values(assessment)  # encrypted here, before the transaction
 
     def create() -> tuple[Assessment, str]:
-        return _store(req, decision)
+        _store(request, assessment, values)
+        return assessment, token
 
     if key is None:
         with transaction.atomic():
             done = idempotency.Submitted(*create())
     else:
-        done = idempotency.submit_once(key, idempotency.body_hash(body), create)
+        done = idempotency.submit_once(
+            key, idempotency.body_hash(body), create, recount=lambda: _limit(request)
+        )
     response = JsonResponse(_created(request, done.assessment, done.token), status=201)
     if done.replayed:
         response["Idempotent-Replayed"] = "true"
@@ -114,9 +128,19 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
     return req, key
 
 
-def _store(req: Request, decision: dict[str, Any]) -> tuple[Assessment, str]:
-    """Runs inside the caller's transaction: the row and its decision land together."""
-    return Assessment.submit(req.language, dict(req.answers), decision, timezone.now())
+def _store(request: HttpRequest, assessment: Assessment, values: list[Any]) -> None:
+    """Everything a submission writes, inside the caller's `transaction.atomic()`: one commit.
+
+    1. The client's rate-limit count, first: over the limit, the 429 raised here rolls the
+       transaction back and nothing is stored (nor counted: the stored count stays at the limit).
+    2. The assessment, one INSERT of the values prepared (and encrypted) before the transaction.
+
+    A write that must land with the submission (an audit event "assessment submitted") goes
+    here, after the INSERT. With an Idempotency-Key, `idempotency.submit_once` adds the key's
+    record to the same transaction after this returns.
+    """
+    _limit(request)
+    _ASSESSMENT.run(assessment, values)
 
 
 def _created(request: HttpRequest, assessment: Assessment, token: str) -> dict[str, Any]:

@@ -5,6 +5,9 @@ and its private-link token (encrypted). A key is honoured for 24 hours; an older
 ignored and replaced. Two requests racing with one key both try to insert the record in the
 same transaction as their assessment: the unique key_hash lets one commit and rolls the other
 back whole, and the loser returns the winner's assessment.
+
+A key used before rolls back everything its request wrote, so whatever that write counted (the
+rate limit) is counted again by `recount` before the original is returned.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crossline.api.errors import Conflict
+from crossline.api.rows import Insert
 from crossline.engine import FieldError, InvalidInput
 from crossline.intake.models import Assessment, IdempotencyRecord
 
@@ -37,6 +41,11 @@ class Submitted:
 
 
 Create = Callable[[], tuple[Assessment, str]]
+_RECORD = Insert(IdempotencyRecord)
+
+
+def _nothing() -> None:
+    pass
 
 
 def parse_key(value: str | None) -> str | None:
@@ -55,23 +64,33 @@ def body_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def submit_once(key: str, digest: str, create: Create) -> Submitted:
-    """Run `create` (which must write inside the caller's transaction) at most once per key."""
+def submit_once(
+    key: str, digest: str, create: Create, recount: Callable[[], None] = _nothing
+) -> Submitted:
+    """Run `create` at most once per key, in a transaction that also records the key.
+
+    `create` writes inside that transaction. When the key was used before, its writes are
+    rolled back and `recount()` runs (it may raise, e.g. 429) before the original is returned
+    or the different body refused.
+    """
     key_hash = hashlib.sha256(key.encode()).hexdigest()
-    # The common case is a new key: insert straight away (two INSERTs and a commit). The unique
-    # key_hash turns a retry, a race or an expired record into an IntegrityError, which rolls
-    # this whole transaction back — the assessment too — and is sorted out below.
+    # The common case is a new key: insert straight away (the writes of `create`, the record,
+    # one commit). The unique key_hash turns a retry, a race or an expired record into an
+    # IntegrityError, which rolls this whole transaction back — the assessment too — and is
+    # sorted out below.
     for _ in range(2):
         try:
             with transaction.atomic():
                 assessment, token = create()
-                IdempotencyRecord.objects.create(
+                record = IdempotencyRecord(
                     key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
                 )
+                _RECORD.run(record, _RECORD.values(record))
             return Submitted(assessment, token)
         except IntegrityError:
             earlier = _live_record(key_hash)  # an earlier or concurrent request committed it
             if earlier is not None:
+                recount()
                 return _replay(earlier, digest)
             # expired: the key may be used again
             IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__lt=_cutoff()).delete()

@@ -1,10 +1,13 @@
-"""Per-client rate limits in Django's cache (the database cache every worker process shares).
+"""Per-client rate limits, counted in a table every worker process shares.
 
 A fixed one-minute window per client and scope. The client is a keyed hash of its address
 (an IPv6 client by its /64, which one subscriber controls); the address itself is never
-stored. The database cache's `incr` is a read and a write, not one atomic statement, so
-requests that race within the same instant may each see the same count: the limit is a brake
-on floods, not an exact quota.
+stored. A request is counted by one atomic upsert (`INSERT … ON CONFLICT DO UPDATE …
+RETURNING`, SQLite ≥ 3.35 and PostgreSQL), so requests racing in the same instant each get
+their own count, and in the caller's transaction: a submission counts itself in the
+transaction that stores it (one commit), and a request refused as over the limit rolls its
+count back with everything else, so it stores nothing. Outside a transaction the upsert
+commits by itself.
 
 Use it from any view:
 
@@ -18,15 +21,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest
 
+from crossline.api.models import RateCounter
+
 WINDOW_SECONDS = 60
+MAX_SCOPE_LENGTH = 64  # the bucket: "scope:", a 32-character client hash, ":minute" (≤ 128)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,23 +50,61 @@ class Verdict:
 def hit(
     request: HttpRequest, scope: str, limit: int | None = None, now: float | None = None
 ) -> Verdict:
-    """Count one request from this client; `limit` defaults to rate_limit_per_minute."""
+    """Count one request from this client; `limit` defaults to rate_limit_per_minute.
+
+    Inside `transaction.atomic()` the count belongs to that transaction (a rollback takes it
+    back); outside, it is committed at once.
+    """
+    if not 0 < len(scope) <= MAX_SCOPE_LENGTH:
+        raise ValueError(f"rate-limit scope must be 1 to {MAX_SCOPE_LENGTH} characters")
     limit = settings.CROSSLINE.rate_limit_per_minute if limit is None else limit
     now = time.time() if now is None else now
-    window = int(now // WINDOW_SECONDS)
-    key = f"ratelimit:{scope}:{client_key(request)}:{window}"
-    count = _count(key)
-    retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+    minute = int(now // WINDOW_SECONDS)
+    count = _count(f"{scope}:{client_key(request)}:{minute}", minute)
+    retry_after = max(1, math.ceil((minute + 1) * WINDOW_SECONDS - now))
     return Verdict(count <= limit, count, limit, retry_after)
 
 
-def _count(key: str) -> int:
+def _count(bucket: str, minute: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql()[0], [bucket, minute])
+        row = cursor.fetchone()
+    count = int(row[0])
+    if count == 1:  # this client's first request in a new window: forget the stale ones
+        transaction.on_commit(lambda: _forget_before(minute - 1))
+    return count
+
+
+def _forget_before(minute: int) -> None:
+    """Delete counters of windows before `minute` (the previous window is kept: clocks differ).
+
+    Runs after the commit that counted, never inside a submission's transaction (two such
+    deletes could lock each other's rows on PostgreSQL). It is housekeeping: a failure is
+    logged and the request it follows is not failed.
+    """
     try:
-        return cache.incr(key)
-    except ValueError:  # the client's first request in this window
-        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
-            return 1
-        return cache.incr(key)  # another request created the counter first
+        with connection.cursor() as cursor:
+            cursor.execute(_sql()[1], [minute])
+    except DatabaseError as exc:
+        logger.warning("rate-limit counters not pruned: %s", type(exc).__name__)
+
+
+@cache
+def _sql() -> tuple[str, str]:
+    """The upsert and the prune, with the table's and the columns' quoted names."""
+    q = connection.ops.quote_name
+    meta = RateCounter._meta
+    table = q(meta.db_table)
+    bucket, minute, hits = (q(f) for f in ("bucket", "minute", "hits"))  # columns = names
+    # A window's bucket names its minute, so the update sets only `hits`: no index changes
+    # (SQLite rewrites one table page, PostgreSQL can update in place).
+    upsert = (
+        f"INSERT INTO {table} ({bucket}, {minute}, {hits}) VALUES (%s, %s, 1)"
+        f" ON CONFLICT ({bucket}) DO UPDATE SET {hits} = {table}.{hits} + 1"
+        f" RETURNING {hits}"
+    )
+    prune = f"DELETE FROM {table} WHERE {minute} < %s"
+    return upsert, prune
 
 
 def client_key(request: HttpRequest) -> str:

@@ -58,10 +58,11 @@ class Assessment(models.Model):
         ), token
 
     @classmethod
-    def submit(
+    def submission(
         cls, language: str, answers: dict[str, Any], decision: dict[str, Any], now: Any
     ) -> tuple[Assessment, str]:
-        """A complete submission in one INSERT: answers, decision snapshot and plain columns."""
+        """A complete submission, not saved yet: answers, decision snapshot and plain columns,
+        for one INSERT (the API's submit inserts it in the transaction that counts it)."""
         token = new_token()
         assessment = cls(
             token_hash=token_hash(token),
@@ -71,6 +72,14 @@ class Assessment(models.Model):
             submitted_at=now,
         )
         assessment.record(decision)
+        return assessment, token
+
+    @classmethod
+    def submit(
+        cls, language: str, answers: dict[str, Any], decision: dict[str, Any], now: Any
+    ) -> tuple[Assessment, str]:
+        """A complete submission in one INSERT: answers, decision snapshot and plain columns."""
+        assessment, token = cls.submission(language, answers, decision, now)
         assessment.save(force_insert=True)
         return assessment, token
 
