@@ -23,9 +23,10 @@ from crossline.api import idempotency, ratelimit
 from crossline.api.errors import TooManyRequests, read_json
 from crossline.api.rows import Insert
 from crossline.api.schemas import AssessmentCreated, Errors
+from crossline.audit import Action, record
 from crossline.engine import FieldError, InvalidInput, Request, evaluate, parse_request
 from crossline.intake.models import Assessment
-from crossline.knowledge import load
+from crossline.program.policy import current_knowledge
 
 router = Router(tags=["assessments"])
 
@@ -81,7 +82,7 @@ def submit(request: HttpRequest) -> JsonResponse:
     except Exception:
         _limit(request)  # a refused request counts too, on its own; over the limit, 429 wins
         raise
-    decision = evaluate(load(), req.answers, req.language).to_dict()
+    decision = evaluate(current_knowledge(), req.answers, req.language).to_dict()
     assessment, token = Assessment.submission(
         req.language, dict(req.answers), decision, timezone.now()
     )
@@ -116,7 +117,7 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
     errors: list[FieldError] = []
     req = key = None
     try:
-        req = parse_request(load(), body)
+        req = parse_request(current_knowledge(), body)
     except InvalidInput as exc:
         errors.extend(exc.errors)
     try:
@@ -135,12 +136,22 @@ def _store(request: HttpRequest, assessment: Assessment, values: list[Any]) -> N
        transaction back and nothing is stored (nor counted: the stored count stays at the limit).
     2. The assessment, one INSERT of the values prepared (and encrypted) before the transaction.
 
-    A write that must land with the submission (an audit event "assessment submitted") goes
-    here, after the INSERT. With an Idempotency-Key, `idempotency.submit_once` adds the key's
-    record to the same transaction after this returns.
+    3. The audit event "assessment submitted", by the assessment's id only (no answers).
+
+    With an Idempotency-Key, `idempotency.submit_once` adds the key's record to the same
+    transaction after this returns.
     """
     _limit(request)
     _ASSESSMENT.run(assessment, values)
+    record(
+        Action.ASSESSMENT_SUBMITTED,
+        request=request,
+        actor="anonymous",
+        patient=assessment.public_id,
+        object_type="assessment",
+        object_id=assessment.public_id,
+        detail={"channel": "api"},
+    )
 
 
 def _created(request: HttpRequest, assessment: Assessment, token: str) -> dict[str, Any]:

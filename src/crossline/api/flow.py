@@ -21,7 +21,7 @@ from crossline.engine import Knowledge, Step, parse_request
 from crossline.engine.instruments import safety_level
 from crossline.intake import flow
 from crossline.intake.states import STATE_NAMES, state_name
-from crossline.knowledge import load
+from crossline.program.policy import current_knowledge
 
 router = Router(tags=["flow"])
 
@@ -51,7 +51,7 @@ _EXTRA = {
     openapi_extra=_EXTRA,
 )
 def flow_next(request: HttpRequest) -> dict[str, Any]:
-    k = load()
+    k = current_knowledge()
     req = parse_request(k, read_json(request))
     return next_screen(k, req.answers, req.language)
 

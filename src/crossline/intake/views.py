@@ -51,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
     # Starting an assessment creates a row: limited per client like API submissions (the
-    # counter is shared by every worker process through the database cache).
+    # counter is shared by every worker process through the api_ratecounter table).
     verdict = ratelimit.hit(request, "start")
     if not verdict.allowed:
         response = render(request, "intake/too_many.html", status=429)
