@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crossline import __version__
-from crossline.engine import InvalidInput, KnowledgeError, assess
+from crossline.engine import InvalidInput, Knowledge, KnowledgeError, assess
 from crossline.engine.errors import FieldError
 
 EXIT_INVALID = 2
@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the decision as JSON")
     a.add_argument("--batch", action="store_true", help="JSONL in, one decision per line out")
     a.set_defaults(handler=_assess)
+
+    ci = sub.add_parser("checkin", help="decide a session check-in from a JSON file (or -)")
+    ci.add_argument("file", help='JSON {"kind": "pre"|"post", "answers": {...}}, or - for stdin')
+    ci.add_argument("--json", action="store_true", help="print the decision as JSON")
+    ci.set_defaults(handler=_checkin)
+    oc = sub.add_parser("outcomes", help="course outcomes from a JSON file of measures (or -)")
+    oc.add_argument("file", help='JSON {"measures": [...], "induction_end": date}, or - for stdin')
+    oc.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    oc.set_defaults(handler=_outcomes)
 
     q = sub.add_parser("ask", help="take the adaptive assessment in the terminal")
     q.add_argument("--language", choices=("en", "es"), help="en or es (asked if not given)")
@@ -155,6 +164,111 @@ def _assess_batch(knowledge: Any, text: str, out: IO[str]) -> int:
             status = EXIT_INVALID
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return status
+
+
+# --- checkin, outcomes (issue 5 item 9: the course rules without the web app) --------------
+
+
+def _read_json(path: str) -> Any:
+    """The parsed input file; InvalidInput or OSError for the caller to report."""
+    return _json(_read(path))
+
+
+def _checkin(args: argparse.Namespace) -> int:
+    from crossline.engine.checkin import checkin
+    from crossline.knowledge import load
+
+    knowledge = load()
+    try:
+        decision = checkin(knowledge, _read_json(args.file))
+    except OSError as exc:
+        print(f"crossline: file: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except InvalidInput as exc:
+        return _invalid(exc)
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(_render_checkin(decision.to_dict(), knowledge, decision.language))
+    return 0
+
+
+def _render_checkin(d: dict[str, Any], k: Knowledge, lang: str) -> str:
+    from crossline.render import _HEAD
+
+    h, copy, rules = _HEAD[lang], k.copy["checkin"][d["action"]], k.docs["checkin.toml"]["rules"]
+    lines: list[str] = []
+    if d["safety"]["crisis_resources"]:  # crisis help first, before anything else
+        lines += [f"!! {h['safety']}"]
+        lines += [f"   • {r['label']} ({r['contact']})" for r in d["safety"]["resources"]] + [""]
+    lines.append(f"{d['action'].upper()}: {copy['title'][lang]}")
+    if "next" in copy:
+        lines.append(f"  {copy['next'][lang]}")
+    lines.append("")
+    sources: dict[str, str] = {}
+    if d["reasons"]:
+        lines.append(f"{h['why']}:")
+    for r in d["reasons"]:
+        answers = ", ".join(f"{i}={_answer(v)}" for i, v in r["answers"].items())
+        lines.append(f"  • {rules[r['rule']]['summary'][lang]}")
+        lines.append(f"    [{r['rule']}] {h['answers']}: {answers} · {', '.join(r['citations'])}")
+        sources |= {c: k.citations[c].reference for c in r["citations"] if c not in sources}
+    if sources:
+        lines += ["", f"{h['sources']}:"] + [f"  [{c}] {t}" for c, t in sources.items()]
+    return "\n".join(lines).rstrip()
+
+
+def _answer(value: Any) -> str:
+    if value is None:
+        return "(not answered)"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _outcomes(args: argparse.Namespace) -> int:
+    from crossline.engine.outcomes import outcomes_of_request
+    from crossline.knowledge import load
+
+    knowledge = load()
+    try:
+        result = outcomes_of_request(knowledge, _read_json(args.file))
+    except OSError as exc:
+        print(f"crossline: file: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except InvalidInput as exc:
+        return _invalid(exc)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(_render_outcomes(result, knowledge))
+    return 0
+
+
+_OUTCOME_FLAGS = ("response", "remission", "non_response", "worsening")
+
+
+def _render_outcomes(result: dict[str, Any], k: Knowledge) -> str:
+    lines = []
+    for instrument, label in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
+        r = result[instrument]
+        if r["baseline"] is None:
+            lines.append(f"{label}: no measures")
+            continue
+        change = "n/a" if r["percent_change"] is None else f"{r['percent_change']:+.1f}%"
+        flags = " · ".join(f"{f.replace('_', '-')} {_yes_no(r[f])}" for f in _OUTCOME_FLAGS)
+        lines.append(
+            f"{label}: baseline {r['baseline']} → latest {r['latest']} ({change}) · {flags}"
+        )
+    cites: dict[str, None] = {}
+    for ids in k.docs["policy.toml"]["outcomes"]["citations"].values():
+        cites |= dict.fromkeys(ids)
+    lines += ["", "Sources (thresholds):"] + [f"  [{c}] {k.citations[c].reference}" for c in cites]
+    return "\n".join(lines)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not yet known" if value is None else ("yes" if value else "no")
 
 
 # --- ask, knowledge -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crossline.engine import checkin, outcomes
+from crossline.engine.errors import KnowledgeError
 from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.engine.rules import FIXED_RULE_IDS
 
@@ -89,6 +91,8 @@ def check(k: Knowledge) -> list[str]:
     problems += _texts(k)
     problems += _medications(k)
     problems += _copy(k)
+    problems += _checkin(k)
+    problems += _outcomes(k)
     if set(k.conditions) != CONTRACT_CONDITIONS:
         diff = sorted(set(k.conditions) ^ CONTRACT_CONDITIONS)
         problems.append(f"contraindications: conditions differ from the contract: {diff}")
@@ -108,6 +112,10 @@ def _citing_entries(k: Knowledge) -> Iterable[tuple[str, tuple[str, ...]]]:
         yield f"instrument {iid}", inst.citations
     for value, ids in k.policy.citations.items():
         yield f"policy value {value}", ids
+    for table, value, ids in _policy_table_citations(k):
+        yield f"policy [{table}] {value}", ids
+    for rid, rule in k.docs.get("checkin.toml", {}).get("rules", {}).items():
+        yield f"check-in rule {rid}", tuple(rule.get("citations", ()))
     for cid, cit in k.citations.items():
         if cit.basis:
             yield f"policy {cid} basis", cit.basis
@@ -240,3 +248,55 @@ def _copy(k: Knowledge) -> list[str]:
     for cond in k.conditions.values():
         out += _both_languages(f"condition {cond.id} flag", cond.flag)
     return out
+
+
+# --- the policy tables beside [values] (evaluation, checkin, outcomes) ------------------------
+
+
+def _policy_table_citations(k: Knowledge) -> Iterable[tuple[str, str, tuple[str, ...]]]:
+    """Each value of a policy.toml table that has a `citations` sub-table, with its citations
+    (none when it has no entry there, so `_cites` reports it)."""
+    for table, body in k.docs["policy.toml"].items():
+        if table in ("values", "citations") or not isinstance(body, dict):
+            continue
+        cites = body.get("citations")
+        if not isinstance(cites, dict):
+            continue
+        for name in body:
+            if name != "citations":
+                yield table, name, tuple(cites.get(name, ()))
+
+
+def _checkin(k: Knowledge) -> list[str]:
+    doc = k.docs.get("checkin.toml")
+    if doc is None:
+        return ["checkin.toml: missing (the session check-in rules)"]
+    out = [] if doc.get("copy_status") else ["checkin.toml: product copy without copy_status"]
+    listed = set(doc.get("rules", {}))
+    out += [
+        f"check-in rule {r}: evaluated by the engine but missing from checkin.toml"
+        for r in sorted(set(checkin.RULES) - listed)
+    ]
+    out += [
+        f"check-in rule {r}: in checkin.toml but unknown to the engine"
+        for r in sorted(listed - set(checkin.RULES))
+    ]
+    for rid in sorted(listed):
+        out += _both_languages(f"check-in rule {rid} summary", doc["rules"][rid].get("summary"))
+    for key in ("proceed", "hold", "ok", "alert", "emergency"):
+        out += _both_languages(
+            f"copy checkin {key}", k.copy.get("checkin", {}).get(key, {}).get("title")
+        )
+    try:
+        checkin.checkin_policy(k)
+    except KnowledgeError as exc:
+        out += list(exc.problems)
+    return out
+
+
+def _outcomes(k: Knowledge) -> list[str]:
+    try:
+        outcomes.outcomes_policy(k)
+    except KnowledgeError as exc:
+        return list(exc.problems)
+    return []
