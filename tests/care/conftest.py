@@ -1,10 +1,8 @@
-"""Real receivers for alert notifications, and signed-in clinicians with verified MFA.
+"""Real receivers for alert notifications.
 
 - `smtp`: an aiosmtpd server on a free localhost port; Django's mail settings point at it.
 - `webhook`: an http.server receiver in a thread; the alert webhook setting points at it. Set
   `webhook.statuses` to the status codes to answer with, in order (then 200).
-- `signed_in(user)`: a test client whose session is signed in with a confirmed TOTP device
-  verified (django_otp's session key), as after a real two-step sign-in.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import json
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,9 +23,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:
@@ -128,19 +123,3 @@ def webhook(settings: Any) -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def verified_client(user: Any) -> Client:
-    """Signed in, second factor verified this session (as django_otp.login leaves it)."""
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
-
-@pytest.fixture
-def signed_in() -> Callable[[Any], Client]:
-    return verified_client

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -29,6 +27,7 @@ from crossline.intake import flow
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.knowledge import load
 from crossline.program.models import ProgramSettings
+from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
 VIDEO_URL = "https://video.example-program.org/room/crossline"
@@ -102,33 +101,14 @@ def run_worker() -> None:
 # --- people ------------------------------------------------------------------------------------
 
 
-def make_user(username: str, *roles: Role, email: str = "") -> User:
-    user = User.objects.create_user(username, email=email, password="not-used-here-1")
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    return user
-
-
-def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
-    """Signed in as django_otp leaves a session after the second factor: the confirmed TOTP
-    device's persistent id in the session (OTPMiddleware then marks the user verified)."""
-    client.force_login(user)
-    if verified:
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
 @pytest.fixture
 def physician() -> User:
-    return make_user("dr.alvarez", Role.PHYSICIAN, email=CLINICIAN_EMAIL)
+    return staff_user("dr.alvarez", Role.PHYSICIAN, email=CLINICIAN_EMAIL)
 
 
 @pytest.fixture
 def staff(client: Client, physician: User) -> Client:
-    return sign_in(client, physician)
+    return signed_in(physician, client)
 
 
 # --- the patient and their case ----------------------------------------------------------------
