@@ -1,18 +1,14 @@
 """Visits tests: clinicians with verified MFA, a case whose person left an e-mail address, a
-real SMTP server (aiosmtpd) on a free port, and django-tasks-db's own worker loop."""
+real SMTP server (tests/mail.py), and django-tasks-db's own worker loop."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
@@ -27,6 +23,7 @@ from crossline.intake import flow
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.knowledge import load
 from crossline.program.models import ProgramSettings
+from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
 from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
@@ -34,44 +31,6 @@ VIDEO_URL = "https://video.example-program.org/room/crossline"
 PATIENT_NAME = "Zephyrine Quillfeather"  # distinctive: found nowhere unless something leaks it
 PATIENT_EMAIL = "zephyrine.q@example.org"
 CLINICIAN_EMAIL = "dr.alvarez@program.example"
-
-
-# --- the real SMTP server ----------------------------------------------------------------------
-
-
-@dataclass
-class Inbox:
-    """What the SMTP server received: one parsed message per delivery, with its envelope."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.messages if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def run_worker() -> None:
