@@ -8,9 +8,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
+from tests.screens import submitted
 from tests.staff import staff_user
 from tests.web.personas import CANDIDATE
 
@@ -28,17 +28,6 @@ PHONE_DIGITS = "2015550147"
 LEAKS = (NAME, "Zephyrine", "Quillfeather", EMAIL, PHONE, PHONE_DIGITS, "555-0147", "sertraline")
 
 TEAM = "safety-team@clinic.example"
-
-
-def submitted(answers: dict[str, Any]) -> tuple[Assessment, str]:
-    """A submitted screen, stored as the web flow stores it."""
-    assessment, token = Assessment.start("en")
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, "en"))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
-    return assessment, token
 
 
 def contact_me_form() -> dict[str, str]:

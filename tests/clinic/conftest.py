@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from crossline.accounts.roles import Role
 from crossline.clinic.models import Case
-from crossline.intake import contact, flow
-from crossline.intake.models import Assessment, ContactRequest
+from crossline.intake import contact
+from crossline.intake.models import ContactRequest
 from crossline.knowledge import load
+from tests.screens import submitted
 from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
@@ -81,12 +82,7 @@ def open_case(
     """A submitted screen whose person left contact details, through intake's own functions."""
     k = load()
     now = at or timezone.now()
-    assessment, _token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(k, answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = now
-    assessment.save()
+    assessment, _token = submitted(answers, lang, now)
     data: dict[str, str] = {"consent": "on", "consent_version": contact.consent(k, lang).version}
     data |= {"name": name, "email": email, "phone": phone}
     if kind == ContactRequest.Kind.EVALUATION:

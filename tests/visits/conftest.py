@@ -19,11 +19,10 @@ from django_tasks_db.models import DBTaskResult
 from crossline.accounts.roles import Role
 from crossline.clinic.cases import open_case
 from crossline.clinic.models import Case
-from crossline.intake import flow
-from crossline.intake.models import Assessment, ContactRequest
-from crossline.knowledge import load
+from crossline.intake.models import ContactRequest
 from crossline.program.models import ProgramSettings
 from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
+from tests.screens import submitted
 from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
@@ -82,12 +81,7 @@ class Patient:
 def make_patient(lang: str = "en", email: str | None = PATIENT_EMAIL, state: str = "FL") -> Patient:
     """A candidate who asked for an evaluation (name, e-mail, phone), with their case opened."""
     answers = {**CANDIDATE, "profile.state": state}
-    assessment, token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
+    assessment, token = submitted(answers, lang)
     contact = {"name": PATIENT_NAME, "phone": "2015550147", "state": state}
     if email:
         contact["email"] = email
