@@ -12,8 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.accounts import services
 from crossline.audit.models import Event
-
-PASSWORD = "correct horse battery staple"
+from tests.staff import PASSWORD, totp_device
 
 
 def make_user(
@@ -31,7 +30,7 @@ def make_user(
         user.set_password(password)
         user.save()
     if authenticator:
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        device = totp_device(user, name="test")
         codes = services.new_recovery_codes(user)
     return get_user_model().objects.get(pk=user.pk), device, codes
 

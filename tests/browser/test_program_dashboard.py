@@ -8,35 +8,24 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import Group, User
-from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, expect
 
 from tests.browser.visitor import SHOTS, axe_violations, describe_violations
+from tests.staff import session_key, staff_user
 
 
 def operator_session() -> str:
     """A signed-in operator with a verified TOTP device: the session cookie's value."""
-    user = User.objects.create_user("olive.operator", "olive@clinic.test", "x" * 20)
-    user.groups.add(Group.objects.get_or_create(name="operator")[0])  # flushed by earlier tests
-    doc = User.objects.create_user("pat.physician", "pat@clinic.test", "x" * 20)
-    doc.groups.add(Group.objects.get_or_create(name="physician")[0])
+    user = staff_user("olive.operator", "operator", email="olive@clinic.test")
+    doc = staff_user("pat.physician", "physician", email="pat@clinic.test", totp=False)
     from crossline.program.models import ConsentText, OnCallEntry
 
     OnCallEntry.objects.create(user=doc, position=1)
     ConsentText.objects.create(
         kind="contact", version="2027-01-15", text_en="e", text_es="s", published_at=timezone.now()
     )
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return session.session_key or ""
+    return session_key(user)
 
 
 def signed_in(context: BrowserContext, live_server: Any, key: str) -> BrowserContext:

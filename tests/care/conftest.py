@@ -1,85 +1,23 @@
-"""Real receivers for alert notifications, and signed-in clinicians with verified MFA.
+"""Real receivers for alert notifications.
 
-- `smtp`: an aiosmtpd server on a free localhost port; Django's mail settings point at it.
+- `smtp`, `mailbox`: the real SMTP server of tests/mail.py.
 - `webhook`: an http.server receiver in a thread; the alert webhook setting points at it. Set
   `webhook.statuses` to the status codes to answer with, in order (then 200).
-- `signed_in(user)`: a test client whose session is signed in with a confirmed TOTP device
-  verified (django_otp's session key), as after a real two-step sign-in.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import json
 import secrets
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from email.message import EmailMessage
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-from web_server import free_port  # noqa: E402 — bench/web_server.py, shared with tests/ops
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        with self.arrived:
-            self.messages.append(message)  # type: ignore[arg-type]
-            self.envelopes.append((envelope.mail_from or "", list(envelope.rcpt_tos)))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 20) -> list[EmailMessage]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
-        return self.messages
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True)
-                if address in rcpt]  # fmt: skip
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def smtp(mailbox: tuple[Mailbox, int], settings: Any) -> Mailbox:
-    box, port = mailbox
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    return box
+from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
 
 
 @dataclasses.dataclass
@@ -128,19 +66,3 @@ def webhook(settings: Any) -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def verified_client(user: Any) -> Client:
-    """Signed in, second factor verified this session (as django_otp.login leaves it)."""
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
-
-@pytest.fixture
-def signed_in() -> Callable[[Any], Client]:
-    return verified_client

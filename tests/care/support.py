@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
+from tests.screens import submitted
+from tests.staff import staff_user
 from tests.web.personas import CANDIDATE
 
 # Safety personas (tests/web/test_contact.py has the same answer sets).
@@ -30,17 +30,6 @@ LEAKS = (NAME, "Zephyrine", "Quillfeather", EMAIL, PHONE, PHONE_DIGITS, "555-014
 TEAM = "safety-team@clinic.example"
 
 
-def submitted(answers: dict[str, Any]) -> tuple[Assessment, str]:
-    """A submitted screen, stored as the web flow stores it."""
-    assessment, token = Assessment.start("en")
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, "en"))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
-    return assessment, token
-
-
 def contact_me_form() -> dict[str, str]:
     version = load().copy["consent"]["contact"]["version"]
     form = {"phone": PHONE, "email": EMAIL, "name": NAME, "consent": "on",
@@ -56,17 +45,14 @@ def evaluation_form() -> dict[str, str]:
 
 
 def staff(username: str, *roles: str, email: str = "") -> Any:
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(
-        username=username,
+    return staff_user(
+        username,
+        *roles,
         email=email or f"{username}@clinic.example",
+        password=None,
         first_name="Dr",
         last_name=username.capitalize(),
     )
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def on_call(*users: Any) -> None:

@@ -18,7 +18,7 @@ from crossline.care import notify
 from crossline.care.models import Alert, AlertEvent, Notification
 from crossline.care.tasks import enqueue_notifications
 from crossline.program.models import ProgramSettings
-from tests.care.conftest import Mailbox, Receiver
+from tests.care.conftest import Receiver
 from tests.care.support import (
     ACUTE,
     LEAKS,
@@ -31,6 +31,7 @@ from tests.care.support import (
     staff,
     submitted,
 )
+from tests.mail import Mailbox
 from tests.web.personas import CANDIDATE
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,7 @@ from crossline.care.alerts import escalate_due
 from crossline.care.models import Alert, AlertEvent, Notification
 from crossline.program.models import OnCallEntry, ProgramSettings
 from tests.care.support import ACUTE, TEAM, contact_me, on_call, staff, submitted
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +106,7 @@ def test_an_empty_roster_pages_the_team_at_creation_and_once_more(settings: Any)
 
 
 def test_an_acknowledged_alert_does_not_escalate(alert: Alert, roster: list[Any]) -> None:
-    from tests.care.conftest import verified_client
-
-    client = verified_client(roster[0])
+    client = signed_in(roster[0])
     response = client.post(f"/clinic/alerts/{alert.public_id}/acknowledge/")
     assert response.status_code == 302
     alert.refresh_from_db()
@@ -120,9 +119,7 @@ def test_an_acknowledged_alert_does_not_escalate(alert: Alert, roster: list[Any]
 
 
 def test_acknowledging_twice_keeps_the_first(alert: Alert, roster: list[Any]) -> None:
-    from tests.care.conftest import verified_client
-
-    first, second = verified_client(roster[0]), verified_client(roster[1])
+    first, second = signed_in(roster[0]), signed_in(roster[1])
     first.post(f"/clinic/alerts/{alert.public_id}/acknowledge/")
     response = second.post(f"/clinic/alerts/{alert.public_id}/acknowledge/", follow=True)
     assert "Already acknowledged by Dr Ada" in response.content.decode()
@@ -146,9 +143,7 @@ def test_a_sweep_that_listed_an_alert_before_it_moved_on_does_not_escalate_it(
 
 
 def test_acknowledge_page_requires_post(alert: Alert, roster: list[Any]) -> None:
-    from tests.care.conftest import verified_client
-
-    response = verified_client(roster[0]).get(f"/clinic/alerts/{alert.public_id}/acknowledge/")
+    response = signed_in(roster[0]).get(f"/clinic/alerts/{alert.public_id}/acknowledge/")
     assert response.status_code == 405
 
 

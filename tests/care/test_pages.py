@@ -14,8 +14,8 @@ from django.utils import timezone
 from crossline.audit.models import Event
 from crossline.care.alerts import escalate_due
 from crossline.care.models import Alert, Notification
-from tests.care.conftest import verified_client
 from tests.care.support import ACUTE, LEAKS, NON_ACUTE, contact_me, on_call, staff, submitted
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def urls(alert: Alert) -> list[str]:
 
 @pytest.mark.parametrize("role", ["intake", "physician"])
 def test_clinicians_see_the_list_open_first_by_deadline(alerts: list[Alert], role: str) -> None:
-    client = verified_client(staff("nurse", role))
+    client = signed_in(staff("nurse", role))
     html = client.get("/clinic/alerts/").content.decode()
     acute, non_acute = alerts  # the acute one is due first
     assert html.index(str(acute.public_id)) < html.index(str(non_acute.public_id))
@@ -47,7 +47,7 @@ def test_clinicians_see_the_list_open_first_by_deadline(alerts: list[Alert], rol
 def test_the_list_shows_overdue_and_who_acknowledged(alerts: list[Alert]) -> None:
     acute, non_acute = alerts
     Alert.objects.filter(pk=acute.pk).update(due_at=timezone.now() - timedelta(minutes=5))
-    client = verified_client(staff("nurse", "intake"))
+    client = signed_in(staff("nurse", "intake"))
     client.post(f"/clinic/alerts/{non_acute.public_id}/acknowledge/")
     html = client.get("/clinic/alerts/").content.decode()
     assert "overdue by 5 min" in html or "overdue by 4 min" in html
@@ -62,7 +62,7 @@ def test_the_alert_page_links_the_case_and_shows_deliveries(alerts: list[Alert])
         status="sent", attempts=1, sent_at=timezone.now()
     )
     escalate_due(acute.created_at + timedelta(minutes=10))
-    client = verified_client(staff("nurse", "intake"))
+    client = signed_in(staff("nurse", "intake"))
     html = client.get(f"/clinic/alerts/{acute.public_id}/").content.decode()
     assert f'href="/clinic/cases/{acute.case.public_id}/"' in html
     assert "e-mail to Dr Ada" in html and "e-mailed at" in html
@@ -73,7 +73,7 @@ def test_the_alert_page_links_the_case_and_shows_deliveries(alerts: list[Alert])
 
 
 def test_operators_are_refused_and_the_refusal_is_recorded(alerts: list[Alert]) -> None:
-    client = verified_client(staff("op", "operator"))
+    client = signed_in(staff("op", "operator"))
     for url in urls(alerts[0]):
         assert client.get(url).status_code == 403
     assert client.post(f"/clinic/alerts/{alerts[0].public_id}/acknowledge/").status_code == 403
@@ -98,7 +98,7 @@ def test_a_clinician_without_verified_mfa_goes_to_the_second_step(alerts: list[A
 
 
 def test_an_unknown_alert_is_404(alerts: list[Alert]) -> None:
-    client = verified_client(staff("nurse", "intake"))
+    client = signed_in(staff("nurse", "intake"))
     assert client.get(f"/clinic/alerts/{uuid.uuid4()}/").status_code == 404
     response = client.post(f"/clinic/alerts/{uuid.uuid4()}/acknowledge/")
     assert response.status_code == 404
@@ -109,6 +109,6 @@ def test_an_empty_roster_is_pointed_out_on_the_alert_page(alerts: Any) -> None:
     from crossline.program.models import OnCallEntry
 
     OnCallEntry.objects.all().delete()
-    client = verified_client(staff("nurse", "intake"))
+    client = signed_in(staff("nurse", "intake"))
     html = client.get(f"/clinic/alerts/{alerts[0].public_id}/").content.decode()
     assert "Nobody is on the on-call roster" in html

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.care.conftest import Mailbox
 from tests.care.support import LEAKS, TEAM
+from tests.mail import Mailbox
 from web_server import base_env, crossline_command, migrate, postgres_database
 
 # In the PostgreSQL pass too (`-m django_db`); these tests use their own database, not the

@@ -1,9 +1,5 @@
-"""Clinicians with a verified second factor, and cases opened the way intake opens them.
-
-A clinician is a real user in a role group with a confirmed TOTP device, signed in with
-`client.force_login` and the session's `otp_device_id` set — what `django_otp.login` records
-after a correct code — so `OTPMiddleware` marks the user verified on every request.
-"""
+"""Clinicians with a verified second factor (tests/staff.py), and cases opened the way intake
+opens them."""
 
 from __future__ import annotations
 
@@ -12,18 +8,18 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.accounts.roles import Role
 from crossline.clinic.models import Case
-from crossline.intake import contact, flow
-from crossline.intake.models import Assessment, ContactRequest
+from crossline.intake import contact
+from crossline.intake.models import ContactRequest
 from crossline.knowledge import load
+from tests.screens import submitted
+from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
 NON_ACUTE = {**CANDIDATE, "phq9.9": 1, "asq.4": "yes", "asq.5": "no"}
@@ -35,57 +31,39 @@ EMAIL = "zephyrine.q@example.org"
 PHONE = "(201) 555-0147"
 
 
-def make_user(username: str, *roles: Role) -> User:
-    user = User.objects.create_user(username, password="not-used-by-these-tests")
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
-
-
-def sign_in(user: User, client: Client | None = None, verified: bool = True) -> Client:
-    client = client or Client()
-    client.force_login(user)
-    if verified:
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
 @pytest.fixture
 def intake_user(db: None) -> User:
-    return make_user("ines.intake", Role.INTAKE)
+    return staff_user("ines.intake", Role.INTAKE)
 
 
 @pytest.fixture
 def other_intake_user(db: None) -> User:
-    return make_user("oscar.intake", Role.INTAKE)
+    return staff_user("oscar.intake", Role.INTAKE)
 
 
 @pytest.fixture
 def physician_user(db: None) -> User:
-    return make_user("dr.pham", Role.PHYSICIAN)
+    return staff_user("dr.pham", Role.PHYSICIAN)
 
 
 @pytest.fixture
 def intake(intake_user: User) -> Client:
-    return sign_in(intake_user)
+    return signed_in(intake_user)
 
 
 @pytest.fixture
 def other_intake(other_intake_user: User) -> Client:
-    return sign_in(other_intake_user)
+    return signed_in(other_intake_user)
 
 
 @pytest.fixture
 def physician(physician_user: User) -> Client:
-    return sign_in(physician_user)
+    return signed_in(physician_user)
 
 
 @pytest.fixture
 def operator(db: None) -> Client:
-    return sign_in(make_user("olga.operator", Role.OPERATOR))
+    return signed_in(staff_user("olga.operator", Role.OPERATOR))
 
 
 OpenCase = Callable[..., Case]
@@ -104,12 +82,7 @@ def open_case(
     """A submitted screen whose person left contact details, through intake's own functions."""
     k = load()
     now = at or timezone.now()
-    assessment, _token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(k, answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = now
-    assessment.save()
+    assessment, _token = submitted(answers, lang, now)
     data: dict[str, str] = {"consent": "on", "consent_version": contact.consent(k, lang).version}
     data |= {"name": name, "email": email, "phone": phone}
     if kind == ContactRequest.Kind.EVALUATION:

@@ -25,7 +25,8 @@ from django.db import connection
 from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.clinic.models import Case
-from tests.clinic.conftest import ACUTE, NON_ACUTE, make_user, open_case
+from tests.clinic.conftest import ACUTE, NON_ACUTE, open_case
+from tests.staff import staff_user
 from tests.web.personas import CANDIDATE
 
 pytestmark = [
@@ -90,7 +91,7 @@ def race(tmp_path: Path, mode: str, case_id: str = "") -> list[dict[str, Any]]:
 
 @pytest.fixture
 def clinicians() -> list[Any]:
-    return [make_user(f"clin{i}", Role.INTAKE) for i in range(CLINICIANS)]
+    return [staff_user(f"clin{i}", Role.INTAKE) for i in range(CLINICIANS)]
 
 
 def test_of_eight_processes_claiming_one_case_exactly_one_wins(

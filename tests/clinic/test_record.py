@@ -20,7 +20,8 @@ from crossline.audit.models import Event
 from crossline.clinic.models import Case
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
-from tests.clinic.conftest import ACUTE, EMAIL, NAME, NON_ACUTE, PHONE, OpenCase, sign_in
+from tests.clinic.conftest import ACUTE, EMAIL, NAME, NON_ACUTE, PHONE, OpenCase
+from tests.staff import signed_in, staff_user
 from tests.web.personas import BURNOUT_ONLY, CANDIDATE
 
 pytestmark = pytest.mark.django_db
@@ -212,9 +213,8 @@ def test_an_operator_without_a_clinical_role_gets_403_and_it_is_recorded(
 
 def test_an_operator_who_is_also_a_clinician_may_read_the_record(new_case: OpenCase) -> None:
     from crossline.accounts.roles import Role
-    from tests.clinic.conftest import make_user
 
-    both = sign_in(make_user("olivia.both", Role.OPERATOR, Role.PHYSICIAN))
+    both = signed_in(staff_user("olivia.both", Role.OPERATOR, Role.PHYSICIAN))
     assert both.get(f"/clinic/cases/{new_case().public_id}/").status_code == 200
 
 
@@ -247,7 +247,7 @@ def test_a_clinician_without_a_verified_second_factor_is_sent_to_verify(
     new_case: OpenCase, intake_user: User
 ) -> None:
     case = new_case()
-    unverified = sign_in(intake_user, verified=False)
+    unverified = signed_in(intake_user, verified=False)
     response = unverified.get(f"/clinic/cases/{case.public_id}/")
     assert response.status_code == 302 and response["Location"] == "/clinic/verify/"
     assert not Event.objects.filter(action="record.viewed").exists()

@@ -1,6 +1,6 @@
 """Fixtures for the evaluation tests: screens that reached the queue through the real intake
 path (the JSON API, then the evaluation request on the person's result page), and clinicians
-signed in with a verified second factor (a confirmed TOTP device, django-otp's session key).
+signed in with a verified second factor (tests/staff.py).
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.accounts.roles import Role
 from crossline.clinic.models import Case
 from crossline.knowledge import load
+from tests.staff import staff_client
 from tests.web.personas import CANDIDATE
 
 CONSENT = load().copy["consent"]["contact"]
@@ -90,18 +87,9 @@ def candidate(screened: Callable[..., Screened]) -> Screened:
 
 
 def clinician(role: Role | None, name: str) -> Client:
-    """A client signed in as a user with `role`, second factor verified this session."""
-    user = get_user_model().objects.create_user(username=name, email=f"{name}@example.org")
-    if role is not None:
-        # get_or_create: a browser test's flush also empties the roles migration's rows
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # what django_otp.login() stores
-    session.save()
-    return client
+    """A client signed in as a new user with `role` (or none), second factor verified."""
+    roles = [role] if role is not None else []
+    return staff_client(name, *roles, email=f"{name}@example.org", password=None)[0]
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Staff users with roles, signed in with a verified second factor (a confirmed TOTP device
-recorded in the session exactly as django_otp's `login()` does), and a clean policy cache."""
+"""Staff users with roles, signed in with a verified second factor (tests/staff.py), and a
+clean policy cache."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.program import policy
-
-PASSWORD = "a long enough passphrase for tests"
+from tests.staff import signed_in, staff_user
 
 
 @pytest.fixture(autouse=True)
@@ -26,27 +23,7 @@ def _fresh_policy_cache() -> Iterator[None]:
 
 
 def make_user(username: str, *roles: str, email: str = "") -> User:
-    user = User.objects.create_user(username, email or f"{username}@clinic.test", PASSWORD)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-def signed_in(user: User, *, verified: bool = True) -> Client:
-    """A client signed in as `user`; with `verified`, its TOTP device verified this session."""
-    client = Client()
-    client.force_login(user)
-    if verified:
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
-@pytest.fixture
-def user_factory() -> Callable[..., User]:
-    return make_user
+    return staff_user(username, *roles, email=email or f"{username}@clinic.test")
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from django.test import Client
 from crossline.audit.models import Event
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings, PublishedError
 from crossline.program.policy import current_knowledge
-from tests.program.conftest import make_user, signed_in
+from tests.program.conftest import make_user
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 

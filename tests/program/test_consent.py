@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from crossline.intake import contact, flow
-from crossline.intake.models import Assessment, ContactRequest
+from crossline.intake import contact
+from crossline.intake.models import ContactRequest
 from crossline.knowledge import load
 from crossline.program.models import ConsentText
+from tests.screens import submitted as screen
 from tests.web.personas import CANDIDATE
 
 pytestmark = pytest.mark.django_db
@@ -22,13 +23,7 @@ BUILT_IN = load().copy["consent"]["contact"]
 
 
 def submitted(answers: dict[str, Any], lang: str = "en") -> str:
-    assessment, token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
-    return token
+    return screen(answers, lang)[1]
 
 
 def publish(version: str, en: str, es: str, kind: str = "contact") -> ConsentText:

@@ -151,7 +151,7 @@ def _client(role: str | None, verified: bool = True) -> Client:
     user = User.objects.filter(username=f"{role}@example.org").first() or staff_user(
         f"{role}@example.org", role
     )
-    return signed_in(Client(), user, verified=verified)
+    return signed_in(user, verified=verified)
 
 
 def _request(client: Client, method: str, url: str) -> Any:

@@ -1,78 +1,35 @@
 """Visits tests: clinicians with verified MFA, a case whose person left an e-mail address, a
-real SMTP server (aiosmtpd) on a free port, and django-tasks-db's own worker loop."""
+real SMTP server (tests/mail.py), and django-tasks-db's own worker loop."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from crossline.accounts.roles import Role
 from crossline.clinic.cases import open_case
 from crossline.clinic.models import Case
-from crossline.intake import flow
-from crossline.intake.models import Assessment, ContactRequest
-from crossline.knowledge import load
+from crossline.intake.models import ContactRequest
 from crossline.program.models import ProgramSettings
+from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
+from tests.screens import submitted
+from tests.staff import signed_in, staff_user
 from tests.web.personas import CANDIDATE
 
 VIDEO_URL = "https://video.example-program.org/room/crossline"
 PATIENT_NAME = "Zephyrine Quillfeather"  # distinctive: found nowhere unless something leaks it
 PATIENT_EMAIL = "zephyrine.q@example.org"
 CLINICIAN_EMAIL = "dr.alvarez@program.example"
-
-
-# --- the real SMTP server ----------------------------------------------------------------------
-
-
-@dataclass
-class Inbox:
-    """What the SMTP server received: one parsed message per delivery, with its envelope."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.messages if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def run_worker() -> None:
@@ -102,33 +59,14 @@ def run_worker() -> None:
 # --- people ------------------------------------------------------------------------------------
 
 
-def make_user(username: str, *roles: Role, email: str = "") -> User:
-    user = User.objects.create_user(username, email=email, password="not-used-here-1")
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    return user
-
-
-def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
-    """Signed in as django_otp leaves a session after the second factor: the confirmed TOTP
-    device's persistent id in the session (OTPMiddleware then marks the user verified)."""
-    client.force_login(user)
-    if verified:
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
 @pytest.fixture
 def physician() -> User:
-    return make_user("dr.alvarez", Role.PHYSICIAN, email=CLINICIAN_EMAIL)
+    return staff_user("dr.alvarez", Role.PHYSICIAN, email=CLINICIAN_EMAIL)
 
 
 @pytest.fixture
 def staff(client: Client, physician: User) -> Client:
-    return sign_in(client, physician)
+    return signed_in(physician, client)
 
 
 # --- the patient and their case ----------------------------------------------------------------
@@ -143,12 +81,7 @@ class Patient:
 def make_patient(lang: str = "en", email: str | None = PATIENT_EMAIL, state: str = "FL") -> Patient:
     """A candidate who asked for an evaluation (name, e-mail, phone), with their case opened."""
     answers = {**CANDIDATE, "profile.state": state}
-    assessment, token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
+    assessment, token = submitted(answers, lang)
     contact = {"name": PATIENT_NAME, "phone": "2015550147", "state": state}
     if email:
         contact["email"] = email

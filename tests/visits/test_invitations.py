@@ -15,12 +15,12 @@ from icalendar import Calendar
 
 from crossline.audit.models import Event
 from crossline.visits.models import Visit
+from tests.mail import Mailbox
 from tests.visits.conftest import (
     CLINICIAN_EMAIL,
     PATIENT_EMAIL,
     PATIENT_NAME,
     VIDEO_URL,
-    Inbox,
     Patient,
     in_days,
     make_patient,
@@ -69,7 +69,7 @@ def assert_no_phi(*texts: str) -> None:
             assert clinical.lower() not in text.lower()
 
 
-def propose_and_confirm(staff: Client, patient: Patient, inbox: Inbox) -> Visit:
+def propose_and_confirm(staff: Client, patient: Patient, inbox: Mailbox) -> Visit:
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4, hour=19)))
     run_worker()  # the proposal notice
     Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
@@ -78,7 +78,7 @@ def propose_and_confirm(staff: Client, patient: Patient, inbox: Inbox) -> Visit:
 
 
 def test_confirming_sends_both_a_calendar_invitation(
-    smtp: Inbox, staff: Client, patient: Patient
+    smtp: Mailbox, staff: Client, patient: Patient
 ) -> None:
     visit = propose_and_confirm(staff, patient, smtp)
     [notice, to_patient] = smtp.to(PATIENT_EMAIL)
@@ -120,7 +120,7 @@ def test_confirming_sends_both_a_calendar_invitation(
 
 
 def test_a_spanish_speaker_gets_the_invitation_in_spanish(
-    smtp: Inbox, staff: Client, program: object
+    smtp: Mailbox, staff: Client, program: object
 ) -> None:
     patient = make_patient(lang="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
@@ -140,7 +140,7 @@ def test_a_spanish_speaker_gets_the_invitation_in_spanish(
 
 
 def test_asking_for_another_time_tells_the_clinician_without_the_note(
-    smtp: Inbox, staff: Client, patient: Patient
+    smtp: Mailbox, staff: Client, patient: Patient
 ) -> None:
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
     Client().post(
@@ -153,7 +153,9 @@ def test_asking_for_another_time_tells_the_clinician_without_the_note(
     assert_no_phi(body_of(message))
 
 
-def test_a_replaced_proposal_is_not_announced(smtp: Inbox, staff: Client, patient: Patient) -> None:
+def test_a_replaced_proposal_is_not_announced(
+    smtp: Mailbox, staff: Client, patient: Patient
+) -> None:
     url = f"/clinic/cases/{patient.case.public_id}/visit/"
     staff.post(url, proposal(in_days(4)))
     staff.post(url, proposal(in_days(5)))  # before the worker ran
@@ -163,7 +165,7 @@ def test_a_replaced_proposal_is_not_announced(smtp: Inbox, staff: Client, patien
 
 
 def test_cancelling_a_confirmed_visit_withdraws_the_calendar_event(
-    smtp: Inbox, staff: Client, patient: Patient
+    smtp: Mailbox, staff: Client, patient: Patient
 ) -> None:
     visit = propose_and_confirm(staff, patient, smtp)
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/{visit.public_id}/cancel")
@@ -178,7 +180,7 @@ def test_cancelling_a_confirmed_visit_withdraws_the_calendar_event(
 
 
 def test_without_an_e_mail_address_nothing_is_sent_and_staff_are_told(
-    smtp: Inbox, staff: Client, program: object
+    smtp: Mailbox, staff: Client, program: object
 ) -> None:
     phone_only = make_patient(email=None)
     url = f"/clinic/cases/{phone_only.case.public_id}/visit/"

@@ -14,11 +14,11 @@ from django.utils import timezone
 from crossline.audit.models import Event
 from crossline.visits import reminders
 from crossline.visits.models import Reminder, Visit
+from tests.mail import Mailbox
 from tests.visits.conftest import (
     PATIENT_EMAIL,
     PATIENT_NAME,
     VIDEO_URL,
-    Inbox,
     Patient,
     in_days,
     proposal,
@@ -41,12 +41,12 @@ def before(visit: Visit, **delta: Any) -> datetime:
     return visit.starts_at - timedelta(**delta)
 
 
-def test_nothing_is_sent_25_hours_before(smtp: Inbox, confirmed: Visit) -> None:
+def test_nothing_is_sent_25_hours_before(smtp: Mailbox, confirmed: Visit) -> None:
     assert reminders.sweep(before(confirmed, hours=25)) == 0
     assert smtp.messages == []
 
 
-def test_the_24_hour_reminder_goes_out_once(smtp: Inbox, confirmed: Visit) -> None:
+def test_the_24_hour_reminder_goes_out_once(smtp: Mailbox, confirmed: Visit) -> None:
     assert reminders.sweep(before(confirmed, hours=23)) == 1
     assert reminders.sweep(before(confirmed, hours=23)) == 0
     assert reminders.sweep(before(confirmed, hours=22)) == 0
@@ -61,7 +61,7 @@ def test_the_24_hour_reminder_goes_out_once(smtp: Inbox, confirmed: Visit) -> No
     assert event.detail == {"kind": "visit.reminder.24h", "to": "patient"}
 
 
-def test_the_1_hour_reminder_follows(smtp: Inbox, confirmed: Visit) -> None:
+def test_the_1_hour_reminder_follows(smtp: Mailbox, confirmed: Visit) -> None:
     reminders.sweep(before(confirmed, hours=23))
     assert reminders.sweep(before(confirmed, minutes=50)) == 1
     assert reminders.sweep(before(confirmed, minutes=10)) == 0
@@ -69,18 +69,18 @@ def test_the_1_hour_reminder_follows(smtp: Inbox, confirmed: Visit) -> None:
     assert sorted(Reminder.objects.values_list("kind", flat=True)) == ["1h", "24h"]
 
 
-def test_a_late_sweep_sends_only_the_latest_reminder(smtp: Inbox, confirmed: Visit) -> None:
+def test_a_late_sweep_sends_only_the_latest_reminder(smtp: Mailbox, confirmed: Visit) -> None:
     assert reminders.sweep(before(confirmed, minutes=50)) == 1
     assert list(Reminder.objects.values_list("kind", flat=True)) == ["1h"]
 
 
-def test_nothing_once_the_visit_has_started(smtp: Inbox, confirmed: Visit) -> None:
+def test_nothing_once_the_visit_has_started(smtp: Mailbox, confirmed: Visit) -> None:
     assert reminders.sweep(confirmed.starts_at) == 0
     assert reminders.sweep(confirmed.starts_at + timedelta(minutes=5)) == 0
 
 
 def test_no_reminder_whose_time_had_come_before_the_patient_confirmed(
-    smtp: Inbox, confirmed: Visit
+    smtp: Mailbox, confirmed: Visit
 ) -> None:
     confirmed.confirmed_at = before(confirmed, hours=20)  # the invitation has just told them
     confirmed.save()
@@ -89,7 +89,7 @@ def test_no_reminder_whose_time_had_come_before_the_patient_confirmed(
 
 
 def test_an_unconfirmed_visit_gets_no_reminder(
-    smtp: Inbox, staff: Client, patient: Patient
+    smtp: Mailbox, staff: Client, patient: Patient
 ) -> None:
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(3)))
     visit = Visit.objects.get()
@@ -97,7 +97,7 @@ def test_an_unconfirmed_visit_gets_no_reminder(
 
 
 def test_a_reminder_another_sweep_has_claimed_is_not_sent_again(
-    smtp: Inbox, confirmed: Visit
+    smtp: Mailbox, confirmed: Visit
 ) -> None:
     """Two sweeps at once: the second's insert of the same (visit, kind, proposal) row fails on
     the unique constraint, so it leaves the reminder to the first."""
@@ -109,7 +109,7 @@ def test_a_reminder_another_sweep_has_claimed_is_not_sent_again(
 
 
 def test_a_new_time_gets_its_own_reminders(
-    smtp: Inbox, staff: Client, patient: Patient, confirmed: Visit
+    smtp: Mailbox, staff: Client, patient: Patient, confirmed: Visit
 ) -> None:
     reminders.sweep(before(confirmed, hours=23))
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(3, hour=18)))
@@ -122,9 +122,9 @@ def test_a_new_time_gets_its_own_reminders(
 
 
 def test_a_failed_send_is_retried_by_the_next_sweep(
-    smtp: Inbox, settings: Any, confirmed: Visit
+    smtp: Mailbox, settings: Any, confirmed: Visit
 ) -> None:
-    from tests.visits.conftest import free_port
+    from tests.mail import free_port
 
     good = settings.EMAIL_PORT
     settings.EMAIL_PORT = free_port()  # nothing listens there

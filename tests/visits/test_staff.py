@@ -13,14 +13,13 @@ from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.visits.models import Visit
 from crossline.visits.zones import STATE_ZONES, ZONES, zone_for_state
+from tests.staff import signed_in, staff_user
 from tests.visits.conftest import (
     VIDEO_URL,
     Patient,
     in_days,
     make_patient,
-    make_user,
     proposal,
-    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -229,13 +228,13 @@ def test_the_case_record_can_show_the_visit_history(staff: Client, patient: Pati
 
 
 def test_an_intake_clinician_may_propose(client: Client, patient: Patient) -> None:
-    sign_in(client, make_user("intake1", Role.INTAKE))
+    signed_in(staff_user("intake1", Role.INTAKE), client)
     assert client.get(url(patient)).status_code == 200
     assert client.post(url(patient), proposal(in_days(3))).status_code == 302
 
 
 def test_an_operator_is_refused_and_the_denial_audited(client: Client, patient: Patient) -> None:
-    sign_in(client, make_user("op", Role.OPERATOR))
+    signed_in(staff_user("op", Role.OPERATOR), client)
     assert client.get(url(patient)).status_code == 403
     assert client.post(url(patient), proposal(in_days(3))).status_code == 403
     assert not Visit.objects.exists()
@@ -251,7 +250,7 @@ def test_anonymous_goes_to_the_sign_in_page(client: Client, patient: Patient) ->
 def test_without_the_second_factor_the_clinician_is_sent_to_verify(
     client: Client, patient: Patient
 ) -> None:
-    sign_in(client, make_user("dr.b", Role.PHYSICIAN), verified=False)
+    signed_in(staff_user("dr.b", Role.PHYSICIAN), client, verified=False)
     response = client.post(url(patient), proposal(in_days(3)))
     assert (response.status_code, response["Location"]) == (302, "/clinic/verify/")
     assert not Visit.objects.exists()

@@ -18,10 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crossline.crypto import blind_index
-from crossline.intake import contact, flow
+from crossline.intake import contact
 from crossline.intake.contact import earlier_screens
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.knowledge import load
+from tests.screens import submitted as screen
 from tests.web.personas import BURNOUT_ONLY, CANDIDATE
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +44,7 @@ PHONE_DIGITS = "2015550147"
 
 def submitted(answers: dict[str, Any], expect: str, lang: str = "en") -> tuple[Assessment, str]:
     """A submitted screen, as the web flow stores it; `expect` is its eligibility."""
-    assessment, token = Assessment.start(lang)
-    assessment.answers = answers
-    assessment.record(flow.decide(load(), answers, lang))
-    assessment.status = Assessment.Status.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save()
+    assessment, token = screen(answers, lang)
     assert assessment.eligibility == expect, assessment.decision["eligibility"]
     return assessment, token
 
