@@ -278,6 +278,9 @@ class Knowledge:
     docs: Mapping[str, Mapping[str, Any]]
     # Built once, for the rules: each checklist answer id with its condition, in order.
     checklist: tuple[tuple[str, Condition], ...] = field(init=False, repr=False, compare=False)
+    # The rules' evaluation plan (`crossline.engine.rules.plan_of`): derived from the fields
+    # above on first use and kept with them; never holds anything about any answers.
+    plan: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         checklist = tuple(zip(self.medical_ids, self.conditions.values(), strict=True))
