@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossline.engine import Knowledge, evaluate
-from crossline.engine.instruments import REPORTED_SCALES, score
+from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, score
 from crossline.engine.rules import (
     FLAGGED_EFFECTS,
     RULES,
@@ -133,3 +133,15 @@ def test_each_knowledge_has_its_own_plan(knowledge: Knowledge) -> None:
     before = plan_of(knowledge)
     evaluate(knowledge, depressed_adult_in_florida())
     assert plan_of(knowledge) is before
+
+
+@SETTINGS
+@given(ANSWERS, st.sampled_from(["en", "es"]))
+def test_to_dict_gives_each_finding_and_score_as_their_own_to_dict(
+    answers: dict[str, Any], lang: str
+) -> None:
+    d = evaluate(KNOWLEDGE, answers, lang)
+    out = d.to_dict()
+    assert out["reasons"] == [f.to_dict() for f in d.findings]
+    assert out["scores"] == {SCORE_NAMES.get(n, n): s.to_dict() for n, s in d.scores.items()}
+    assert list(out["scores"]) == [SCORE_NAMES.get(n, n) for n in REPORTED_SCALES]

@@ -72,10 +72,27 @@ class Decision:
         reasons = []
         sources: dict[str, str] = {}
         for f in self.findings:
-            reasons.append(f.to_dict())
-            for c in f.citations:
+            citations = f.citations
+            # = f.to_dict(), without a call per finding
+            reasons.append(
+                {
+                    "rule": f.rule,
+                    "effect": f.effect,
+                    "answers": dict(f.answers),
+                    "citations": list(citations),
+                }
+            )
+            for c in citations:
                 if c not in sources:
                     sources[c] = references[c].reference
+        # = {SCORE_NAMES.get(n, n): s.to_dict() …}, without a call per score
+        scores = {}
+        for n, s in self.scores.items():
+            scores[SCORE_NAMES.get(n, n)] = {
+                "total": s.total,
+                "band": s.band,
+                "complete": s.complete,
+            }
         return {
             "eligibility": self.eligibility,
             "triage": self.triage,
@@ -91,7 +108,7 @@ class Decision:
                 if crisis
                 else [],
             },
-            "scores": {SCORE_NAMES.get(n, n): s.to_dict() for n, s in self.scores.items()},
+            "scores": scores,
             "reasons": reasons,
             "sources": sources,
             "flags": [{"rule": r, "message": m} for r, m in self.flags],
