@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossline import __version__
-from crossline.engine._frozen import new, slot_setters
+from crossline.engine._frozen import new_instance, slot_setters
 from crossline.engine.contract import parse_request
 from crossline.engine.flow import items_asked
 from crossline.engine.instruments import (
@@ -170,7 +170,7 @@ def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "
             text = None if texts is None else texts.get(rule)
             flags.append((rule, flag_message(knowledge, f, language) if text is None else text))
     # = Decision(eligibility=…, triage=…, …, knowledge=…), built faster (see `_frozen`).
-    d: Decision = new(Decision)
+    d: Decision = new_instance(Decision)
     _SET_ELIGIBILITY(d, eligibility)
     _SET_TRIAGE(d, triage)
     _SET_BURNOUT(d, burnout)

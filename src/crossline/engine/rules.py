@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossline.engine._frozen import new, slot_setters
+from crossline.engine._frozen import new_instance, slot_setters
 from crossline.engine.instruments import (
     ASQ_ITEMS,
     ASQ_POSITIVE,
@@ -69,7 +69,7 @@ def _finding(
     params: Mapping[str, Any],
 ) -> Finding:
     """`Finding(rule, effect, answers, citations, params)`, built faster (see `_frozen`)."""
-    f: Finding = new(Finding)
+    f: Finding = new_instance(Finding)
     _SET_RULE(f, rule)
     _SET_EFFECT(f, effect)
     _SET_ANSWERS(f, answers)
