@@ -42,6 +42,7 @@ from crossline.engine.instruments import (
     depression_screen,
     score,
 )
+from crossline.engine.knowledge import US_STATES
 from crossline.engine.medications import _GLUED_UNIT, _fold, tokens
 from crossline.engine.rules import Finding, _finding
 from tests.engine.test_properties import ANSWERS, KNOWLEDGE, POLICIES, with_policy
@@ -234,6 +235,21 @@ def test_validation_accepts_and_rejects_every_value_as_the_full_check(knowledge:
             except InvalidInput as exc:
                 got = list(exc.errors)
             assert got == _reference_parse(knowledge, raw), (item.id, value)
+
+
+def test_every_state_spelling_validates_as_the_full_check(knowledge: Knowledge) -> None:
+    states = [i for i in knowledge.items.values() if i.input == "us_state"]
+    assert states
+    for item in states:
+        assert knowledge.accepted_strings[item.id] == US_STATES
+        for code in sorted(US_STATES):
+            for value in (code, code.lower(), f" {code} ", code.title(), f"{code}X"):
+                raw = {item.id: value}
+                try:
+                    got: dict[str, Any] | list[FieldError] = parse_answers(knowledge, raw)
+                except InvalidInput as exc:
+                    got = list(exc.errors)
+                assert got == _reference_parse(knowledge, raw), value
 
 
 # --- medication names: the same tokens ----------------------------------------------------------

@@ -31,3 +31,7 @@ def slot_setters(cls: type[Any]) -> tuple[Setter, ...]:
 def new(cls: type[Any]) -> Any:
     """An instance with no field set yet: set every one with `slot_setters(cls)`."""
     return object.__new__(cls)
+
+
+# `new` itself, for the hot path: `object.__new__`, without a Python call around it.
+new_instance: Callable[[type[Any]], Any] = object.__new__

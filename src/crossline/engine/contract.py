@@ -52,20 +52,25 @@ def parse_answers(knowledge: Knowledge, raw: object) -> dict[str, Any]:
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     items = knowledge.items
+    ints = knowledge.accepted_ints
+    strings = knowledge.accepted_strings
     for key, value in raw.items():
+        # Fast path for the common valid answer; anything else takes the full check below,
+        # which accepts and rejects exactly as before and words the error.
+        kind = type(value)
+        if kind is int:
+            valid_range = ints.get(key)
+            if valid_range is not None and valid_range[0] <= value <= valid_range[1]:
+                out[key] = value
+                continue
+        elif kind is str:
+            accepted = strings.get(key)
+            if accepted is not None and value in accepted:
+                out[key] = value
+                continue
         item = items.get(key) if isinstance(key, str) else None
         if item is None:
             errors.append(FieldError(str(key), "unknown item id"))
-            continue
-        # Fast path for the common valid answer; anything else takes the full check below,
-        # which accepts and rejects exactly as before and words the error.
-        valid_range = item.valid_range
-        if valid_range is not None:
-            if type(value) is int and valid_range[0] <= value <= valid_range[1]:
-                out[key] = value
-                continue
-        elif type(value) is str and value in item.valid_strings:
-            out[key] = value
             continue
         checked = _check(item, value, errors)
         if checked is not None:

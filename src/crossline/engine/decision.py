@@ -7,12 +7,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossline import __version__
-from crossline.engine._frozen import new, slot_setters
+from crossline.engine._frozen import new_instance, slot_setters
 from crossline.engine.contract import parse_request
 from crossline.engine.flow import items_asked
-from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES, Score, score
+from crossline.engine.instruments import (
+    INCOMPLETE,
+    REPORTED_SCALES,
+    SCORE_NAMES,
+    Score,
+    score,
+    score_of_total,
+)
 from crossline.engine.knowledge import Knowledge
-from crossline.engine.rules import RULES, Facts, Finding, eligibility_of, facts_of
+from crossline.engine.rules import (
+    FLAGGED_EFFECTS,
+    SAFETY_FLAGS,
+    Finding,
+    decide,
+    flag_message,
+    plan_of,
+)
+
+__all__ = ["ENGINE_VERSION", "Decision", "assess", "evaluate", "flag_message"]
 
 ENGINE_VERSION = __version__
 
@@ -22,20 +38,6 @@ _OUTCOMES = {
     "possible_depression": "some_signs_of_depression",
     "low_symptoms": "few_signs",
     "undetermined": "need_more_answers",
-}
-_FLAGGED_EFFECTS = frozenset({"exclude", "review"})
-_SAFETY_FLAGS = {
-    "safety.acute": "safety_acute",
-    "safety.acuity_unknown": "safety_acute",
-    "safety.non_acute": "safety_non_acute",
-    "burnout.present": "burnout_present",
-}
-_COPY_FLAGS = {
-    "review.age_18_24": "age_18_24",
-    "review.age_65_plus": "age_65_plus",
-    "review.treatment_resistance": "treatment_resistance",
-    "review.bp_reading": "bp_reading_elevated",
-    "medication.unrecognised": "unrecognised_medication",
 }
 
 
@@ -70,10 +72,27 @@ class Decision:
         reasons = []
         sources: dict[str, str] = {}
         for f in self.findings:
-            reasons.append(f.to_dict())
-            for c in f.citations:
+            citations = f.citations
+            # = f.to_dict(), without a call per finding
+            reasons.append(
+                {
+                    "rule": f.rule,
+                    "effect": f.effect,
+                    "answers": dict(f.answers),
+                    "citations": list(citations),
+                }
+            )
+            for c in citations:
                 if c not in sources:
                     sources[c] = references[c].reference
+        # = {SCORE_NAMES.get(n, n): s.to_dict() …}, without a call per score
+        scores = {}
+        for n, s in self.scores.items():
+            scores[SCORE_NAMES.get(n, n)] = {
+                "total": s.total,
+                "band": s.band,
+                "complete": s.complete,
+            }
         return {
             "eligibility": self.eligibility,
             "triage": self.triage,
@@ -89,7 +108,7 @@ class Decision:
                 if crisis
                 else [],
             },
-            "scores": {SCORE_NAMES.get(n, n): s.to_dict() for n, s in self.scores.items()},
+            "scores": scores,
             "reasons": reasons,
             "sources": sources,
             "flags": [{"rule": r, "message": m} for r, m in self.flags],
@@ -120,25 +139,51 @@ class Decision:
 
 def evaluate(knowledge: Knowledge, answers: Mapping[str, Any], language: str = "en") -> Decision:
     """Decide from validated answers (see `crossline.engine.contract.parse_answers`)."""
-    facts = facts_of(knowledge, answers)
-    findings: list[Finding] = []
-    for rule in RULES:
-        findings.extend(rule(knowledge, facts))
-    eligibility, missing, closing = eligibility_of(knowledge, facts, findings)
-    if closing is not None:
-        findings.append(closing)
-    triage = facts.triage
+    safety, burnout, triage, findings, eligibility, missing, phq_total, phq_unanswered = decide(
+        knowledge, answers
+    )
+    plan = plan_of(knowledge)
     scales = knowledge.scales
+    if plan.phq_scores:
+        # The PHQ-9's sum is known from `decide` (complete when no item is unanswered); the
+        # PHQ-2 is its items 1 and 2. The rest as `score` gives them; REPORTED_SCALES order.
+        get = answers.get
+        q1, q2 = get("phq9.1"), get("phq9.2")
+        scores = {
+            "phq2": INCOMPLETE
+            if q1 is None or q2 is None
+            else score_of_total(scales["phq2"], q1 + q2),
+            "phq9": INCOMPLETE if phq_unanswered else score_of_total(scales["phq9"], phq_total),
+            "gad2": score(scales["gad2"], answers),
+            "gad7": score(scales["gad7"], answers),
+            "burnout": score(scales["burnout"], answers),
+        }
+    else:
+        scores = {n: score(scales[n], answers) for n in REPORTED_SCALES}
+    # The flag of every flagged finding, in the findings' order; a sentence that cannot depend
+    # on the answers comes from the plan, any other is worded by `flag_message`.
+    texts = plan.flag_texts.get(language)
+    flags = []
+    for f in findings:
+        rule = f.rule
+        if f.effect in FLAGGED_EFFECTS or rule in SAFETY_FLAGS:
+            text = None if texts is None else texts.get(rule)
+            flags.append((rule, flag_message(knowledge, f, language) if text is None else text))
     # = Decision(eligibility=…, triage=…, …, knowledge=…), built faster (see `_frozen`).
-    d: Decision = new(Decision)
+    d: Decision = new_instance(Decision)
     _SET_ELIGIBILITY(d, eligibility)
     _SET_TRIAGE(d, triage)
-    _SET_BURNOUT(d, facts.burnout)
-    _SET_OUTCOME(d, _outcome(triage, facts))
-    _SET_SAFETY_LEVEL(d, facts.safety)
-    _SET_SCORES(d, {n: score(scales[n], answers) for n in REPORTED_SCALES})
+    _SET_BURNOUT(d, burnout)
+    _SET_OUTCOME(
+        d,
+        "burnout_may_have_become_depression"
+        if triage == "depression_likely" and burnout
+        else _OUTCOMES[triage],
+    )
+    _SET_SAFETY_LEVEL(d, safety)
+    _SET_SCORES(d, scores)
     _SET_FINDINGS(d, tuple(findings))
-    _SET_FLAGS(d, tuple(_flags(knowledge, findings, language)))
+    _SET_FLAGS(d, tuple(flags))
     _SET_MISSING(d, tuple(missing))
     _SET_ITEMS_ASKED(d, items_asked(knowledge, answers))
     _SET_LANGUAGE(d, language)
@@ -150,38 +195,3 @@ def assess(knowledge: Knowledge, body: object) -> Decision:
     """Validate a request body (`{"answers": …, "language": …}`) and evaluate it."""
     request = parse_request(knowledge, body)
     return evaluate(knowledge, request.answers, request.language)
-
-
-def _outcome(triage: str, facts: Facts) -> str:
-    if triage == "depression_likely" and facts.burnout:
-        return "burnout_may_have_become_depression"
-    return _OUTCOMES[triage]
-
-
-def _flags(k: Knowledge, findings: list[Finding], lang: str) -> list[tuple[str, str]]:
-    out = []
-    for f in findings:
-        if f.effect in _FLAGGED_EFFECTS or f.rule in _SAFETY_FLAGS:
-            out.append((f.rule, flag_message(k, f, lang)))
-    return out
-
-
-def flag_message(k: Knowledge, f: Finding, lang: str) -> str:
-    """The physician-facing sentence for a finding, in the decision's language."""
-    flags = k.copy["flags"]
-    key = _SAFETY_FLAGS.get(f.rule) or _COPY_FLAGS.get(f.rule)
-    if key is not None:
-        params = dict(f.params)
-        if params.get("trials") == 3:
-            params["trials"] = "3+"
-        return str(flags[key][lang]).format(**params)
-    if "condition" in f.params:
-        cond = k.conditions[f.params["condition"]]
-        if (
-            f.rule.startswith("exclusion_unsure.")
-            or f.answers.get(f"medical.{cond.id}") == "unsure"
-        ):
-            return str(flags["exclusion_unsure"][lang]).format(condition=cond.label[lang])
-        return cond.flag[lang]
-    c = k.medication_classes[f.params["class"]]
-    return f"{c.flag[lang]} ({', '.join(f.params['names'])})"

@@ -96,3 +96,12 @@ def safety_level(answers: Mapping[str, Any]) -> str:
 def burnout_present(answers: Mapping[str, Any], policy: Policy) -> bool | None:
     value = answers.get("burnout.single")
     return None if value is None else value >= policy.burnout_present
+
+
+def score_of_total(scale: Scale, total: Any) -> Score:
+    """The complete score for a known sum of all the scale's items (what `score` returns when
+    every item is answered and they add up to `total`)."""
+    table = scale.scores
+    if type(total) is int and 0 <= total < len(table):
+        return table[total]
+    return Score(total, scale.band(total), True)

@@ -278,10 +278,25 @@ class Knowledge:
     docs: Mapping[str, Mapping[str, Any]]
     # Built once, for the rules: each checklist answer id with its condition, in order.
     checklist: tuple[tuple[str, Condition], ...] = field(init=False, repr=False, compare=False)
+    # The rules' evaluation plan (`crossline.engine.rules.plan_of`): derived from the fields
+    # above on first use and kept with them; never holds anything about any answers.
+    plan: Any = field(init=False, repr=False, compare=False, default=None)
+    # The contract's fast path (`parse_answers`), by answer id: the range of each plain integer
+    # item, and the strings each plain choice item accepts as they are — for a state, the
+    # USPS codes themselves (what the full check normalises any accepted spelling to).
+    accepted_ints: Mapping[str, tuple[int, int]] = field(init=False, repr=False, compare=False)
+    accepted_strings: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         checklist = tuple(zip(self.medical_ids, self.conditions.values(), strict=True))
         object.__setattr__(self, "checklist", checklist)
+        ints = {i: item.valid_range for i, item in self.items.items() if item.valid_range}
+        strings = {i: item.valid_strings for i, item in self.items.items() if item.valid_strings}
+        for i, item in self.items.items():
+            if item.input == "us_state":
+                strings[i] = US_STATES
+        object.__setattr__(self, "accepted_ints", ints)
+        object.__setattr__(self, "accepted_strings", strings)
 
     def with_policy(self, **changes: Any) -> Knowledge:
         """A copy with operator-editable policy changed; hard floors and stricter-only hold."""
