@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "crossline.evaluation",
     "crossline.care",
     "crossline.visits",
+    "crossline.course",
 ]
 
 MIDDLEWARE = [
@@ -161,8 +162,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]  # Argon
 # NIST SP 800-63B: at least 8 characters, at least 64 allowed, common passwords blocked,
 # no composition rules. Django's CommonPasswordValidator ships a list of 20,000.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "crossline.accounts.passwords.MaximumLengthValidator"},

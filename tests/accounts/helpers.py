@@ -77,5 +77,3 @@ def last_seq() -> int:
 
 def tokens_left(user: Any) -> int:
     return int(StaticToken.objects.filter(device__user=user).count())
-
-

@@ -77,7 +77,7 @@ def test_an_acute_contact_request_raises_an_alert_due_in_30_minutes(
     assert (event.kind, event.user, event.team) == ("created", roster[0], True)
     audit = Event.objects.get(action="alert.created")
     assert audit.patient == str(alert.case.public_id)
-    assert audit.detail == {"level": "acute", "to_user": roster[0].pk}
+    assert audit.detail == {"level": "acute", "source": "screen", "to_user": roster[0].pk}
     notes = Notification.objects.filter(alert=alert)
     # The first on call and the team's one valid address; no webhook configured.
     assert sorted((n.channel, n.user_id or 0, n.address) for n in notes) == [

@@ -169,6 +169,7 @@ def test_the_queue_costs_the_same_few_queries_for_3_or_60_cases(
     # The program settings are re-read every few seconds; on a slow machine that re-read
     # could land inside one of the counts below.
     monkeypatch.setattr("crossline.program.policy.TTL_SECONDS", 3600.0)
+
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             queue(intake)

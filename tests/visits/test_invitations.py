@@ -44,6 +44,7 @@ def commits(django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(Client, "generic", generic)
 
+
 PHONE = "2015550147"
 
 
@@ -125,9 +126,7 @@ def test_a_spanish_speaker_gets_the_invitation_in_spanish(
     patient = make_patient(lang="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
     run_worker()
-    Client().post(
-        f"/r/{patient.token}/visit/", {"answer": "confirm"}, HTTP_ACCEPT_LANGUAGE="es"
-    )
+    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"}, HTTP_ACCEPT_LANGUAGE="es")
     run_worker()
     [notice, invitation] = smtp.to(PATIENT_EMAIL)
     assert "Le proponemos una hora" in str(notice["Subject"])

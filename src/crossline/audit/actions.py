@@ -56,3 +56,18 @@ class Action(StrEnum):
     AUDIT_ANCHORED = "audit.anchored"
     # Appended by accounts
     RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
+    # Treatment course (crossline.course)
+    COURSE_PLANNED = "course.planned"
+    COURSE_VIEWED = "course.viewed"
+    COURSE_DECIDED = "course.decided"
+    SESSION_SCHEDULED = "session.scheduled"
+    SESSION_CLEARED = "session.cleared"
+    SESSION_DONE = "session.done"
+    SESSION_MISSED = "session.missed"
+    CONSENT_SIGNED = "consent.signed"
+    CHECKIN_SUBMITTED = "checkin.submitted"
+    CHECKIN_VIEWED_BY_PATIENT = "checkin.viewed_by_patient"
+    RISK_DOCUMENTED = "risk.documented"
+    SUPPLY_RECORDED = "supply.recorded"
+    RECOVERY_PLAN_SAVED = "recovery_plan.saved"
+    REMINDER_SENT = "reminder.sent"

@@ -78,22 +78,53 @@ def team_addresses(program: ProgramSettings) -> list[str]:
 def on_case_opened(sender: Any, *, case: Case, created: bool, **kwargs: Any) -> None:
     """`clinic.cases.case_opened` receiver, inside the intake transaction: one alert per
     safety-positive case (a second request on the same screen adds nothing)."""
-    if case.safety_level in ("", "none") or Alert.objects.filter(case=case).exists():
+    screen_alerts = Alert.objects.filter(case=case, source=Alert.Source.SCREEN)
+    if case.safety_level in ("", "none") or screen_alerts.exists():
         return
     create_alert(case, case.opened_at)
 
 
 def create_alert(case: Case, now: datetime) -> Alert:
-    """The alert and its first notifications. The caller owns the transaction."""
+    """The screen's safety alert and its first notifications. The caller owns the transaction."""
     program = ProgramSettings.current()
     due = case.due_at or deadline(urgency_of(case.safety_level), now, program)
     assert due is not None, "only safety-positive cases have alerts"
+    return _open(case, case.safety_level, Alert.Source.SCREEN, [], due, now, program)
+
+
+def raise_alert(case: Case, level: str, source: str, reasons: list[str], now: datetime) -> Alert:
+    """A course alert (a held session, a red after-check, a missed check-in, a dispensing flag):
+    acute and non-acute ones have the program's deadlines and escalate like a screen's; routine
+    ones have the non-acute deadline and are notified once. The caller owns the transaction."""
+    program = ProgramSettings.current()
+    minutes = (
+        program.acute_deadline_minutes
+        if level == Alert.Level.ACUTE
+        else program.non_acute_deadline_minutes
+    )
+    return _open(case, level, source, reasons, now + timedelta(minutes=minutes), now, program)
+
+
+def _open(
+    case: Case,
+    level: str,
+    source: str,
+    reasons: list[str],
+    due: datetime,
+    now: datetime,
+    program: ProgramSettings,
+) -> Alert:
+    escalates = level != Alert.Level.ROUTINE
     alert = Alert.objects.create(
         case=case,
-        level=case.safety_level,
+        level=level,
+        source=source,
+        reasons=reasons,
         created_at=now,
         due_at=due,
-        next_escalation_at=now + timedelta(minutes=program.escalate_after_minutes),
+        next_escalation_at=now + timedelta(minutes=program.escalate_after_minutes)
+        if escalates
+        else None,
     )
     first = step(0, roster())
     team = bool(team_addresses(program))
@@ -106,7 +137,11 @@ def create_alert(case: Case, now: datetime) -> Alert:
         patient=case.public_id,
         object_type="alert",
         object_id=alert.public_id,
-        detail={"level": alert.level, "to_user": first.user.pk if first.user else None},
+        detail={
+            "level": alert.level,
+            "source": source,
+            "to_user": first.user.pk if first.user else None,
+        },
     )
     queue_notifications(alert, first, now, program)
     return alert

@@ -19,10 +19,22 @@ class Alert(models.Model):
     class Level(models.TextChoices):
         ACUTE = "acute", "acute"
         NON_ACUTE = "non_acute", "non-acute"
+        ROUTINE = "routine", "routine"  # course follow-up: notified once, not escalated
+
+    class Source(models.TextChoices):
+        SCREEN = "screen", "screen"  # a safety-positive screen with contact details
+        PRE = "pre", "pre-session check-in"
+        POST = "post", "after-session check-in"
+        WEEKLY = "weekly", "weekly questionnaire"
+        MISSED = "missed", "missed check-in"
+        DISPENSING = "dispensing", "dispensing"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="alert")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
     level = models.CharField(max_length=16, choices=Level.choices)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SCREEN)
+    # The rule ids that raised it (e.g. "checkin.pre.bp_high"): codes, never answers.
+    reasons = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     due_at = models.DateTimeField()  # the response deadline for this level
     # Escalation: step 0 went to the first person on the roster (and the team addresses); step

@@ -38,7 +38,7 @@ def patient_address(visit: Visit) -> str | None:
 
 
 def when(visit: Visit) -> str:
-    """"Thursday, March 12, 2026, 3 p.m. – 3:45 p.m., Eastern time (America/New_York)", in the
+    """ "Thursday, March 12, 2026, 3 p.m. – 3:45 p.m., Eastern time (America/New_York)", in the
     active language, in the visit's zone."""
     start = visit.starts_at.astimezone(tz(visit.time_zone))
     end = visit.ends_at.astimezone(tz(visit.time_zone))

@@ -65,7 +65,7 @@ def zone_for_state(state: str) -> str:
 
 
 def zone_label(zone: str) -> str:
-    """"Eastern time (America/New_York)" in the active language."""
+    """ "Eastern time (America/New_York)" in the active language."""
     name = ZONE_NAMES.get(zone)
     return f"{name} ({zone})" if name is not None else zone
 

@@ -1,0 +1,607 @@
+"""Every change to a course, each in one transaction with its audit event and its alerts.
+
+Views and the worker call these; they never change course rows themselves. The state rules are
+the engine's (`crossline.engine.course`, `checkin`, `weekly`, `outcomes`), so the web app and the
+command line decide alike. Errors a person can act on are `CourseError` (plain message) or the
+engine's `InvalidInput` (every bad field named); either way nothing is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from crossline import __version__
+from crossline.audit import Action, record
+from crossline.care.alerts import raise_alert
+from crossline.care.models import Alert
+from crossline.clinic.models import Case
+from crossline.course.models import (
+    CheckIn,
+    ConsentSignature,
+    Course,
+    CourseDecision,
+    RecoveryPlan,
+    RiskAssessment,
+    Session,
+    Weekly,
+)
+from crossline.crypto import token_hash
+from crossline.engine import course as rules
+from crossline.engine.checkin import checkin_policy, evaluate_checkin
+from crossline.engine.knowledge import Knowledge
+from crossline.engine.outcomes import Measure, compute
+from crossline.engine.weekly import RULES as WEEKLY_RULES
+from crossline.engine.weekly import evaluate_weekly
+from crossline.evaluation.models import Decision
+from crossline.intake.models import new_token
+from crossline.program.consent import current_published
+from crossline.program.policy import current_knowledge
+
+
+class CourseError(Exception):
+    """The course rules refuse this now; the message says why in plain words."""
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def policy(k: Knowledge | None = None) -> rules.CoursePolicy:
+    return rules.course_policy(k or current_knowledge())
+
+
+def facts(course: Course) -> rules.CourseFacts:
+    sessions = list(course.sessions.all())
+    in_block = [s for s in sessions if s.block == course.block]
+    finished = [s for s in sessions if s.status in rules.FINISHED]
+    last = finished[-1] if finished else None
+    after_in = (
+        last is None
+        or last.status == rules.CANCELLED
+        or last.checkins.filter(kind=CheckIn.Kind.POST).exists()
+    )
+    return rules.CourseFacts(
+        status=course.status,
+        sessions_planned=course.sessions_planned,
+        sessions_done=sum(1 for s in in_block if s.status == rules.DONE),
+        reevaluation_after=course.reevaluation_after,
+        open_session=any(s.status not in rules.FINISHED for s in sessions),
+        previous_after_check_in=after_in,
+        consent_signed=consent_signed(course),
+    )
+
+
+@dataclass(frozen=True)
+class ConsentWording:
+    version: str
+    text: dict[str, str]  # language -> text
+
+
+def current_consent() -> ConsentWording:
+    """The newest published treatment consent, or the knowledge copy's built-in wording."""
+    published = current_published("treatment")
+    if published is not None:
+        return ConsentWording(published.version, {"en": published.text_en, "es": published.text_es})
+    section = current_knowledge().copy["consent"]["treatment"]
+    return ConsentWording(str(section["version"]), dict(section["text"]))
+
+
+def consent_signed(course: Course) -> bool:
+    return course.consents.filter(version=current_consent().version).exists()
+
+
+def measures(course: Course) -> list[Measure]:
+    """The course's weekly scores as outcome measures (date of submission)."""
+    out = []
+    for c in course.checkins.filter(kind=CheckIn.Kind.WEEKLY):
+        scores = c.decision["scores"]
+        out.append(Measure(c.submitted_at.date(), {"phq9": scores["phq9"], "gad7": scores["gad7"]}))
+    return out
+
+
+def outcome(course: Course, k: Knowledge | None = None) -> dict[str, Any]:
+    return compute(k or current_knowledge(), measures(course), course.induction_end)
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def approved(case: Case) -> bool:
+    ev = getattr(case, "evaluation", None)
+    return ev is not None and ev.decision == Decision.APPROVE
+
+
+def plan_course(
+    case: Case,
+    *,
+    plan: dict[str, Any],
+    start_date: date,
+    sessions_planned: int,
+    sessions_per_week: int,
+    time_zone: str,
+    language: str,
+    result_token: str | None,
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> Course:
+    """A physician's plan for an approved case: the course, its weekly questionnaires (the
+    first, on the start date, is the baseline) and the pre-session rules in force now."""
+    k = current_knowledge()
+    p = policy(k)
+    if not approved(case):
+        raise CourseError("only an approved evaluation can have a course")
+    if Course.objects.filter(case=case).exists():
+        raise CourseError("this case has a course already")
+    if not 1 <= sessions_planned <= p.sessions_before_reevaluation:
+        raise CourseError(
+            f"sessions: from 1 to the program cap of {p.sessions_before_reevaluation}"
+        )
+    weeks_to_end = math.ceil(sessions_planned / sessions_per_week)
+    with transaction.atomic():
+        course = Course.objects.create(
+            case=case,
+            start_date=start_date,
+            sessions_planned=sessions_planned,
+            reevaluation_after=sessions_planned,
+            sessions_per_week=sessions_per_week,
+            induction_end=start_date + timedelta(weeks=weeks_to_end),
+            time_zone=time_zone,
+            language=language,
+            plan=plan,
+            rules_snapshot=rules_in_force(k),
+            knowledge_version=k.version,
+            policy_version=k.policy.version,
+            result_token=result_token,
+            planned_by=user,
+            planned_at=now,
+        )
+        add_weeklies(course, start_date, weeks_to_end + 1, first_number=0, p=p)
+        record(
+            Action.COURSE_PLANNED,
+            request=request,
+            actor=user,
+            patient=case.public_id,
+            object_type="course",
+            object_id=course.public_id,
+            detail={"sessions": sessions_planned, "per_week": sessions_per_week},
+        )
+    return course
+
+
+def rules_in_force(k: Knowledge) -> dict[str, Any]:
+    """The pre-session rules shown with the plan: policy values and their citations."""
+    c, p = checkin_policy(k), policy(k)
+    cites = k.docs["policy.toml"]
+    return {
+        "bp_hold_above": [c.pre_systolic_above, c.pre_diastolic_above],
+        "pulse_hold_above": c.pre_pulse_above,
+        "fasting_food_hours": p.fasting_food_hours,
+        "fasting_liquid_minutes": p.fasting_liquid_minutes,
+        "citations": {
+            "bp_hold_above": cites["checkin"]["citations"]["pre_systolic_above"],
+            "pulse_hold_above": cites["checkin"]["citations"]["pre_pulse_above"],
+            "fasting": cites["course"]["citations"]["fasting_food_hours"],
+        },
+    }
+
+
+def add_weeklies(
+    course: Course, start: date, weeks: int, *, first_number: int, p: rules.CoursePolicy
+) -> None:
+    for offset, (due, bladder) in enumerate(rules.weekly_due(start, weeks, p)):
+        token = new_token()
+        Weekly.objects.create(
+            course=course,
+            number=first_number + offset,
+            due_on=due,
+            bladder=bladder,
+            token_hash=token_hash(token),
+            token=token,
+            link_expires_at=_end_of(due) + timedelta(days=p.weekly_every_days),
+        )
+
+
+def _end_of(day: date) -> datetime:
+    from datetime import UTC, time
+
+    return datetime.combine(day, time(23, 59), tzinfo=UTC)
+
+
+def schedule_session(
+    course: Course,
+    when: datetime,
+    *,
+    override_reason: str = "",
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> tuple[Session, str]:
+    """The next session, with its own private link (returned once, stored encrypted for the
+    reminders). Refused while the previous after-check is missing, unless overridden."""
+    p = policy()
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        why_not = rules.may_schedule(facts(locked), override_reason)
+        if why_not:
+            raise CourseError(why_not)
+        f = facts(locked)
+        token = new_token()
+        number = (
+            locked.sessions.order_by("-number").values_list("number", flat=True).first() or 0
+        ) + 1
+        session = Session.objects.create(
+            course=locked,
+            block=locked.block,
+            number=number,
+            scheduled_for=when,
+            token_hash=token_hash(token),
+            token=token,
+            link_expires_at=when + timedelta(hours=p.checkin_link_hours),
+            scheduled_by=user,
+            scheduled_at=now,
+            override_reason={"reason": override_reason} if not f.previous_after_check_in else None,
+        )
+        record(
+            Action.SESSION_SCHEDULED,
+            request=request,
+            actor=user,
+            patient=locked.case.public_id,
+            object_type="session",
+            object_id=session.public_id,
+            detail={"number": number, "override": not f.previous_after_check_in},
+        )
+    return session, token
+
+
+# --- the patient's side ---------------------------------------------------------------------------
+
+
+def session_by_token(token: str) -> Session | None:
+    return (
+        Session.objects.select_related("course", "course__case")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def weekly_by_token(token: str) -> Weekly | None:
+    return (
+        Weekly.objects.select_related("course", "course__case")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def sign_consent(course: Course, name: str, language: str, now: datetime) -> ConsentSignature:
+    name = name.strip()
+    if not name:
+        raise CourseError("signed_name: type your full name to sign")
+    wording = current_consent()
+    with transaction.atomic():
+        signature, created = ConsentSignature.objects.get_or_create(
+            course=course,
+            version=wording.version,
+            defaults={"signed_name": {"name": name[:200]}, "language": language, "signed_at": now},
+        )
+        if created:
+            record(
+                Action.CONSENT_SIGNED,
+                actor="patient",
+                patient=course.case.public_id,
+                object_type="course",
+                object_id=course.public_id,
+                detail={"version": wording.version},
+            )
+    return signature
+
+
+def submit_session_checkin(
+    session: Session,
+    kind: str,
+    answers: object,
+    language: str,
+    now: datetime,
+    doses_taken: int | None = None,
+) -> CheckIn:
+    """A pre- or after-session check-in: validated and decided by the engine, stored with its
+    versions, the session moved on (a hold holds it), alerts raised — one transaction.
+    `doses_taken` (after the session) is the patient's count, for the dispensing records."""
+    k = current_knowledge()
+    decision = evaluate_checkin(k, kind, answers, language)  # InvalidInput: nothing stored
+    doses = doses_taken if kind == "post" else None
+    with transaction.atomic():
+        s = (
+            Session.objects.select_for_update()
+            .select_related("course", "course__case")
+            .get(pk=session.pk)
+        )
+        course = Course.objects.select_for_update().get(pk=s.course_id)
+        if kind == "pre":
+            why_not = rules.may_start(facts(course))
+            if why_not:
+                raise CourseError(why_not)
+        if now > s.link_expires_at:
+            raise CourseError("this check-in link has expired: contact your clinician")
+        try:
+            status = rules.session_after(s.status, kind, decision.action)
+        except rules.CourseRuleError as exc:
+            raise CourseError(str(exc)) from exc
+        body = decision.to_dict()
+        stored = CheckIn.objects.create(
+            course=course,
+            session=s,
+            kind=kind,
+            action=decision.action,
+            safety_level=decision.safety_level,
+            answers=dict(answers) if isinstance(answers, dict) else {},
+            decision=body,
+            language=language,
+            submitted_at=now,
+            engine_version=__version__,
+            knowledge_version=k.version,
+            policy_version=k.policy.version,
+        )
+        s.status = status
+        if status == rules.HELD:
+            s.held_at = now
+        if status == rules.DONE:
+            s.done_at = now
+            s.doses_taken = doses
+        s.save()
+        reasons = [r["rule"] for r in body["reasons"]]
+        record(
+            Action.CHECKIN_SUBMITTED,
+            actor="patient",
+            patient=course.case.public_id,
+            object_type="session",
+            object_id=s.public_id,
+            detail={"kind": kind, "action": decision.action},
+        )
+        if decision.safety_level != "none":
+            _suspend(course, now)
+            raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
+        elif decision.action == "hold":
+            raise_alert(course.case, Alert.Level.NON_ACUTE, Alert.Source.PRE, reasons, now)
+        elif decision.action == "emergency":
+            raise_alert(course.case, Alert.Level.ACUTE, Alert.Source.POST, reasons, now)
+        elif decision.action == "alert":
+            raise_alert(course.case, Alert.Level.NON_ACUTE, Alert.Source.POST, reasons, now)
+        if status == rules.DONE:
+            _after_session(course, now)
+    return stored
+
+
+def _suspend(course: Course, now: datetime) -> None:
+    if course.status in (rules.ACTIVE, rules.PAUSED):
+        course.status = rules.SUSPENDED
+        course.status_reason = "safety"
+        course.save(update_fields=["status", "status_reason", "updated_at"])
+
+
+def _after_session(course: Course, now: datetime) -> None:
+    status = rules.status_after_session(facts(course))
+    if status != course.status:
+        course.status = status
+        course.status_reason = "reevaluation"
+        course.save(update_fields=["status", "status_reason", "updated_at"])
+        raise_alert(
+            course.case, Alert.Level.ROUTINE, Alert.Source.POST, ["course.reevaluation_due"], now
+        )
+
+
+def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime) -> CheckIn:
+    k = current_knowledge()
+    course = weekly.course
+    has_plan = RecoveryPlan.objects.filter(course=course).exists()
+    result = evaluate_weekly(k, answers, bladder=weekly.bladder, recovery=has_plan)
+    with transaction.atomic():
+        w = Weekly.objects.select_for_update().get(pk=weekly.pk)
+        locked = Course.objects.select_for_update().select_related("case").get(pk=w.course_id)
+        if w.status == Weekly.Status.DONE:
+            raise CourseError("this questionnaire is in already")
+        if now > w.link_expires_at:
+            raise CourseError("this questionnaire link has expired: contact your clinician")
+        body = result.to_dict()
+        stored = CheckIn.objects.create(
+            course=locked,
+            weekly=w,
+            kind=CheckIn.Kind.WEEKLY,
+            action="alert" if result.reasons else "ok",
+            safety_level=result.safety_level,
+            answers=dict(result.answers),
+            decision=body,
+            language=language,
+            submitted_at=now,
+            engine_version=__version__,
+            knowledge_version=k.version,
+            policy_version=k.policy.version,
+        )
+        w.status, w.done_at = Weekly.Status.DONE, now
+        w.save(update_fields=["status", "done_at"])
+        record(
+            Action.CHECKIN_SUBMITTED,
+            actor="patient",
+            patient=locked.case.public_id,
+            object_type="weekly",
+            object_id=w.public_id,
+            detail={"kind": "weekly", "number": w.number},
+        )
+        reasons = list(result.reasons)
+        flags = outcome(locked, k)["phq9"]
+        if flags["worsening"]:
+            reasons.append("weekly.worsening")
+        if flags["non_response"]:
+            reasons.append("weekly.non_response")
+        if reasons != list(result.reasons):
+            body["reasons"] = [{"rule": r, "citations": list(WEEKLY_RULES[r][1])} for r in reasons]
+            stored.action = "alert"
+            stored.decision = body
+            stored.save(update_fields=["action", "decision"])
+        if result.safety_level != "none":
+            _suspend(locked, now)
+            raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
+        elif reasons:
+            raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.WEEKLY, reasons, now)
+    return stored
+
+
+# --- the clinician's side ---------------------------------------------------------------------
+
+
+def clear_hold(
+    session: Session,
+    *,
+    proceed: bool,
+    note: str,
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> Session:
+    """A clinician clears a held session (it may go ahead) or cancels it, with a note."""
+    if not note.strip():
+        raise CourseError("note: say what was checked and decided")
+    with transaction.atomic():
+        s = Session.objects.select_for_update().select_related("course__case").get(pk=session.pk)
+        try:
+            s.status = rules.session_after(s.status, "clear" if proceed else "cancel")
+        except rules.CourseRuleError as exc:
+            raise CourseError(str(exc)) from exc
+        s.cleared_at, s.cleared_by, s.clear_note = now, user, {"note": note.strip()}
+        s.save()
+        record(
+            Action.SESSION_CLEARED,
+            request=request,
+            actor=user,
+            patient=s.course.case.public_id,
+            object_type="session",
+            object_id=s.public_id,
+            detail={"proceed": proceed},
+        )
+    return s
+
+
+def mark_done(
+    session: Session, *, user: Any, request: HttpRequest | None, now: datetime
+) -> Session:
+    """A clinician marks a session done (e.g. the after-check was taken by phone). A held
+    session cannot be marked done until a clinician clears it."""
+    with transaction.atomic():
+        s = Session.objects.select_for_update().select_related("course__case").get(pk=session.pk)
+        course = Course.objects.select_for_update().get(pk=s.course_id)
+        try:
+            s.status = rules.session_after(s.status, "done")
+        except rules.CourseRuleError as exc:
+            raise CourseError(str(exc)) from exc
+        s.done_at, s.done_by = now, user
+        s.save()
+        record(
+            Action.SESSION_DONE,
+            request=request,
+            actor=user,
+            patient=course.case.public_id,
+            object_type="session",
+            object_id=s.public_id,
+        )
+        _after_session(course, now)
+    return s
+
+
+def document_risk(
+    course: Course, *, risk: str, note: str, user: Any, request: HttpRequest | None, now: datetime
+) -> RiskAssessment:
+    if risk not in RiskAssessment.Risk.values:
+        raise CourseError("risk: choose low, moderate or high")
+    if not note.strip():
+        raise CourseError("note: document the assessment")
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        made = RiskAssessment.objects.create(
+            course=locked,
+            risk=risk,
+            note={"note": note.strip()},
+            documented_by=user,
+            documented_at=now,
+        )
+        status = rules.status_after_risk_assessment(locked.status, risk)
+        if status != locked.status:
+            locked.status = status
+            locked.status_reason = "risk_high" if status == rules.PAUSED else ""
+            locked.save(update_fields=["status", "status_reason", "updated_at"])
+        record(
+            Action.RISK_DOCUMENTED,
+            request=request,
+            actor=user,
+            patient=locked.case.public_id,
+            object_type="course",
+            object_id=locked.public_id,
+            detail={"risk": risk},
+        )
+    return made
+
+
+def decide(
+    course: Course,
+    *,
+    decision: str,
+    sessions_added: int,
+    note: str,
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> CourseDecision:
+    """The physician's decision at the re-evaluation point (continue / stop / change). Continue
+    and change open a new block of at most the program cap; stop ends the course."""
+    p = policy()
+    if not note.strip():
+        raise CourseError("note: record the reasons for the decision")
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        if locked.status != rules.PAUSED:
+            raise CourseError("a decision is recorded when the course is paused for re-evaluation")
+        try:
+            status = rules.status_after_decision(decision)
+        except rules.CourseRuleError as exc:
+            raise CourseError(str(exc)) from exc
+        if status == rules.ACTIVE and not 1 <= sessions_added <= p.sessions_before_reevaluation:
+            raise CourseError(
+                f"sessions_added: from 1 to the program cap of {p.sessions_before_reevaluation}"
+            )
+        made = CourseDecision.objects.create(
+            course=locked,
+            block=locked.block,
+            decision=decision,
+            sessions_added=sessions_added if status == rules.ACTIVE else 0,
+            note={"note": note.strip()},
+            decided_by=user,
+            decided_at=now,
+        )
+        locked.status, locked.status_reason = status, ""
+        if status == rules.ACTIVE:
+            locked.block += 1
+            locked.sessions_planned = sessions_added
+            locked.reevaluation_after = sessions_added
+            weeks = math.ceil(sessions_added / locked.sessions_per_week)
+            start = now.date()
+            locked.induction_end = start + timedelta(weeks=weeks)
+            last = locked.weeklies.order_by("-number").first()
+            after = max(
+                start, (last.due_on + timedelta(days=p.weekly_every_days)) if last else start
+            )
+            add_weeklies(locked, after, weeks, first_number=(last.number + 1) if last else 0, p=p)
+        locked.save()
+        record(
+            Action.COURSE_DECIDED,
+            request=request,
+            actor=user,
+            patient=locked.case.public_id,
+            object_type="course",
+            object_id=locked.public_id,
+            detail={"decision": decision, "sessions_added": made.sessions_added},
+        )
+    return made

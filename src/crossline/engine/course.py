@@ -1,0 +1,255 @@
+"""Course rules: what a treatment course's state allows next. Pure: no I/O, no clock.
+
+Issue 5 item 6 and PRODUCT.md step 5. A session moves through these states:
+
+    scheduled ──pre: proceed──▶ ready ──post──▶ done
+        │                         ▲
+        └──pre: hold──▶ held ──clinician clears──┘     (or the clinician cancels it)
+
+A held session can never become done until a clinician clears it (`session_after`); that is the
+property the tests check over every sequence of events. The course around the sessions pauses at
+the re-evaluation point or the program cap until the physician decides (continue / stop /
+change), and is suspended by any positive safety screen until a clinician documents a risk
+assessment. The numbers are program policy in policy.toml [course], each citing its source.
+crossline never computes or suggests a dose: the only counts here are sessions, days and supplies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from crossline.engine.errors import KnowledgeError
+from crossline.engine.knowledge import Knowledge
+
+# --- policy -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoursePolicy:
+    """The [course] values of policy.toml (each cites its source there)."""
+
+    sessions_before_reevaluation: int
+    fasting_food_hours: int
+    fasting_liquid_minutes: int
+    checkin_link_hours: int
+    weekly_every_days: int
+    bladder_every_days: int
+    missed_after_hours: int
+    reminder_hours_before: int
+    early_refill_doses_left: int
+
+
+def course_policy(k: Knowledge) -> CoursePolicy:
+    table = k.docs["policy.toml"].get("course", {})
+    problems = [
+        f"policy [course] {name}: must be a whole number of at least 1, not {table.get(name)!r}"
+        for name in CoursePolicy.__annotations__
+        if type(table.get(name)) is not int or table[name] < 1
+    ]
+    if problems:
+        raise KnowledgeError(problems)
+    return CoursePolicy(**{name: table[name] for name in CoursePolicy.__annotations__})
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+SCHEDULED, READY, HELD, DONE, MISSED, CANCELLED = (
+    "scheduled",
+    "ready",
+    "held",
+    "done",
+    "missed",
+    "cancelled",
+)
+SESSION_STATES = (SCHEDULED, READY, HELD, DONE, MISSED, CANCELLED)
+FINISHED = frozenset({DONE, MISSED, CANCELLED})
+
+# Events: ("pre", "proceed"|"hold"), ("post", _), ("clear", _), ("cancel", _), ("miss", _),
+# ("done", _) — the last is a clinician marking a session done (e.g. reported by phone).
+
+
+class CourseRuleError(Exception):
+    """An action the course rules do not allow now; the message says why, in plain words."""
+
+
+def session_after(state: str, event: str, outcome: str = "") -> str:
+    """The session's state after `event`, or CourseRuleError when the rules refuse it."""
+    if state in FINISHED:
+        raise CourseRuleError(f"the session is {state} already")
+    if event == "pre":
+        if state == HELD:
+            raise CourseRuleError("the session is held: a clinician must clear it first")
+        if state == READY:
+            raise CourseRuleError("the pre-session check-in is in already")
+        return HELD if outcome == "hold" else READY
+    if event in ("post", "done"):
+        if state == HELD:
+            raise CourseRuleError("the session is held: a clinician must clear it first")
+        if state == SCHEDULED:
+            raise CourseRuleError("the pre-session check-in comes first")
+        return DONE
+    if event == "clear":
+        if state != HELD:
+            raise CourseRuleError("only a held session can be cleared")
+        return READY
+    if event == "cancel":
+        return CANCELLED
+    if event == "miss":
+        if state == HELD:
+            raise CourseRuleError("the session is held: a clinician must clear or cancel it")
+        return MISSED
+    raise CourseRuleError(f"unknown event {event!r}")
+
+
+# --- the course -------------------------------------------------------------------------------
+
+ACTIVE, PAUSED, SUSPENDED, STOPPED = "active", "paused", "suspended", "stopped"
+COURSE_STATES = (ACTIVE, PAUSED, SUSPENDED, STOPPED)
+DECISIONS = ("continue", "stop", "change")
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    """What the course rules need to know about a course, read from the records."""
+
+    status: str  # one of COURSE_STATES
+    sessions_planned: int  # the sessions in this block (≤ the cap)
+    sessions_done: int  # done in this block
+    reevaluation_after: int  # the re-evaluation point: sessions done in this block
+    open_session: bool  # a session is scheduled, ready or held
+    previous_after_check_in: bool  # the last finished session's after-check is in (or none)
+    consent_signed: bool  # the current treatment consent version is signed
+
+
+def block_finished(f: CourseFacts) -> bool:
+    """The course reached its re-evaluation point or its planned sessions (the cap)."""
+    return f.sessions_done >= min(f.sessions_planned, f.reevaluation_after)
+
+
+def status_after_session(f: CourseFacts) -> str:
+    """After a session is done: paused for the physician at the re-evaluation point."""
+    if f.status == ACTIVE and block_finished(f):
+        return PAUSED
+    return f.status
+
+
+def may_schedule(f: CourseFacts, override_reason: str = "") -> str | None:
+    """None when the next session may be scheduled; otherwise the reason it may not."""
+    if f.status == SUSPENDED:
+        return "the course is suspended until a clinician documents a risk assessment"
+    if f.status == PAUSED:
+        return "the course is paused for the physician's re-evaluation decision"
+    if f.status == STOPPED:
+        return "the course is stopped"
+    if block_finished(f):
+        return "the planned sessions are done: the physician re-evaluates first"
+    if f.open_session:
+        return "a session is already scheduled"
+    if not f.previous_after_check_in and not override_reason.strip():
+        return (
+            "the previous session's after-check is not in (a clinician may override with a reason)"
+        )
+    return None
+
+
+def may_start(f: CourseFacts) -> str | None:
+    """None when a session's pre-check-in may be taken; otherwise why not."""
+    if not f.consent_signed:
+        return "the current treatment consent is not signed"
+    if f.status != ACTIVE:
+        return f"the course is {f.status}"
+    return None
+
+
+def status_after_decision(decision: str) -> str:
+    if decision not in DECISIONS:
+        raise CourseRuleError(f"decision must be one of {', '.join(DECISIONS)}")
+    return STOPPED if decision == "stop" else ACTIVE
+
+
+def status_after_risk_assessment(current: str, risk: str) -> str:
+    """A documented risk assessment lifts a safety suspension unless the risk is high: a high
+    documented risk keeps home sessions off (PRODUCT.md: never approved while risk is high) and
+    the course waits for the physician's decision."""
+    if current != SUSPENDED:
+        return current
+    return PAUSED if risk == "high" else ACTIVE
+
+
+# --- questionnaires and reminders -------------------------------------------------------------
+
+
+def weekly_due(start: date, weeks: int, p: CoursePolicy) -> list[tuple[date, bool]]:
+    """The weekly questionnaires of a course: (due date, bladder questions asked). The first is
+    the baseline, due on the start date (before the first session)."""
+    out = []
+    for week in range(weeks):
+        offset = week * p.weekly_every_days
+        out.append((start + timedelta(days=offset), offset % p.bladder_every_days == 0))
+    return out
+
+
+# --- dispensing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    dispensed_on: date
+    doses: int  # as written by the physician, counted in the plan's units
+    doses_reported_left: int | None  # what the patient reported left of earlier supplies
+
+
+def dispensing_flags(
+    supplies: Iterable[Supply], taken: Iterable[tuple[date, int]], per_session: int, p: CoursePolicy
+) -> list[dict[str, Any]]:
+    """Flags for the physician (FACTS §B1 abuse and misuse; policy.course_dispensing), from the
+    supplies and the doses each session's after-check reported taken, by session date:
+
+    - `more_than_prescribed`: a session's after-check reported more doses than the plan's per
+      session;
+    - `early_refill`: a supply recorded while the earlier supplies should still hold at least
+      `early_refill_doses_left` doses (dispensed before − taken before);
+    - `unaccounted`: the patient reported fewer doses left than dispensed before − taken before.
+    """
+    flags: list[dict[str, Any]] = []
+    sessions = sorted(taken)
+    for day, count in sessions:
+        if count > per_session:
+            flags.append({"flag": "more_than_prescribed", "on": day, "doses": count})
+    dispensed = 0
+    for supply in sorted(supplies, key=lambda s: s.dispensed_on):
+        if dispensed:
+            before = sum(count for day, count in sessions if day < supply.dispensed_on)
+            expected_left = max(dispensed - before, 0)
+            if expected_left >= p.early_refill_doses_left:
+                flags.append(
+                    {
+                        "flag": "early_refill",
+                        "on": supply.dispensed_on,
+                        "expected_left": expected_left,
+                    }
+                )
+            reported = supply.doses_reported_left
+            if reported is not None and reported < expected_left:
+                flags.append(
+                    {
+                        "flag": "unaccounted",
+                        "on": supply.dispensed_on,
+                        "doses": expected_left - reported,
+                    }
+                )
+        dispensed += supply.doses
+    return flags
+
+
+def doses_in_hand(supplies: Iterable[Supply], taken: Iterable[tuple[date, int]]) -> int:
+    """Dispensed minus taken: what the patient should hold now (never below 0)."""
+    return max(sum(s.doses for s in supplies) - sum(count for _, count in taken), 0)
+
+
+def summarise_states(counts: Mapping[str, int]) -> dict[str, int]:
+    """Every course state with its count (0 when none), in the order of COURSE_STATES."""
+    return {state: counts.get(state, 0) for state in COURSE_STATES}

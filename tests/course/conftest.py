@@ -1,0 +1,124 @@
+"""Course tests: an approved case (its evaluation decided "approve" by a physician), a planned
+course, and answer sets for the check-ins. Shared by the course tests and their helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from crossline.accounts.roles import Role
+from crossline.clinic.models import Case
+from crossline.course import services
+from crossline.course.models import Course, Session
+from crossline.evaluation.models import Decision, Evaluation
+from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
+from tests.staff import staff_user
+from tests.visits.conftest import make_patient
+
+PLAN = {
+    "medication": "ketamine (compounded)",
+    "form": "sublingual troche",
+    "strength": "as written on the prescription",
+    "units_per_session": 1,
+    "prescription_text": "As written by the physician: one troche under the tongue per session.",
+    "monitor_name": "Odalys Brightwater",
+    "notes": "",
+}
+SAFE_PRE: dict[str, Any] = {
+    "vitals.systolic": 122,
+    "vitals.diastolic": 78,
+    "vitals.pulse": 72,
+    "pre.monitor_present": "yes",
+    "pre.fasted": "yes",
+    "pre.alcohol_today": "no",
+    "pre.sedatives_today": "no",
+    "pre.stimulants_today": "no",
+    "pre.will_drive": "no",
+    "pre.new_medications": [],
+    "phq9.9": 0,
+}
+HIGH_BP_PRE = {**SAFE_PRE, "vitals.systolic": 162, "vitals.diastolic": 96}
+SAFE_POST: dict[str, Any] = {
+    "vitals.systolic": 130,
+    "vitals.diastolic": 82,
+    "post.sedation": 5,
+    "post.dissociation": "mild",
+    "post.breathing_problem": "no",
+    "post.emergency_symptoms": [],
+    "post.minutes_to_baseline": 70,
+}
+
+
+def weekly_answers(phq9: list[int], gad7: list[int], **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {f"phq9.{i}": v for i, v in enumerate(phq9, start=1)}
+    out.update({f"gad7.{i}": v for i, v in enumerate(gad7, start=1)})
+    out.update(extra)
+    return out
+
+
+@dataclass
+class Planned:
+    course: Course
+    case: Case
+    result_token: str
+    physician: User
+
+
+@pytest.fixture
+def physician() -> User:
+    return staff_user("dr.alvarez", Role.PHYSICIAN, email="dr.alvarez@program.example")
+
+
+def approve(case: Case, physician: User) -> None:
+    now = timezone.now()
+    Evaluation.objects.create(
+        case=case,
+        status=Evaluation.Status.DECIDED,
+        decision=Decision.APPROVE,
+        content={},
+        updated_by=physician,
+        decided_at=now,
+        decided_by=physician,
+    )
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.DECIDED)
+
+
+def plan(case: Case, physician: User, token: str | None, **overrides: Any) -> Course:
+    values: dict[str, Any] = {
+        "plan": PLAN,
+        "start_date": date.today(),
+        "sessions_planned": 6,
+        "sessions_per_week": 2,
+        "time_zone": "America/New_York",
+        "language": "en",
+        "result_token": token,
+        "user": physician,
+        "request": None,
+        "now": timezone.now(),
+    }
+    values.update(overrides)
+    return services.plan_course(case, **values)
+
+
+@pytest.fixture
+def planned(physician: User) -> Planned:
+    patient = make_patient()
+    approve(patient.case, physician)
+    course = plan(patient.case, physician, patient.token)
+    return Planned(course, patient.case, patient.token, physician)
+
+
+def schedule(p: Planned, when: datetime | None = None, **kw: Any) -> tuple[Session, str]:
+    moment = when or timezone.now() + timedelta(hours=1)
+    return services.schedule_session(
+        p.course, moment, user=p.physician, request=None, now=timezone.now(), **kw
+    )
+
+
+def sign(p: Planned) -> None:
+    services.sign_consent(p.course, "Zephyrine Quillfeather", "en", timezone.now())

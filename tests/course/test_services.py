@@ -1,0 +1,149 @@
+"""The course services end to end over the database: plan, consent, sessions, holds, weekly
+questionnaires, risk assessments, re-evaluation decisions — and the alerts they raise."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from crossline.care.models import Alert
+from crossline.course import services
+from crossline.course.models import CheckIn, Session
+from crossline.engine import course as rules
+from crossline.engine.errors import InvalidInput
+from tests.course.conftest import (
+    HIGH_BP_PRE,
+    SAFE_POST,
+    SAFE_PRE,
+    Planned,
+    schedule,
+    sign,
+    weekly_answers,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def now():
+    return timezone.now()
+
+
+def test_a_plan_creates_the_baseline_and_weekly_questionnaires(planned: Planned) -> None:
+    course = planned.course
+    weeklies = list(course.weeklies.all())
+    assert weeklies[0].number == 0 and weeklies[0].due_on == course.start_date
+    assert weeklies[0].bladder is True  # the first of every 28 days
+    assert len(weeklies) == 4  # 6 sessions at 2 a week: 3 weeks, plus the baseline
+    assert course.rules_snapshot["bp_hold_above"] == [140, 90]
+    assert course.status == rules.ACTIVE
+
+
+def test_no_session_starts_without_the_signed_consent(planned: Planned) -> None:
+    session, _ = schedule(planned)
+    with pytest.raises(services.CourseError, match="consent"):
+        services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    assert not CheckIn.objects.exists()
+
+
+def test_a_high_reading_holds_and_only_a_clinician_clears(planned: Planned) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    stored = services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", now())
+    assert stored.action == "hold"
+    session.refresh_from_db()
+    assert session.status == rules.HELD
+    alert = Alert.objects.get(case=planned.case)
+    assert alert.source == "pre" and "checkin.pre.bp_high" in alert.reasons
+    with pytest.raises(services.CourseError, match="held"):
+        services.submit_session_checkin(session, "post", SAFE_POST, "en", now())
+    with pytest.raises(services.CourseError, match="held"):
+        services.mark_done(session, user=planned.physician, request=None, now=now())
+    services.clear_hold(
+        session,
+        proceed=True,
+        note="Re-checked: 128/80",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=1)
+    session.refresh_from_db()
+    assert session.status == rules.DONE and session.doses_taken == 1
+
+
+def test_next_session_waits_for_the_after_check_or_an_override(planned: Planned) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    with pytest.raises(services.CourseError, match="already scheduled"):
+        schedule(planned)
+    services.mark_done(session, user=planned.physician, request=None, now=now())
+    with pytest.raises(services.CourseError, match="after-check"):
+        schedule(planned)
+    second, _ = schedule(planned, override_reason="After-check taken by phone")
+    assert second.number == 2 and second.override_reason == {"reason": "After-check taken by phone"}
+
+
+def test_the_course_pauses_at_the_reevaluation_point(planned: Planned) -> None:
+    sign(planned)
+    course = planned.course
+    course.sessions_planned = course.reevaluation_after = 1
+    course.save()
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=1)
+    course.refresh_from_db()
+    assert course.status == rules.PAUSED and course.status_reason == "reevaluation"
+    with pytest.raises(services.CourseError, match="paused"):
+        schedule(planned)
+    services.decide(
+        course,
+        decision="continue",
+        sessions_added=4,
+        note="Partial response; continue.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    course.refresh_from_db()
+    assert course.status == rules.ACTIVE and course.block == 2 and course.sessions_planned == 4
+    second, _ = schedule(planned)
+    assert second.block == 2
+
+
+def test_a_positive_weekly_answer_suspends_the_course(planned: Planned) -> None:
+    weekly = planned.course.weeklies.get(number=0)
+    answers = weekly_answers(
+        [2, 2, 2, 2, 2, 2, 2, 2, 1],
+        [1] * 7,
+        **{"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"},
+        **{"course.bladder": "no"},
+    )
+    stored = services.submit_weekly(weekly, answers, "en", now())
+    assert stored.safety_level == "non_acute" and stored.decision["scores"]["phq9"] == 17
+    course = planned.course
+    course.refresh_from_db()
+    assert course.status == rules.SUSPENDED
+    assert Alert.objects.get(case=planned.case).level == "non_acute"
+    with pytest.raises(services.CourseError, match="suspended"):
+        schedule(planned)
+    services.document_risk(
+        course,
+        risk="low",
+        note="Passive thoughts; safety plan reviewed.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    course.refresh_from_db()
+    assert course.status == rules.ACTIVE
+
+
+def test_a_missing_weekly_answer_stores_nothing(planned: Planned) -> None:
+    weekly = planned.course.weeklies.get(number=0)
+    answers = weekly_answers([1] * 8 + [0], [1] * 6, **{"course.bladder": "no"})
+    with pytest.raises(InvalidInput) as caught:
+        services.submit_weekly(weekly, answers, "en", now())
+    assert [e.field for e in caught.value.errors] == ["gad7.7"]
+    assert not CheckIn.objects.exists()
+    assert Session.objects.count() == 0
