@@ -1,0 +1,202 @@
+"""The pure course rules (crossline.engine.course): session states, scheduling, the course's
+pauses and suspensions, dispensing flags, the weekly schedule — table-driven, plus properties."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crossline.engine import course as rules
+from crossline.engine.errors import KnowledgeError
+from crossline.knowledge import load
+
+K = load()
+P = rules.course_policy(K)
+EVENTS = [
+    ("pre", "proceed"),
+    ("pre", "hold"),
+    ("post", ""),
+    ("done", ""),
+    ("clear", ""),
+    ("cancel", ""),
+    ("miss", ""),
+]
+
+
+def test_policy_values_come_from_the_knowledge_release() -> None:
+    assert P.sessions_before_reevaluation == 6
+    assert (P.fasting_food_hours, P.fasting_liquid_minutes) == (2, 30)
+    assert (P.weekly_every_days, P.bladder_every_days) == (7, 28)
+
+
+def test_a_malformed_policy_table_is_a_knowledge_error() -> None:
+    broken = dict(K.docs["policy.toml"])
+    broken["course"] = {**broken["course"], "weekly_every_days": 0}
+    k = replace(K, docs={**K.docs, "policy.toml": broken})
+    with pytest.raises(KnowledgeError, match="weekly_every_days"):
+        rules.course_policy(k)
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "outcome", "after"),
+    [
+        ("scheduled", "pre", "proceed", "ready"),
+        ("scheduled", "pre", "hold", "held"),
+        ("ready", "post", "", "done"),
+        ("ready", "done", "", "done"),
+        ("held", "clear", "", "ready"),
+        ("held", "cancel", "", "cancelled"),
+        ("scheduled", "miss", "", "missed"),
+        ("ready", "miss", "", "missed"),
+    ],
+)
+def test_allowed_transitions(state: str, event: str, outcome: str, after: str) -> None:
+    assert rules.session_after(state, event, outcome) == after
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "message"),
+    [
+        ("held", "post", "clinician must clear"),
+        ("held", "done", "clinician must clear"),
+        ("held", "pre", "clinician must clear"),
+        ("held", "miss", "clear or cancel"),
+        ("scheduled", "post", "pre-session check-in comes first"),
+        ("ready", "pre", "in already"),
+        ("scheduled", "clear", "only a held session"),
+        ("done", "cancel", "done already"),
+        ("scheduled", "dance", "unknown event"),
+    ],
+)
+def test_refused_transitions(state: str, event: str, message: str) -> None:
+    with pytest.raises(rules.CourseRuleError, match=message):
+        rules.session_after(state, event)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(EVENTS), max_size=12))
+def test_a_held_session_is_never_done_without_a_clinicians_clearance(
+    events: list[tuple[str, str]],
+) -> None:
+    state, held_uncleared = rules.SCHEDULED, False
+    for event, outcome in events:
+        try:
+            state = rules.session_after(state, event, outcome)
+        except rules.CourseRuleError:
+            continue
+        if state == rules.HELD:
+            held_uncleared = True
+        if event == "clear":
+            held_uncleared = False
+        if state == rules.DONE:
+            assert not held_uncleared
+    assert state in rules.SESSION_STATES
+
+
+def facts(**kw: object) -> rules.CourseFacts:
+    base: dict[str, object] = {
+        "status": rules.ACTIVE,
+        "sessions_planned": 6,
+        "sessions_done": 0,
+        "reevaluation_after": 6,
+        "open_session": False,
+        "previous_after_check_in": True,
+        "consent_signed": True,
+    }
+    base.update(kw)
+    return rules.CourseFacts(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "override", "refusal"),
+    [
+        ({}, "", None),
+        ({"status": rules.SUSPENDED}, "", "risk assessment"),
+        ({"status": rules.PAUSED}, "", "re-evaluation"),
+        ({"status": rules.STOPPED}, "", "stopped"),
+        ({"sessions_done": 6}, "", "physician re-evaluates"),
+        ({"sessions_done": 3, "reevaluation_after": 3}, "", "physician re-evaluates"),
+        ({"open_session": True}, "", "already scheduled"),
+        ({"previous_after_check_in": False}, "", "after-check"),
+        ({"previous_after_check_in": False}, "   ", "after-check"),
+        ({"previous_after_check_in": False}, "Taken by phone", None),
+    ],
+)
+def test_may_schedule(changes: dict[str, object], override: str, refusal: str | None) -> None:
+    why = rules.may_schedule(facts(**changes), override)
+    assert (why is None) if refusal is None else (refusal in (why or ""))
+
+
+def test_may_start_needs_the_signed_consent_and_an_active_course() -> None:
+    assert rules.may_start(facts()) is None
+    assert "consent" in (rules.may_start(facts(consent_signed=False)) or "")
+    assert "suspended" in (rules.may_start(facts(status=rules.SUSPENDED)) or "")
+
+
+def test_the_course_pauses_at_the_reevaluation_point_or_the_cap() -> None:
+    assert rules.status_after_session(facts(sessions_done=5)) == rules.ACTIVE
+    assert rules.status_after_session(facts(sessions_done=6)) == rules.PAUSED
+    assert rules.status_after_session(facts(sessions_done=2, reevaluation_after=2)) == rules.PAUSED
+    assert rules.status_after_session(facts(status=rules.SUSPENDED, sessions_done=6)) == (
+        rules.SUSPENDED
+    )
+
+
+def test_decisions_and_risk_assessments() -> None:
+    assert rules.status_after_decision("continue") == rules.ACTIVE
+    assert rules.status_after_decision("change") == rules.ACTIVE
+    assert rules.status_after_decision("stop") == rules.STOPPED
+    with pytest.raises(rules.CourseRuleError):
+        rules.status_after_decision("maybe")
+    assert rules.status_after_risk_assessment(rules.SUSPENDED, "low") == rules.ACTIVE
+    assert rules.status_after_risk_assessment(rules.SUSPENDED, "moderate") == rules.ACTIVE
+    assert rules.status_after_risk_assessment(rules.SUSPENDED, "high") == rules.PAUSED
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "high") == rules.ACTIVE
+
+
+def test_weekly_schedule_starts_with_the_baseline_and_asks_bladder_monthly() -> None:
+    start = date(2027, 1, 4)
+    due = rules.weekly_due(start, 9, P)
+    assert due[0] == (start, True)
+    assert [d for d, _ in due][:3] == [start, start + timedelta(7), start + timedelta(14)]
+    assert [i for i, (_, bladder) in enumerate(due) if bladder] == [0, 4, 8]
+
+
+D1, D2, D3 = date(2027, 1, 4), date(2027, 1, 11), date(2027, 1, 18)
+
+
+@pytest.mark.parametrize(
+    ("supplies", "taken", "flags"),
+    [
+        # One supply, doses as prescribed: nothing to flag.
+        ([rules.Supply(D1, 4, None)], [(D1, 1), (D2, 1)], []),
+        # A session reporting 2 doses when 1 is prescribed.
+        ([rules.Supply(D1, 4, None)], [(D2, 2)], ["more_than_prescribed"]),
+        # A refill while 3 doses should be left (4 − 1 ≥ 2).
+        ([rules.Supply(D1, 4, None), rules.Supply(D3, 4, None)], [(D2, 1)], ["early_refill"]),
+        # A refill when 1 should be left: not early.
+        ([rules.Supply(D1, 4, None), rules.Supply(D3, 4, 1)], [(D1, 1), (D2, 1), (D2, 1)], []),
+        # The patient reports 0 left when 1 should be: 1 unaccounted.
+        (
+            [rules.Supply(D1, 4, None), rules.Supply(D3, 4, 0)],
+            [(D1, 1), (D2, 1), (D2, 1)],
+            ["unaccounted"],
+        ),
+        # Doses taken after the refill do not count against the earlier supply.
+        ([rules.Supply(D1, 2, None), rules.Supply(D2, 4, None)], [(D1, 1), (D3, 1)], []),
+    ],
+)
+def test_dispensing_flags(
+    supplies: list[rules.Supply], taken: list[tuple[date, int]], flags: list[str]
+) -> None:
+    found = rules.dispensing_flags(supplies, taken, per_session=1, p=P)
+    assert [f["flag"] for f in found] == flags
+
+
+def test_doses_in_hand_never_negative() -> None:
+    assert rules.doses_in_hand([rules.Supply(D1, 4, None)], [(D1, 1)]) == 3
+    assert rules.doses_in_hand([rules.Supply(D1, 1, None)], [(D1, 1), (D2, 1)]) == 0
