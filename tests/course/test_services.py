@@ -147,3 +147,20 @@ def test_a_missing_weekly_answer_stores_nothing(planned: Planned) -> None:
     assert [e.field for e in caught.value.errors] == ["gad7.7"]
     assert not CheckIn.objects.exists()
     assert Session.objects.count() == 0
+
+
+def test_the_program_courses_page_counts_states_and_rates(planned: Planned, client) -> None:
+    from crossline.accounts.roles import Role
+    from crossline.audit.models import Event
+    from tests.staff import signed_in, staff_user
+
+    for week, phq in ((0, [2] * 8 + [0]), (1, [1] * 4 + [0] * 5)):
+        weekly = planned.course.weeklies.get(number=week)
+        answers = weekly_answers(phq, [1] * 7, **({"course.bladder": "no"} if week == 0 else {}))
+        services.submit_weekly(weekly, answers, "en", now())
+    operator = staff_user("ops.lead", Role.OPERATOR)
+    html = signed_in(operator, client).get("/clinic/program/courses/").content.decode()
+    assert '<th scope="row">Active</th><td>1</td>' in html
+    assert "1 of 1 (100.0%)" in html  # PHQ-9 16 → 4: response and remission
+    assert "Zephyrine" not in html
+    assert Event.objects.filter(action="program.outcomes_viewed").count() == 1

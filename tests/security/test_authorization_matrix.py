@@ -51,6 +51,7 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/alerts/<uuid:public_id>/acknowledge/": ("POST", CLINICAL),
     "clinic/audit/": ("GET", OPERATOR),
     "clinic/program/": ("GET", OPERATOR),
+    "clinic/program/courses/": ("GET", frozenset({"physician", "operator"})),
     "clinic/account/": ("GET", SIGNED_IN),
     "clinic/account/sign-out-everywhere/": ("POST", SIGNED_IN),
 }

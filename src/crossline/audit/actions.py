@@ -71,3 +71,4 @@ class Action(StrEnum):
     SUPPLY_RECORDED = "supply.recorded"
     RECOVERY_PLAN_SAVED = "recovery_plan.saved"
     REMINDER_SENT = "reminder.sent"
+    PROGRAM_OUTCOMES_VIEWED = "program.outcomes_viewed"

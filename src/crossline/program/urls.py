@@ -7,4 +7,5 @@ from crossline.program import views
 app_name = "program"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
+    path("courses/", views.courses, name="courses"),
 ]

@@ -1,6 +1,7 @@
 """The program dashboard (/clinic/program/, operator role): the settings in force, the policy
 values of the knowledge release (read-only, with citations) and counts by non-identifying
-columns only. Nothing here reads an encrypted column."""
+columns only; the dashboard reads no encrypted column. The courses page (/clinic/program/courses/,
+physicians and operators) reads the weekly scores to compute rates and shows only aggregates."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from django.utils import timezone
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
+from crossline.audit import Action, record
 from crossline.clinic.models import Case, Urgency
+from crossline.course.models import CheckIn, Course
+from crossline.course.summary import FLAGS, summarise
 from crossline.engine.check import ELIGIBILITIES
 from crossline.engine.knowledge import _POLICY_FIELDS, OPERATOR_EDITABLE, Knowledge
+from crossline.engine.outcomes import Measure
 from crossline.intake.models import AggregateCount, Assessment
 from crossline.program.consent import current_published
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
@@ -177,3 +182,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "program/dashboard.html", context)
+
+
+@role_required(Role.PHYSICIAN, Role.OPERATOR)
+def courses(request: HttpRequest) -> HttpResponse:
+    """Courses by state, and PHQ-9 / GAD-7 response and remission so far (aggregates only).
+
+    The weekly scores are read (decrypted) to compute the rates, so the view is audited; the page
+    shows no patient."""
+    rows = Course.objects.values_list("pk", "status", "induction_end")
+    series: dict[int, list[Measure]] = {pk: [] for pk, _, _ in rows}
+    weekly = CheckIn.objects.filter(kind=CheckIn.Kind.WEEKLY).only(
+        "course_id", "submitted_at", "decision"
+    )
+    for c in weekly.iterator():
+        scores = c.decision["scores"]
+        series[c.course_id].append(Measure(c.submitted_at.date(), dict(scores)))
+    summary = summarise(
+        current_knowledge(),
+        [status for _, status, _ in rows],
+        series,
+        {pk: end for pk, _, end in rows},
+    )
+    record(Action.PROGRAM_OUTCOMES_VIEWED, request=request, detail={"courses": summary["total"]})
+    outcomes = current_knowledge().docs["policy.toml"]["outcomes"]
+    rate_rows = [
+        {
+            "label": label,
+            "measured": summary["measured"][instrument],
+            "cells": [summary["rates"][instrument][flag] for flag in FLAGS],
+        }
+        for instrument, label in (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
+    ]
+    context = {"summary": summary, "rate_rows": rate_rows, "policy": outcomes}
+    return render(request, "program/courses.html", context)
