@@ -45,13 +45,13 @@ MIDDLEWARE = [
     "crossline.audit.middleware.RequestIdMiddleware",  # first: every audit event has the id
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crossline.web.RequestLimitsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "crossline.middleware.SessionMiddleware",  # these four and CSRF skip /api/
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "crossline.web.CsrfMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "crossline.middleware.AuthenticationMiddleware",
+    "crossline.middleware.OTPMiddleware",
+    "crossline.middleware.MessageMiddleware",
     "crossline.accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

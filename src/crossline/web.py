@@ -52,6 +52,20 @@ class RequestLimitsMiddleware:
         return self.get_response(request)
 
 
+# /api/ is anonymous and stateless by contract: the cookie layers step aside for it (see
+# crossline.middleware); CSRF below too.
+STATELESS_PREFIXES = ("/api/",)
+
+
+class NotOnStatelessPaths:
+    """Mixin for a middleware class: pass /api/ requests straight through."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if request.path_info.startswith(STATELESS_PREFIXES):
+            return self.get_response(request)  # type: ignore[attr-defined]
+        return super().__call__(request)  # type: ignore[misc]
+
+
 def crisis_context(request: HttpRequest) -> dict[str, Any]:
     """Every page gets the crisis banner and resources in the active language."""
     k = load()
@@ -68,7 +82,7 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-class CsrfMiddleware(CsrfViewMiddleware):
+class CsrfMiddleware(NotOnStatelessPaths, CsrfViewMiddleware):
     """Django's CSRF protection, accepting the `Origin: null` that `Referrer-Policy:
     no-referrer` makes browsers send on same-site form posts.
 
@@ -77,6 +91,17 @@ class CsrfMiddleware(CsrfViewMiddleware):
     this, no-referrer (which keeps private result links out of other sites' logs) would break
     every form. SameSite=Lax cookies keep cross-site posts from carrying the session.
     """
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        callback: Callable[..., Any],
+        callback_args: tuple[Any, ...],
+        callback_kwargs: dict[str, Any],
+    ) -> Any:
+        if request.path_info.startswith(STATELESS_PREFIXES):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
 
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
