@@ -218,11 +218,16 @@ class Policy:
     alert_deadline_non_acute_minutes: int
     anonymous_retention_days: int
     citations: Mapping[str, tuple[str, ...]]
+    # A hash of policy.toml's other tables ([evaluation], [checkin], [outcomes], [course]), so a
+    # change to a check-in or course threshold changes the version stored beside a decision.
+    tables: str = ""
     version: str = ""  # the declared name + a hash of the effective values, computed once
 
     def __post_init__(self) -> None:
-        values = {k: getattr(self, k) for k in _POLICY_FIELDS}
+        values: dict[str, Any] = {k: getattr(self, k) for k in _POLICY_FIELDS}
         values["service_states"] = sorted(self.service_states)
+        if self.tables:
+            values["tables"] = self.tables
         digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
         object.__setattr__(self, "version", f"{self.name}+{digest[:8]}")
 
@@ -543,4 +548,6 @@ def _policy(doc: Mapping[str, Any]) -> Policy:
     v = dict(doc["values"])
     v["service_states"] = frozenset(s.upper() for s in v["service_states"])
     cites = {k: tuple(c) for k, c in doc["citations"].items()}
-    return Policy(name=doc["version"], citations=cites, **v)
+    others = {k: t for k, t in doc.items() if k not in ("version", "values", "citations")}
+    tables = hashlib.sha256(json.dumps(others, sort_keys=True, default=str).encode()).hexdigest()
+    return Policy(name=doc["version"], citations=cites, tables=tables[:16], **v)
