@@ -113,6 +113,8 @@ def test_pre_form_shows_the_fasting_rule_and_item_9_verbatim(planned: Planned, l
         "es": "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
     }[lang]
     assert item9 in page
+    stem = {"en": "Over the last 2 weeks, how often", "es": "Durante las últimas 2 semanas"}[lang]
+    assert stem in page
     assert 'inputmode="numeric"' in page
     assert {"en": "no food for 2 hours", "es": "sin comer durante 2 horas"}[lang] in page
     assert "asq.1" not in page

@@ -126,6 +126,7 @@ class PreForm(EngineForm):
             widget=forms.Textarea(attrs={"rows": 3}),
         )
         f["phq9.9"] = instrument_field(k, "phq9.9", lang)
+        f["phq9.9"].help_text = k.instruments["phq9"].stem[lang]  # the item as validated
         if _ask_asq(self, data):
             for item in ASQ:
                 f[item] = instrument_field(k, item, lang)
