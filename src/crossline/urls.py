@@ -31,6 +31,7 @@ urlpatterns = [
     path("clinic/", include("crossline.clinic.urls")),
     path("admin/", admin_site.urls),
     path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),
+    path("", include("crossline.course.patient_urls")),  # /s/, /w/, /r/<token>/course/
     path("", include("crossline.evaluation.patient_urls")),  # /r/<token>/letter/
     path("", include("crossline.intake.urls")),
 ]

@@ -1,0 +1,318 @@
+"""The patient's course pages, reached through private links. No account, no JavaScript.
+
+`/s/<token>/` one session: the treatment consent (until signed), the pre-session check-in, the
+after-session check; `/w/<token>/` one weekly questionnaire; `/r/<token>/course/` the course
+overview under the person's private result link. Every state change goes through
+`crossline.course.services`; every page that shows the person's course is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crossline.audit import Action, record
+from crossline.clinic.models import Case
+from crossline.course import services
+from crossline.course.models import CheckIn, Course, RecoveryPlan, Session, Weekly
+from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, PreForm, WeeklyForm
+from crossline.engine import course as rules
+from crossline.engine.errors import InvalidInput
+from crossline.engine.knowledge import Knowledge
+from crossline.engine.weekly import GAD7, PHQ9
+from crossline.intake.models import Assessment
+from crossline.program.policy import current_knowledge
+
+RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
+
+
+def _language(request: HttpRequest, default: str) -> str:
+    """The language the person chose (cookie) or their browser asks for; otherwise the course's
+    (a link opened from an e-mail in a fresh browser)."""
+    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    if not chosen and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+        translation.activate(default)
+    lang = (translation.get_language() or "en")[:2]
+    return lang if lang in ("en", "es") else "en"
+
+
+def _viewed(request: HttpRequest, course: Course, page: str) -> None:
+    record(
+        Action.CHECKIN_VIEWED_BY_PATIENT,
+        request=request,
+        actor="patient",
+        patient=course.case.public_id,
+        object_type="course",
+        object_id=course.public_id,
+        detail={"page": page},
+    )
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    return render(request, f"course/{template}", context, status=status)
+
+
+# --- /s/<token>/ ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def session(request: HttpRequest, token: str) -> HttpResponse:
+    s = services.session_by_token(token)
+    if s is None:
+        raise Http404
+    course = s.course
+    lang = _language(request, course.language)
+    k = current_knowledge()
+    now = timezone.now()
+    base: dict[str, Any] = {"session": s, "course": course, "token": token}
+    if s.status in (rules.SCHEDULED, rules.READY) and now > s.link_expires_at:
+        _viewed(request, course, "session.expired")
+        return _page(request, "patient_expired.html", base)
+    if s.status == rules.SCHEDULED and not services.consent_signed(course):
+        return _consent(request, s, lang, base)
+    if s.status == rules.SCHEDULED:
+        return _pre(request, s, k, lang, base)
+    if s.status == rules.READY:
+        return _post(request, s, k, lang, base)
+    _viewed(request, course, f"session.{s.status}")
+    if s.status == rules.HELD:
+        return _page(request, "patient_hold.html", base | _hold(k, s, lang))
+    if s.status == rules.DONE:
+        return _page(request, "patient_done.html", base | _done(k, s, lang))
+    return _page(request, "patient_closed.html", base)
+
+
+def _consent(request: HttpRequest, s: Session, lang: str, base: dict[str, Any]) -> HttpResponse:
+    form = ConsentForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            services.sign_consent(s.course, form.cleaned_data["signed_name"], lang, timezone.now())
+            return redirect("course_patient:session", token=base["token"])
+        except services.CourseError as exc:
+            form.add_error("signed_name", str(exc).partition(": ")[2] or str(exc))
+    if request.method == "GET":
+        _viewed(request, s.course, "session.consent")
+    wording = services.current_consent()
+    text = wording.text.get(lang) or wording.text["en"]
+    context = base | {
+        "form": form,
+        "version": wording.version,
+        "paragraphs": [p.strip() for p in text.split("\n\n") if p.strip()],
+    }
+    return _page(request, "patient_consent.html", context, 422 if form.errors else 200)
+
+
+def _pre(
+    request: HttpRequest, s: Session, k: Knowledge, lang: str, base: dict[str, Any]
+) -> HttpResponse:
+    snap = s.course.rules_snapshot
+    fasting = (snap["fasting_food_hours"], snap["fasting_liquid_minutes"])
+    data = request.POST if request.method == "POST" else None
+    form = PreForm(data, k=k, lang=lang, fasting=fasting)
+    second_step = False
+    if data is not None and form.asks_asq and "asq_shown" not in data:
+        form.hide_asq_errors()  # item 9 above 0: the ASQ is asked before anything is stored
+        second_step = True
+    elif form.is_valid():
+        if _submitted(
+            form,
+            lambda: services.submit_session_checkin(s, "pre", form.answers(), lang, timezone.now()),
+        ):
+            return redirect("course_patient:session", token=base["token"])
+    else:
+        _viewed(request, s.course, "session.pre")
+    context = base | {"form": form, "fasting": fasting, "second_step": second_step}
+    return _page(request, "patient_pre.html", context, 422 if form.errors else 200)
+
+
+def _post(
+    request: HttpRequest, s: Session, k: Knowledge, lang: str, base: dict[str, Any]
+) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = PostForm(data, k=k)
+    if form.is_valid():
+        doses = form.cleaned_data["doses_taken"]
+        if _submitted(
+            form,
+            lambda: services.submit_session_checkin(
+                s, "post", form.answers(), lang, timezone.now(), doses_taken=doses
+            ),
+        ):
+            return redirect("course_patient:session", token=base["token"])
+    if data is None:
+        _viewed(request, s.course, "session.post")
+    pre = s.checkins.filter(kind=CheckIn.Kind.PRE).first()
+    context = base | {
+        "form": form,
+        "proceed": k.copy["checkin"]["proceed"]["title"][lang],
+        "pre_proceeded": pre is not None and pre.action == "proceed",
+        "cleared": s.cleared_at is not None,
+    }
+    return _page(request, "patient_post.html", context, 422 if form.errors else 200)
+
+
+def _submitted(form: EngineForm, submit: Any) -> bool:
+    """Submit through the service; its refusals come back onto the form (nothing stored)."""
+    try:
+        submit()
+    except InvalidInput as exc:
+        form.add_engine_errors(exc)
+        return False
+    except services.CourseError as exc:
+        form.add_course_error(str(exc))
+        return False
+    return True
+
+
+def _summaries(k: Knowledge, reasons: list[dict[str, Any]], lang: str) -> list[str]:
+    table = k.docs["checkin.toml"]["rules"]
+    return [table[r["rule"]]["summary"][lang] for r in reasons if r["rule"] in table]
+
+
+def _hold(k: Knowledge, s: Session, lang: str) -> dict[str, Any]:
+    pre = s.checkins.filter(kind=CheckIn.Kind.PRE).first()
+    copy = k.copy["checkin"]["hold"]
+    return {
+        "title": copy["title"][lang],
+        "next": copy["next"][lang],
+        "reasons": _summaries(k, pre.decision["reasons"], lang) if pre else [],
+        "at_risk": pre is not None and pre.safety_level != "none",
+    }
+
+
+def _done(k: Knowledge, s: Session, lang: str) -> dict[str, Any]:
+    post = s.checkins.filter(kind=CheckIn.Kind.POST).first()
+    if post is None:  # marked done by the clinic
+        return {"action": ""}
+    copy = k.copy["checkin"][post.action]
+    return {
+        "action": post.action,
+        "title": copy["title"][lang],
+        "next": copy.get("next", {}).get(lang, ""),
+        "reasons": _summaries(k, post.decision["reasons"], lang),
+    }
+
+
+# --- /w/<token>/ ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def weekly(request: HttpRequest, token: str) -> HttpResponse:
+    w = services.weekly_by_token(token)
+    if w is None:
+        raise Http404
+    course = w.course
+    lang = _language(request, course.language)
+    k = current_knowledge()
+    base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
+    if w.status == Weekly.Status.DONE:
+        _viewed(request, course, "weekly.done")
+        return _page(request, "patient_weekly_done.html", base | _weekly_result(w))
+    if timezone.now() > w.link_expires_at or w.status == Weekly.Status.MISSED:
+        _viewed(request, course, "weekly.expired")
+        return _page(request, "patient_expired.html", base)
+    recovery = RecoveryPlan.objects.filter(course=course).exists()
+    data = request.POST if request.method == "POST" else None
+    form = WeeklyForm(data, k=k, lang=lang, bladder=w.bladder, recovery=recovery)
+    second_step = False
+    if data is not None and form.asks_asq and "asq_shown" not in data:
+        form.hide_asq_errors()
+        second_step = True
+    elif form.is_valid():
+        if _submitted(
+            form, lambda: services.submit_weekly(w, form.answers(), lang, timezone.now())
+        ):
+            return redirect("course_patient:weekly", token=token)
+    else:
+        _viewed(request, course, "weekly.form")
+    context = base | {
+        "form": form,
+        "second_step": second_step,
+        "phq9": [form[i] for i in PHQ9],
+        "gad7": [form[i] for i in GAD7],
+        "asq": [form[f] for f in form.fields if f.startswith("asq.")],
+        "more": [form[f] for f in form.fields if f.startswith("course.")],
+        "phq9_stem": k.instruments["phq9"].stem[lang],
+        "gad7_stem": k.instruments["gad7"].stem[lang],
+        "asq_stem": k.instruments["asq"].stem[lang],
+        "licences": [_licence(k, i, lang) for i in ("phq9", "gad7", "asq")],
+    }
+    return _page(request, "patient_weekly.html", context, 422 if form.errors else 200)
+
+
+def _licence(k: Knowledge, instrument: str, lang: str) -> str:
+    licence = k.instruments[instrument].licence
+    return licence[lang] if licence else ""
+
+
+def _weekly_result(w: Weekly) -> dict[str, Any]:
+    checkin = getattr(w, "checkin", None)
+    return {"at_risk": checkin is not None and checkin.safety_level != "none"}
+
+
+# --- /r/<token>/course/ --------------------------------------------------------------------------
+
+
+def _course_for(token: str) -> Course:
+    assessment = Assessment.by_token(token)
+    if assessment is None or assessment.status != Assessment.Status.SUBMITTED:
+        raise Http404
+    case = Case.objects.filter(assessment=assessment).first()
+    course = Course.objects.filter(case=case).select_related("case").first() if case else None
+    if course is None:
+        raise Http404
+    return course
+
+
+@require_http_methods(["GET"])
+def overview(request: HttpRequest, token: str) -> HttpResponse:
+    course = _course_for(token)
+    _language(request, course.language)
+    now = timezone.now()
+    upcoming = course.sessions.exclude(status__in=rules.FINISHED).order_by("scheduled_for")
+    current = next((s for s in upcoming if now <= s.link_expires_at), None)
+    today = timezone.localtime(now, _zone(course)).date()
+    due = course.weeklies.filter(status=Weekly.Status.DUE, link_expires_at__gte=now)
+    weekly_now = due.filter(due_on__lte=today).first()
+    recovery = RecoveryPlan.objects.filter(course=course).first()
+    _viewed(request, course, "course")
+    return _page(
+        request,
+        "patient_course.html",
+        {
+            "token": token,
+            "course": course,
+            "session": current,
+            "weekly_now": weekly_now,
+            "weekly_next": None if weekly_now else due.first(),
+            "snap": course.rules_snapshot,
+            "recovery": _recovery(recovery),
+        },
+    )
+
+
+def _zone(course: Course) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(course.time_zone)
+
+
+def _recovery(plan: RecoveryPlan | None) -> list[tuple[str, str]]:
+    if plan is None:
+        return []
+    content = plan.content if isinstance(plan.content, dict) else {}
+    labels = {
+        "therapy": _("Therapy"),
+        "rest": _("Rest"),
+        "boundaries": _("Boundaries"),
+        "support": _("Support people"),
+    }
+    return [(str(labels[p]), str(content[p])) for p in RECOVERY_PARTS if content.get(p)]

@@ -1,0 +1,114 @@
+"""A patient on a phone signs the treatment consent, sends the pre-session check-in with a blood
+pressure of 162/96 and is told not to take the dose — in English and in Spanish.
+
+Screenshots go to tests/browser/screenshots/ (look at them). The pages run with the site's CSP
+enforced (nothing blocked); the hold page is checked with axe-core in a bypass_csp context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from crossline.accounts.roles import Role
+from tests.browser.test_evaluation_pages import watch_csp
+from tests.browser.visitor import SHOTS, axe_violations, describe_violations
+from tests.course.conftest import Planned, approve, plan, schedule
+from tests.staff import staff_user
+from tests.visits.conftest import make_patient
+
+WORDS = {
+    "en": {
+        "name": "Type your full name to sign",
+        "sign": "I agree and sign",
+        "top": "Blood pressure: the top number (systolic)",
+        "bottom": "Blood pressure: the bottom number (diastolic)",
+        "pulse": "Pulse (beats per minute)",
+        "send": "Send the check-in",
+        "hold": "Do not take the dose today.",
+        "why": "Blood pressure before the session is above the program limit.",
+        "yes": "Yes",
+        "no": "No",
+        "item9": "Not at all",
+        "crisis": "988",
+    },
+    "es": {
+        "name": "Escriba su nombre completo para firmar",
+        "sign": "Acepto y firmo",
+        "top": "Presión arterial: el número de arriba (sistólica)",
+        "bottom": "Presión arterial: el número de abajo (diastólica)",
+        "pulse": "Pulso (latidos por minuto)",
+        "send": "Enviar el registro",
+        "hold": "No tome la dosis hoy.",
+        "why": "La presión arterial antes de la sesión está por encima del límite del programa.",
+        "yes": "Sí",
+        "no": "No",
+        "item9": "Ningún día",
+        "crisis": "988",
+    },
+}
+# Each yes/no question and the safe answer (the hold must come from the blood pressure alone).
+SAFE = {
+    "pre.monitor_present": "yes",
+    "pre.fasted": "yes",
+    "pre.alcohol_today": "no",
+    "pre.sedatives_today": "no",
+    "pre.stimulants_today": "no",
+    "pre.will_drive": "no",
+}
+
+
+def planned_course(lang: str) -> Planned:
+    physician = staff_user(f"dr.phone.{lang}", Role.PHYSICIAN, email=f"dr.{lang}@program.example")
+    patient = make_patient(lang)
+    approve(patient.case, physician)
+    course = plan(patient.case, physician, patient.token, language=lang)
+    return Planned(course, patient.case, patient.token, physician)
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / f"course-patient-{name}.png", full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_patient_signs_the_consent_and_a_high_blood_pressure_holds_the_session(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    w = WORDS[lang]
+    p = planned_course(lang)
+    _, token = schedule(p)
+    url = f"{live_server.url}/s/{token}/"
+
+    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
+    blocked = watch_csp(page)
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.get_by_role("link", name=w["crisis"]).first).to_be_visible()
+    page.get_by_label(w["name"]).fill("Zephyrine Quillfeather")
+    shoot(page, f"1-consent-{lang}")
+    page.get_by_role("button", name=w["sign"]).click()
+
+    page.get_by_label(w["top"]).fill("162")
+    page.get_by_label(w["bottom"]).fill("96")
+    page.get_by_label(w["pulse"]).fill("74")
+    for field, value in SAFE.items():
+        page.locator(f'input[name="{field}"][value="{value}"]').check()
+    page.get_by_label(w["item9"]).check()
+    shoot(page, f"2-pre-{lang}")
+    page.get_by_role("button", name=w["send"]).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["hold"])
+    expect(page.get_by_text(w["why"])).to_be_visible()
+    shoot(page, f"3-hold-{lang}")
+    assert not blocked, blocked
+
+    axe = open_context(bypass_csp=True, locale="es-US" if lang == "es" else "en-US").new_page()
+    axe.goto(url)
+    expect(axe.get_by_role("heading", level=1)).to_have_text(w["hold"])
+    found = axe_violations(axe)
+    assert not found, describe_violations({url: found})

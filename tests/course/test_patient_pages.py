@@ -1,0 +1,396 @@
+"""The patient's course pages through the Django test client: consent, pre-session check-in (and
+its hold), the after-session check (and its 911 page), the weekly questionnaire, the overview."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from crossline.audit.models import Event
+from crossline.care.models import Alert
+from crossline.course import services
+from crossline.course.models import CheckIn, ConsentSignature, RecoveryPlan, Session, Weekly
+from crossline.engine import course as rules
+from tests.course.conftest import (
+    HIGH_BP_PRE,
+    SAFE_POST,
+    SAFE_PRE,
+    Planned,
+    schedule,
+    sign,
+    weekly_answers,
+)
+
+LANGS = ["en", "es"]
+pytestmark = pytest.mark.django_db
+
+
+def client(lang: str) -> Client:
+    return Client(HTTP_ACCEPT_LANGUAGE=lang)
+
+
+def form(answers: dict[str, Any], **extra: str) -> dict[str, Any]:
+    """Engine answers as the browser posts them."""
+    out: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key == "pre.new_medications":
+            out[key] = "\n".join(value)
+        elif isinstance(value, list):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    out.update(extra)
+    return out
+
+
+def text(response: Any) -> str:
+    return str(response.content.decode())
+
+
+def held(p: Planned, lang: str = "en") -> tuple[Session, str]:
+    sign(p)
+    s, token = schedule(p)
+    client(lang).post(f"/s/{token}/", form(HIGH_BP_PRE))
+    s.refresh_from_db()
+    return s, token
+
+
+def ready(p: Planned) -> tuple[Session, str]:
+    sign(p)
+    s, token = schedule(p)
+    services.submit_session_checkin(s, "pre", SAFE_PRE, "en", timezone.now())
+    return s, token
+
+
+# --- the session link ----------------------------------------------------------------------------
+
+
+def test_unknown_or_altered_session_token_is_404(planned: Planned) -> None:
+    _, token = schedule(planned)
+    assert client("en").get("/s/not-a-token/").status_code == 404
+    assert client("en").get(f"/s/{token[:-1]}x/").status_code == 404
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_consent_comes_first_and_is_signed_by_typing_a_name(planned: Planned, lang: str) -> None:
+    _, token = schedule(planned)
+    page = client(lang).get(f"/s/{token}/")
+    wording = services.current_consent()
+    first_paragraph = wording.text[lang].split("\n\n")[0]
+    assert page.status_code == 200
+    assert first_paragraph in text(page)
+    assert "vitals.systolic" not in text(page)  # no pre-session form before the consent
+    assert ("988" in text(page)) and (f'<html lang="{lang}">' in text(page))
+    empty = client(lang).post(f"/s/{token}/", {"signed_name": "  "})
+    assert empty.status_code == 422
+    assert not ConsentSignature.objects.exists()
+    signed = client(lang).post(f"/s/{token}/", {"signed_name": "Zephyrine Quillfeather"})
+    assert signed.status_code == 302
+    assert services.consent_signed(planned.course)
+    assert 'name="vitals.systolic"' in text(client(lang).get(f"/s/{token}/"))
+
+
+def test_a_pre_check_in_posted_without_consent_is_not_stored(planned: Planned) -> None:
+    s, token = schedule(planned)
+    page = client("en").post(f"/s/{token}/", form(SAFE_PRE))
+    assert page.status_code == 422  # the consent form answered: no name
+    assert not CheckIn.objects.exists()
+    s.refresh_from_db()
+    assert s.status == rules.SCHEDULED
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pre_form_shows_the_fasting_rule_and_item_9_verbatim(planned: Planned, lang: str) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    page = text(client(lang).get(f"/s/{token}/"))
+    item9 = {
+        "en": "Thoughts that you would be better off dead or of hurting yourself in some way",
+        "es": "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
+    }[lang]
+    assert item9 in page
+    stem = {"en": "Over the last 2 weeks, how often", "es": "Durante las últimas 2 semanas"}[lang]
+    assert stem in page
+    assert 'inputmode="numeric"' in page
+    assert {"en": "no food for 2 hours", "es": "sin comer durante 2 horas"}[lang] in page
+    assert "asq.1" not in page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_high_blood_pressure_holds_the_session_and_alerts(planned: Planned, lang: str) -> None:
+    s, token = held(planned, lang)
+    assert s.status == rules.HELD
+    alert = Alert.objects.get()
+    assert alert.source == Alert.Source.PRE and "checkin.pre.bp_high" in alert.reasons
+    page = client(lang).get(f"/s/{token}/")
+    body = text(page)
+    assert page.status_code == 200
+    assert {"en": "Do not take the dose today.", "es": "No tome la dosis hoy."}[lang] in body
+    assert {
+        "en": "Blood pressure before the session is above the program limit.",
+        "es": "La presión arterial antes de la sesión está por encima del límite del programa.",
+    }[lang] in body
+    assert {"en": "until a clinician clears it", "es": "hasta que un profesional clínico"}[
+        lang
+    ] in body
+    assert 'name="vitals.systolic"' not in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_safe_pre_says_go_ahead_and_shows_the_after_form(planned: Planned, lang: str) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    sent = client(lang).post(f"/s/{token}/", form(SAFE_PRE, **{"pre.note": "slept well"}))
+    assert sent.status_code == 302
+    s.refresh_from_db()
+    assert s.status == rules.READY
+    stored = CheckIn.objects.get(kind="pre")
+    assert (
+        stored.answers["pre.new_medications"] == [] and stored.answers["pre.note"] == "slept well"
+    )
+    body = text(client(lang).get(f"/s/{token}/"))
+    assert {"en": "You can go ahead", "es": "Puede seguir"}[lang] in body
+    assert {"en": "about 40 minutes", "es": "unos 40 minutos"}[lang] in body
+    assert 'name="post.sedation"' in body and 'name="doses_taken"' in body
+
+
+def test_bad_input_names_the_field_and_stores_nothing(planned: Planned) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    bad = form(SAFE_PRE, **{"vitals.systolic": "high", "pre.fasted": "maybe"})
+    del bad["vitals.pulse"]
+    page = client("en").post(f"/s/{token}/", bad)
+    body = text(page)
+    assert page.status_code == 422
+    assert 'href="#id_vitals.systolic"' in body and 'href="#id_pre.fasted"' in body
+    assert 'href="#id_vitals.pulse"' in body
+    assert 'value="78"' in body  # the good answers are kept
+    assert not CheckIn.objects.exists() and not Alert.objects.exists()
+    s.refresh_from_db()
+    assert s.status == rules.SCHEDULED
+
+
+def test_new_medicines_are_one_per_line(planned: Planned) -> None:
+    sign(planned)
+    _s, token = schedule(planned)
+    client("en").post(f"/s/{token}/", form(SAFE_PRE, **{"pre.new_medications": "sertraline\n\n"}))
+    assert CheckIn.objects.get().answers["pre.new_medications"] == ["sertraline"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_item_9_above_0_asks_the_asq_before_storing(planned: Planned, lang: str) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    first = client(lang).post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 1}))
+    body = text(first)
+    assert first.status_code == 200
+    assert not CheckIn.objects.exists()
+    assert {
+        "en": "In the past few weeks, have you wished you were dead?",
+        "es": "En las últimas semanas, ¿ha deseado estar muerto?",
+    }[lang] in body
+    assert 'value="162"' not in body and 'value="122"' in body  # other answers kept
+    assert 'name="asq_shown"' in body and "field-error" not in body
+    asq = {"asq.1": "no", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    done = client(lang).post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 1, **asq}, asq_shown="1"))
+    assert done.status_code == 302
+    s.refresh_from_db()
+    assert s.status == rules.HELD  # item 9 > 0 alone holds the session
+    page = text(client(lang).get(f"/s/{token}/"))
+    assert "crisis-panel" in page and "988" in page
+
+
+def test_asq_step_missing_answers_name_the_fields(planned: Planned) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    page = client("en").post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 2}, asq_shown="1"))
+    assert page.status_code == 422
+    assert 'href="#id_asq.1"' in text(page) and 'href="#id_asq.5"' in text(page)
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_expired_link_shows_no_form(planned: Planned, lang: str) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    Session.objects.filter(pk=s.pk).update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    page = client(lang).get(f"/s/{token}/")
+    body = text(page)
+    assert page.status_code == 200
+    assert {"en": "contact your clinician", "es": "comuníquese con su profesional clínico"}[
+        lang
+    ] in body
+    assert '<form method="post" novalidate>' not in body
+    assert client(lang).post(f"/s/{token}/", form(SAFE_PRE)).status_code == 200
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_emergency_after_the_session_says_call_911_first(planned: Planned, lang: str) -> None:
+    s, token = ready(planned)
+    answers = form({**SAFE_POST, "post.emergency_symptoms": ["chest_pain"]}, doses_taken="1")
+    assert client(lang).post(f"/s/{token}/", answers).status_code == 302
+    s.refresh_from_db()
+    assert s.status == rules.DONE and s.doses_taken == 1
+    assert Alert.objects.get().level == Alert.Level.ACUTE
+    body = text(client(lang).get(f"/s/{token}/"))
+    main = body.index('<nav class="top"')
+    assert body.index("Call 911 now.") < main and body.index("Llame al 911 ahora.") < main
+    assert 'href="tel:911"' in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_after_session_alert_and_ok_pages(planned: Planned, lang: str) -> None:
+    _s, token = ready(planned)
+    client(lang).post(
+        f"/s/{token}/", form({**SAFE_POST, "post.dissociation": "severe"}, doses_taken="1")
+    )
+    body = text(client(lang).get(f"/s/{token}/"))
+    assert {"en": "Your clinician has been alerted", "es": "Se le avisó a su profesional"}[
+        lang
+    ] in body
+    assert {"en": "Severe dissociation", "es": "Disociación intensa"}[lang] in body
+
+
+def test_after_session_ok_then_complete(planned: Planned) -> None:
+    _s, token = ready(planned)
+    client("es").post(f"/s/{token}/", form(SAFE_POST, doses_taken="1"))
+    body = text(client("es").get(f"/s/{token}/"))
+    assert "Gracias. Nada en estas respuestas" in body
+    assert 'name="vitals.systolic"' not in body
+
+
+def test_after_session_bad_input_names_the_field(planned: Planned) -> None:
+    _s, token = ready(planned)
+    bad = form({**SAFE_POST, "post.emergency_symptoms": ["flying"]}, doses_taken="-1")
+    page = client("en").post(f"/s/{token}/", bad)
+    assert page.status_code == 422
+    body = text(page)
+    assert 'href="#id_post.emergency_symptoms"' in body and 'href="#id_doses_taken"' in body
+    assert not CheckIn.objects.filter(kind="post").exists()
+
+
+def test_cancelled_session_is_a_plain_statement(planned: Planned) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    Session.objects.filter(pk=s.pk).update(status=rules.CANCELLED)
+    body = text(client("en").get(f"/s/{token}/"))
+    assert "This session was cancelled." in body and '<form method="post" novalidate>' not in body
+
+
+def test_a_page_view_is_audited_without_the_token(planned: Planned) -> None:
+    _, token = held(planned)
+    client("en").get(f"/s/{token}/")
+    event = Event.objects.filter(action="checkin.viewed_by_patient").last()
+    assert event is not None
+    assert event.actor == "patient" and str(event.object_id) == str(planned.course.public_id)
+    assert token not in str(event.detail)
+
+
+# --- the weekly questionnaire ---------------------------------------------------------------------
+
+
+def weekly_link(p: Planned) -> tuple[Weekly, str]:
+    w = p.course.weeklies.order_by("number").first()
+    assert w is not None
+    return w, str(w.token)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_weekly_shows_both_instruments_verbatim(planned: Planned, lang: str) -> None:
+    w, token = weekly_link(planned)
+    page = client(lang).get(f"/w/{token}/")
+    body = text(page)
+    assert page.status_code == 200
+    for phrase in {
+        "en": (
+            "Little interest or pleasure in doing things",
+            "Feeling nervous, anxious or on edge",
+        ),
+        "es": ("Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",),
+    }[lang]:
+        assert phrase in body
+    bladder = 2 if w.bladder else 0  # the baseline questionnaire asks about the bladder
+    assert body.count('type="radio"') == (9 + 7) * 4 + bladder
+
+
+def test_weekly_missing_answers_are_named_never_scored(planned: Planned) -> None:
+    w, token = weekly_link(planned)
+    answers = weekly_answers([0] * 9, [0] * 7)
+    del answers["phq9.3"], answers["gad7.7"]
+    page = client("en").post(f"/w/{token}/", form(answers))
+    assert page.status_code == 422
+    assert 'href="#id_phq9.3"' in text(page) and 'href="#id_gad7.7"' in text(page)
+    assert not CheckIn.objects.exists()
+    w.refresh_from_db()
+    assert w.status == Weekly.Status.DUE
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_weekly_positive_safety_shows_crisis_help_and_suspends(planned: Planned, lang: str) -> None:
+    w, token = weekly_link(planned)
+    answers = weekly_answers([1] * 9, [1] * 7, **({"course.bladder": "no"} if w.bladder else {}))
+    step = client(lang).post(f"/w/{token}/", form(answers))
+    assert 'name="asq.1"' in text(step) and not CheckIn.objects.exists()
+    asq = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    sent = client(lang).post(f"/w/{token}/", form({**answers, **asq}, asq_shown="1"))
+    assert sent.status_code == 302
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.SUSPENDED
+    body = text(client(lang).get(f"/w/{token}/"))
+    assert {"en": "this one is in", "es": "ya la recibimos"}[lang] in body
+    assert "tel:988" in body and "resources big" in body
+
+
+def test_weekly_bladder_and_recovery_questions(planned: Planned) -> None:
+    w, token = weekly_link(planned)
+    Weekly.objects.filter(pk=w.pk).update(bladder=True)
+    RecoveryPlan.objects.create(
+        course=planned.course,
+        content={"therapy": "Weekly therapy"},
+        agreed_on=timezone.now().date(),
+        updated_by=planned.physician,
+        updated_at=timezone.now(),
+    )
+    body = text(client("en").get(f"/w/{token}/"))
+    assert "blood in the urine" in body and "recovery plan this week" in body
+    answers = weekly_answers([0] * 9, [0] * 7)
+    extra = {"course.bladder": "no", "course.recovery": "partly"}
+    assert client("en").post(f"/w/{token}/", form({**answers, **extra})).status_code == 302
+    assert CheckIn.objects.get(kind="weekly").answers["course.recovery"] == "partly"
+
+
+def test_weekly_unknown_token_is_404(planned: Planned) -> None:
+    assert client("en").get("/w/nope/").status_code == 404
+
+
+# --- the course overview --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_course_overview(planned: Planned, lang: str) -> None:
+    _s, token = schedule(planned)
+    RecoveryPlan.objects.create(
+        course=planned.course,
+        content={"therapy": "Weekly therapy with Dr. Brightwater", "rest": ""},
+        agreed_on=timezone.now().date(),
+        updated_by=planned.physician,
+        updated_at=timezone.now(),
+    )
+    page = client(lang).get(f"/r/{planned.result_token}/course/")
+    body = text(page)
+    assert page.status_code == 200
+    assert f'href="/s/{token}/"' in body
+    w = planned.course.weeklies.order_by("number").first()
+    assert w is not None and f'href="/w/{w.token}/"' in body
+    assert "Weekly therapy with Dr. Brightwater" in body
+    assert {"en": "No food for 2 hours", "es": "Sin comer durante 2 horas"}[lang] in body
+    assert "988" in body
+
+
+def test_course_overview_404_without_a_course(planned: Planned) -> None:
+    assert client("en").get("/r/not-a-token/course/").status_code == 404
