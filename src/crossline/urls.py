@@ -28,6 +28,7 @@ urlpatterns = [
     path("clinic/", include("crossline.care.urls")),
     path("clinic/", include("crossline.visits.urls")),
     path("clinic/", include("crossline.evaluation.urls")),
+    path("clinic/", include("crossline.course.urls")),
     path("clinic/", include("crossline.clinic.urls")),
     path("admin/", admin_site.urls),
     path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),

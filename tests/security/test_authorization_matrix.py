@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from crossline.care.models import Alert
 from crossline.clinic.models import Case
+from crossline.course import services
+from crossline.course.models import Course, Session
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
 from crossline.visits.models import Visit
 from tests.staff import signed_in, staff_user
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.django_db
 
 CLINICAL = frozenset({"intake", "physician"})
 OPERATOR = frozenset({"operator"})
+PHYSICIAN = frozenset({"physician"})
 SIGNED_IN = frozenset({"intake", "physician", "operator"})
 ROLES = ("intake", "physician", "operator")
 
@@ -46,6 +49,13 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/cases/<uuid:public_id>/visit/": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/visit/<uuid:visit_id>/outcome": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/visit/<uuid:visit_id>/cancel": ("POST", CLINICAL),
+    "clinic/cases/<uuid:public_id>/course/new/": ("GET", PHYSICIAN),
+    "clinic/courses/<uuid:public_id>/": ("GET", CLINICAL),
+    "clinic/courses/<uuid:public_id>/schedule/": ("POST", CLINICAL),
+    "clinic/courses/<uuid:public_id>/sessions/<uuid:session_id>/clear/": ("POST", CLINICAL),
+    "clinic/courses/<uuid:public_id>/sessions/<uuid:session_id>/done/": ("POST", CLINICAL),
+    "clinic/courses/<uuid:public_id>/risk/": ("POST", CLINICAL),
+    "clinic/courses/<uuid:public_id>/decision/": ("POST", PHYSICIAN),
     "clinic/alerts/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/acknowledge/": ("POST", CLINICAL),
@@ -86,6 +96,8 @@ class World:
     case: Case
     alert: Alert
     visit: Visit
+    course: Course
+    session: Session
     settings_id: int
     roster_id: int
     consent_id: int
@@ -97,9 +109,12 @@ class World:
         values = {
             "public_id": other if unknown else str(self.case.public_id),
             "visit_id": other if unknown else str(self.visit.public_id),
+            "session_id": other if unknown else str(self.session.public_id),
         }
         if route.startswith("clinic/alerts/"):
             values["public_id"] = other if unknown else str(self.alert.public_id)
+        if route.startswith("clinic/courses/"):
+            values["public_id"] = other if unknown else str(self.course.public_id)
         if route.startswith("admin/"):
             model = route.split("/")[2] if route.count("/") >= 3 else ""
             object_id = {
@@ -135,10 +150,29 @@ def world() -> World:
         proposed_by=clinician,
         proposed_at=timezone.now() - timedelta(days=1),
     )
+    # An approved case with a planned course and one scheduled session (the course pages).
+    from tests.course.conftest import approve, plan
+
+    # (its own case: the fixture's approval has no evaluation content for the evaluation page)
+    from tests.visits.conftest import make_patient
+
+    physician = staff_user("course.physician@example.org", "physician")
+    treated = make_patient().case
+    approve(treated, physician)
+    course = plan(treated, physician, None)
+    session, _ = services.schedule_session(
+        course,
+        timezone.now() + timedelta(hours=2),
+        user=physician,
+        request=None,
+        now=timezone.now(),
+    )
     return World(
         case=case,
         alert=Alert.objects.get(case=case),
         visit=visit,
+        course=course,
+        session=session,
         settings_id=program.pk,
         roster_id=roster.pk,
         consent_id=consent.pk,

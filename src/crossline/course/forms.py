@@ -1,0 +1,144 @@
+"""Staff forms of the treatment course: the physician's plan and the course page's actions.
+
+The plan records the prescription AS WRITTEN by the physician; nothing here computes, suggests or
+prefills a dose. `units_per_session` is the physician's own count, used only to count doses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from crossline.course.models import RiskAssessment
+from crossline.engine import course as rules
+from crossline.visits.zones import ZONES, zone_label
+
+PER_WEEK = [(1, "Once a week"), (2, "Twice a week (induction)"), (3, "Three times a week")]
+TEXT = 200
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(z, zone_label(z)) for z in ZONES]
+
+
+class PlanForm(forms.Form):
+    start_date = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
+    sessions_planned = forms.IntegerField(label="Number of sessions", min_value=1)
+    sessions_per_week = forms.TypedChoiceField(
+        label="Sessions per week", choices=PER_WEEK, coerce=int, initial=2
+    )
+    time_zone = forms.ChoiceField(label="Time zone of the sessions", choices=_zone_choices)
+    prescription_text = forms.CharField(
+        label="Prescription as written",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Exactly as you wrote it. crossline never computes or suggests a dose.",
+    )
+    medication = forms.CharField(label="Medication", max_length=TEXT)
+    route = forms.CharField(label="Form and route", max_length=TEXT, required=False)
+    strength = forms.CharField(label="Strength as written", max_length=TEXT, required=False)
+    units_per_session = forms.IntegerField(
+        label="Units per session (as written)",
+        min_value=1,
+        max_value=99,
+        help_text="As written on the prescription; used only to count doses taken and dispensed.",
+    )
+    monitor_name = forms.CharField(label="Monitor (sober adult) name", max_length=TEXT)
+    notes = forms.CharField(
+        label="Notes", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, cap: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["sessions_planned"]
+        assert isinstance(field, forms.IntegerField)
+        field.max_value = cap
+        field.validators.append(_at_most(cap))
+        field.help_text = f"From 1 to the program cap of {cap} before re-evaluation."
+
+    def plan(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "medication": d["medication"].strip(),
+            "form": d["route"].strip(),
+            "strength": d["strength"].strip(),
+            "units_per_session": d["units_per_session"],
+            "prescription_text": d["prescription_text"].strip(),
+            "monitor_name": d["monitor_name"].strip(),
+            "notes": d["notes"].strip(),
+        }
+
+
+def _at_most(cap: int) -> Any:
+    from django.core.validators import MaxValueValidator
+
+    return MaxValueValidator(cap)
+
+
+class ScheduleForm(forms.Form):
+    day = forms.DateField(label="Session date", widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label="Session time", widget=forms.TimeInput(attrs={"type": "time"}))
+    override_reason = forms.CharField(
+        label="Reason to schedule without the previous after-session check-in",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def when(self, zone: str) -> datetime:
+        d = self.cleaned_data
+        return datetime.combine(d["day"], d["time"], tzinfo=ZoneInfo(zone))
+
+
+class ClearForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Decision",
+        choices=[("proceed", "Clear: the session may go ahead"), ("cancel", "Cancel the session")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Note (what was checked and decided)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RiskForm(forms.Form):
+    risk = forms.ChoiceField(
+        label="Assessed risk", choices=RiskAssessment.Risk.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="Assessment note", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[(d, d.capitalize()) for d in rules.DECISIONS],
+        widget=forms.RadioSelect,
+    )
+    sessions_added = forms.IntegerField(
+        label="Sessions in the next block (continue or change)", min_value=1, required=False
+    )
+    note = forms.CharField(
+        label="Reasons for the decision", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, cap: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["sessions_added"]
+        assert isinstance(field, forms.IntegerField)
+        field.max_value = cap
+        field.validators.append(_at_most(cap))
+        field.widget.attrs["max"] = cap
+        field.help_text = f"At most the program cap of {cap}."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") in ("continue", "change") and not data.get("sessions_added"):
+            self.add_error("sessions_added", "Say how many sessions the next block has.")
+        return data

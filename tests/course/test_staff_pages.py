@@ -1,0 +1,309 @@
+"""The staff course pages: the physician's plan, the course page and its actions, the alerts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from crossline.accounts.roles import Role
+from crossline.audit.models import Event
+from crossline.course import services
+from crossline.course.models import Course, Session
+from crossline.engine import course as rules
+from tests.course.conftest import (
+    HIGH_BP_PRE,
+    SAFE_POST,
+    SAFE_PRE,
+    Planned,
+    approve,
+    schedule,
+    sign,
+)
+from tests.staff import signed_in, staff_user
+from tests.visits.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user: User) -> Client:
+    return signed_in(user)
+
+
+@pytest.fixture
+def nurse() -> Client:
+    return signed_in(staff_user("nurse.ivy", Role.INTAKE))
+
+
+@pytest.fixture
+def doctor(physician: User) -> Client:
+    return signed_in(physician)
+
+
+def plan_form(**overrides: Any) -> dict[str, Any]:
+    values = {
+        "start_date": (date.today() + timedelta(days=2)).isoformat(),
+        "sessions_planned": "6",
+        "sessions_per_week": "2",
+        "time_zone": "America/Chicago",
+        "prescription_text": "As written: one troche under the tongue per session.",
+        "medication": "ketamine (compounded)",
+        "route": "sublingual troche",
+        "strength": "as written",
+        "units_per_session": "1",
+        "monitor_name": "Odalys Brightwater",
+        "notes": "",
+    }
+    values.update(overrides)
+    return values
+
+
+def course_url(course: Course) -> str:
+    return f"/clinic/courses/{course.public_id}/"
+
+
+def held(planned: Planned) -> Session:
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", timezone.now())
+    session.refresh_from_db()
+    assert session.status == rules.HELD
+    return session
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def test_a_physician_plans_a_course_for_an_approved_case(physician: User, doctor: Client) -> None:
+    patient = make_patient(state="TX")
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    page = doctor.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'value="America/Chicago" selected' in body  # Texas: Central time
+    assert "140/90" in body and "above 100" in body and "2 hours" in body
+    assert "policy.checkin_bp_hold" in body
+    assert 'name="units_per_session"' in body and 'name="units_per_session" value' not in body
+    response = doctor.post(url, plan_form())
+    course = Course.objects.get(case=patient.case)
+    assert response.status_code == 302
+    assert response["Location"] == course_url(course)
+    assert course.plan["prescription_text"].startswith("As written")
+    assert course.plan["form"] == "sublingual troche"
+    assert course.time_zone == "America/Chicago"
+    assert course.sessions_planned == 6
+    assert course.induction_end == date.today() + timedelta(days=2, weeks=3)
+    assert Event.objects.filter(action="course.planned").count() == 1
+    # Only once: a second plan is refused and nothing more is stored.
+    again = doctor.post(url, plan_form())
+    assert again.status_code == 409
+    assert "has a course already" in again.content.decode()
+    assert Course.objects.count() == 1
+
+
+def test_an_intake_clinician_cannot_plan(physician: User, nurse: Client) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    assert nurse.get(url).status_code == 403
+    assert nurse.post(url, plan_form()).status_code == 403
+    assert not Course.objects.exists()
+
+
+def test_no_plan_for_a_case_not_approved(doctor: Client) -> None:
+    patient = make_patient()
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    assert doctor.get(url).status_code == 409
+    assert doctor.post(url, plan_form()).status_code == 409
+    assert not Course.objects.exists()
+
+
+def test_validation_names_the_fields_and_stores_nothing(physician: User, doctor: Client) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    response = doctor.post(
+        url,
+        plan_form(
+            sessions_planned="7", prescription_text="", units_per_session="", sessions_per_week="4"
+        ),
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Number of sessions: Ensure this value is less than or equal to 6." in body
+    assert "Prescription as written: This field is required." in body
+    assert "Units per session (as written): This field is required." in body
+    assert "Sessions per week: Select a valid choice." in body
+    assert not Course.objects.exists()
+
+
+# --- the course page ----------------------------------------------------------------------------
+
+
+def test_the_course_page_shows_a_hold_and_clearing_it_works(
+    planned: Planned, nurse: Client
+) -> None:
+    session = held(planned)
+    page = nurse.get(course_url(planned.course))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "checkin.pre.bp_high" in body
+    assert "Blood pressure before the session is above the program limit." in body
+    assert "Odalys Brightwater" in body
+    assert "EDT" in body or "EST" in body  # the course's zone, shown
+    assert Event.objects.filter(action="course.viewed").count() == 1
+    # Marking it done is refused while held, with the service's message.
+    refused = nurse.post(f"{course_url(planned.course)}sessions/{session.public_id}/done/")
+    assert refused.status_code == 422
+    assert "a clinician must clear it first" in refused.content.decode()
+    session.refresh_from_db()
+    assert session.status == rules.HELD
+    # A note is required.
+    clear = f"{course_url(planned.course)}sessions/{session.public_id}/clear/"
+    missing = nurse.post(clear, {"outcome": "proceed", "note": ""})
+    assert missing.status_code == 422
+    assert "Note (what was checked and decided): This field is required." in (
+        missing.content.decode()
+    )
+    ok = nurse.post(
+        clear, {"outcome": "proceed", "note": "Rechecked by phone: 128/82."}, follow=True
+    )
+    assert "Session 1 cleared: it may go ahead." in ok.content.decode()
+    session.refresh_from_db()
+    assert session.status == rules.READY
+    assert session.clear_note == {"note": "Rechecked by phone: 128/82."}
+    assert Event.objects.filter(action="session.cleared").count() == 1
+    done = nurse.post(f"{course_url(planned.course)}sessions/{session.public_id}/done/")
+    assert done.status_code == 302
+    session.refresh_from_db()
+    assert session.status == rules.DONE
+
+
+def test_schedule_next_needs_the_after_check_or_an_override(
+    planned: Planned, nurse: Client
+) -> None:
+    sign(planned)
+    first, _ = schedule(planned)
+    services.submit_session_checkin(first, "pre", SAFE_PRE, "en", timezone.now())
+    services.mark_done(first, user=planned.physician, request=None, now=timezone.now())
+    url = f"{course_url(planned.course)}schedule/"
+    tomorrow = (timezone.now() + timedelta(days=2)).date().isoformat()
+    page = nurse.get(course_url(planned.course)).content.decode()
+    assert 'name="override_reason"' in page
+    refused = nurse.post(url, {"day": tomorrow, "time": "18:00", "override_reason": ""})
+    assert refused.status_code == 422
+    assert "after-check is not in" in refused.content.decode()
+    assert planned.course.sessions.count() == 1
+    made = nurse.post(
+        url, {"day": tomorrow, "time": "18:00", "override_reason": "After-check taken by phone."}
+    )
+    assert made.status_code == 200
+    body = made.content.decode()
+    second = planned.course.sessions.get(number=2)
+    assert "/s/" in body and "e-mail reminder" in body
+    token = body.split("/s/")[1].split("/")[0]
+    assert services.session_by_token(token) == second
+    assert second.override_reason == {"reason": "After-check taken by phone."}
+    assert (
+        second.scheduled_for.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).hour
+        == 18
+    )
+    # The link is not shown again on the course page.
+    assert token not in nurse.get(course_url(planned.course)).content.decode()
+
+
+def test_scheduling_with_the_after_check_in_needs_no_override(
+    planned: Planned, nurse: Client
+) -> None:
+    sign(planned)
+    first, _ = schedule(planned)
+    services.submit_session_checkin(first, "pre", SAFE_PRE, "en", timezone.now())
+    services.submit_session_checkin(first, "post", SAFE_POST, "en", timezone.now(), 1)
+    page = nurse.get(course_url(planned.course)).content.decode()
+    assert 'name="override_reason"' not in page
+    tomorrow = (timezone.now() + timedelta(days=2)).date().isoformat()
+    made = nurse.post(f"{course_url(planned.course)}schedule/", {"day": tomorrow, "time": "09:30"})
+    assert made.status_code == 200
+    assert Event.objects.filter(action="session.scheduled").count() == 2
+
+
+def test_a_risk_assessment_lifts_a_suspension(planned: Planned, nurse: Client) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    positive = {**SAFE_PRE, "phq9.9": 1, "asq.1": "no", "asq.2": "yes", "asq.3": "no",
+                "asq.4": "no"}  # fmt: skip
+    services.submit_session_checkin(session, "pre", positive, "en", timezone.now())
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.SUSPENDED
+    page = nurse.get(course_url(planned.course)).content.decode()
+    assert "suspended for safety until a clinician documents a risk assessment" in page
+    url = f"{course_url(planned.course)}risk/"
+    bad = nurse.post(url, {"risk": "", "note": ""})
+    assert bad.status_code == 422
+    assert "Assessed risk: This field is required." in bad.content.decode()
+    ok = nurse.post(url, {"risk": "low", "note": "Spoke with the patient; safety plan reviewed."})
+    assert ok.status_code == 302
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.ACTIVE
+    assert Event.objects.filter(action="risk.documented").count() == 1
+
+
+def paused(planned: Planned) -> None:
+    Course.objects.filter(pk=planned.course.pk).update(
+        status=rules.PAUSED, status_reason="reevaluation"
+    )
+
+
+def test_the_decision_at_the_pause(planned: Planned, doctor: Client, nurse: Client) -> None:
+    paused(planned)
+    url = f"{course_url(planned.course)}decision/"
+    assert "paused for the physician" in nurse.get(course_url(planned.course)).content.decode()
+    assert (
+        nurse.post(url, {"decision": "continue", "sessions_added": "4", "note": "x"}).status_code
+        == 403
+    )
+    over = doctor.post(url, {"decision": "continue", "sessions_added": "7", "note": "Better."})
+    assert over.status_code == 422
+    assert "Sessions in the next block" in over.content.decode()
+    none = doctor.post(url, {"decision": "continue", "sessions_added": "", "note": "Better."})
+    assert "Say how many sessions the next block has." in none.content.decode()
+    ok = doctor.post(url, {"decision": "continue", "sessions_added": "4", "note": "Responding."})
+    assert ok.status_code == 302
+    planned.course.refresh_from_db()
+    assert (planned.course.status, planned.course.block, planned.course.sessions_planned) == (
+        rules.ACTIVE,
+        2,
+        4,
+    )
+    assert Event.objects.filter(action="course.decided").count() == 1
+
+
+def test_the_alerts_list_shows_source_reasons_and_the_course(
+    planned: Planned, nurse: Client
+) -> None:
+    held(planned)
+    body = nurse.get("/clinic/alerts/").content.decode()
+    assert "pre-session check-in" in body
+    assert "checkin.pre.bp_high" in body
+    assert "Blood pressure before the session is above the program limit." in body
+    assert course_url(planned.course) in body
+    from crossline.care.models import Alert
+
+    alert = Alert.objects.get(case=planned.case, source="pre")
+    detail = nurse.get(f"/clinic/alerts/{alert.public_id}/").content.decode()
+    assert "checkin.pre.bp_high" in detail and course_url(planned.course) in detail
+    record = nurse.get(f"/clinic/cases/{planned.case.public_id}/").content.decode()
+    assert course_url(planned.course) in record
+
+
+def test_unknown_courses_and_sessions_are_404(planned: Planned, nurse: Client) -> None:
+    import uuid
+
+    assert nurse.get(f"/clinic/courses/{uuid.uuid4()}/").status_code == 404
+    url = f"{course_url(planned.course)}sessions/{uuid.uuid4()}/clear/"
+    assert nurse.post(url, {"outcome": "proceed", "note": "n"}).status_code == 404
