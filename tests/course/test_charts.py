@@ -8,13 +8,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.test import override_settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -26,7 +23,6 @@ from crossline.knowledge import load
 K = load()
 POLICY = outcomes_policy(K)
 NS = {"s": "http://www.w3.org/2000/svg"}
-TEMPLATES = Path(__file__).parents[2] / "src" / "crossline" / "course" / "templates"
 
 
 def series(*points: tuple[str, int] | tuple[str, int, int]) -> list[Measure]:
@@ -255,9 +251,11 @@ def test_the_gad7_remission_line_says_it_is_program_policy_and_the_phq9_line_doe
     }
 
 
-def test_an_unknown_instrument_is_refused_by_name() -> None:
+def test_an_unknown_instrument_or_language_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="instrument"):
         draw(COURSE, "madrs")
+    with pytest.raises(ValueError, match="language"):
+        draw(COURSE, language="fr")
 
 
 # --- the patient's chart -------------------------------------------------------------------------
@@ -364,9 +362,7 @@ def test_any_series_draws_inside_the_plot_with_the_engines_marks(
 
 
 def render(c: Chart) -> str:
-    engine = {**settings.TEMPLATES[0], "DIRS": [TEMPLATES]}
-    with override_settings(TEMPLATES=[engine]):
-        return render_to_string("course/_chart.html", {"chart": c})
+    return render_to_string("course/_chart.html", {"chart": c})
 
 
 def test_the_template_shows_the_chart_its_legend_and_the_table() -> None:

@@ -107,6 +107,8 @@ def chart(
     non-response or worsening wording — those are for the physician)."""
     if instrument not in INSTRUMENTS:
         raise ValueError(f"instrument: must be one of {', '.join(INSTRUMENTS)}, not {instrument!r}")
+    if language not in PATIENT_DATES:
+        raise ValueError(f"language: must be one of {', '.join(PATIENT_DATES)}, not {language!r}")
     series = sorted((m for m in measures if instrument in m.scores), key=lambda m: m.date)
     outcome = compute(k, measures, induction_end)[instrument]
     with translation.override(language):
