@@ -164,3 +164,21 @@ def test_the_program_courses_page_counts_states_and_rates(planned: Planned, clie
     assert "1 of 1 (100.0%)" in html  # PHQ-9 16 → 4: response and remission
     assert "Zephyrine" not in html
     assert Event.objects.filter(action="program.outcomes_viewed").count() == 1
+
+
+def test_a_weekly_questionnaire_updates_both_charts(planned: Planned, client) -> None:
+    from django.test import Client
+
+    from tests.staff import signed_in
+
+    for week, phq in ((0, [2] * 8 + [0]), (1, [1] * 4 + [0] * 5)):
+        weekly = planned.course.weeklies.get(number=week)
+        answers = weekly_answers(phq, [1] * 7, **({"course.bladder": "no"} if week == 0 else {}))
+        services.submit_weekly(weekly, answers, "en", now())
+    staff = signed_in(planned.physician, client)
+    html = staff.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
+    assert 'id="outcome-phq9"' in html and "<svg" in html
+    assert "PHQ-9 went from 16 at baseline to 4" in html
+    patient = Client(HTTP_ACCEPT_LANGUAGE="es")
+    page = patient.get(f"/r/{planned.result_token}/course/").content.decode()
+    assert "Cómo le va" in page and 'id="outcome-phq9"' in page

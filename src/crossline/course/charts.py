@@ -461,3 +461,20 @@ def _series(p: _Plot, rows: tuple[Row, ...], spec: _Spec) -> list[SafeString]:
         point = _point(shape, 7.0 if spec.simple else 5.0)
         out.append(_el("g", point, class_=f"point {shape}", data_score=r.score, transform=move))
     return out
+
+
+def course_charts(
+    k: Knowledge,
+    measures: list[Measure],
+    induction_end: date | None,
+    language: str,
+    *,
+    simple: bool,
+) -> list[Chart]:
+    """The PHQ-9 and GAD-7 charts of one course (the clinician's, or the patient's simple one)."""
+    return [
+        chart(
+            k, measures, instrument, induction_end=induction_end, language=language, simple=simple
+        )
+        for instrument in ("phq9", "gad7")
+    ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from crossline.audit import Action, record
 from crossline.clinic.models import Case
 from crossline.course import services
+from crossline.course.charts import course_charts
 from crossline.course.models import CheckIn, Course, RecoveryPlan, Session, Weekly
 from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, PreForm, WeeklyForm
 from crossline.engine import course as rules
@@ -295,6 +296,13 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
             "weekly_next": None if weekly_now else due.first(),
             "snap": course.rules_snapshot,
             "recovery": _recovery(recovery),
+            "charts": course_charts(
+                current_knowledge(),
+                services.measures(course),
+                course.induction_end,
+                translation.get_language()[:2] if translation.get_language() else "en",
+                simple=True,
+            ),
         },
     )
 

@@ -25,6 +25,7 @@ from crossline.audit import Action, record
 from crossline.care.models import Alert
 from crossline.clinic.models import Case
 from crossline.course import services
+from crossline.course.charts import course_charts
 from crossline.course.forms import ClearForm, DecisionForm, PlanForm, RiskForm, ScheduleForm
 from crossline.course.models import CheckIn, Course, Session
 from crossline.engine import course as rules
@@ -351,6 +352,10 @@ def _page(
             for e in _error_list(form)
         ],
         "cap": cap,
+        "charts": course_charts(
+            k, services.measures(course), course.induction_end, "en", simple=False
+        ),
+        "outcome": services.outcome(course, k),
     }
     return render(request, "course/staff_course.html", context, status=status)
 
