@@ -372,7 +372,7 @@ def test_the_template_shows_the_chart_its_legend_and_the_table() -> None:
     assert 'aria-labelledby="outcome-phq9-title outcome-phq9-desc"' in html
     assert len(re.findall(r"<li\b", html)) == len(c.legend)
     assert "Response: 50% below baseline (9 or less)" in html
-    assert "<caption>PHQ-9 over time: the numbers</caption>" in html
+    assert '<caption id="outcome-phq9-numbers">PHQ-9 over time: the numbers</caption>' in html
     assert html.count('<th scope="col"') == 5
     assert html.count('<th scope="row"') == 3
     assert '<th scope="row">2027-01-20</th><td class="num">7</td><td class="num">-11</td>' in html
