@@ -29,6 +29,7 @@ urlpatterns = [
     path("clinic/", include("crossline.visits.urls")),
     path("clinic/", include("crossline.evaluation.urls")),
     path("clinic/", include("crossline.clinic.urls")),
+    path("clinic/", include("crossline.course.ops_urls")),
     path("admin/", admin_site.urls),
     path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),
     path("", include("crossline.evaluation.patient_urls")),  # /r/<token>/letter/
