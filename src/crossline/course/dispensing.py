@@ -130,7 +130,7 @@ def record_supply(
             patient=locked.case.public_id,
             object_type="course",
             object_id=locked.public_id,
-            detail={"supply": supply.pk, "flags": sorted({f["flag"] for f in new})},
+            detail={"supply": supply.pk, "flags": ",".join(sorted({f["flag"] for f in new}))},
         )
         if new:
             reasons = sorted({f"course.{f['flag']}" for f in new})

@@ -61,7 +61,7 @@ def save_plan(
             patient=locked.case.public_id,
             object_type="course",
             object_id=locked.public_id,
-            detail={"created": created, "parts": [k for k in FIELDS if cleaned[k]]},
+            detail={"created": created, "parts": ",".join(k for k in FIELDS if cleaned[k])},
         )
     return plan
 
