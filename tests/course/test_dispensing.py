@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
 
@@ -114,13 +115,15 @@ def test_a_physician_records_a_supply(planned: Planned, doctor: Client) -> None:
 
 
 def test_an_early_refill_is_flagged_and_alerted(planned: Planned, doctor: Client) -> None:
-    doctor.post(url(planned), form(dispensed_on=(date.today() - timedelta(days=3)).isoformat(),
-                                   pdmp_checked_on=(date.today() - timedelta(days=3)).isoformat()))  # fmt: skip
+    earlier = (date.today() - timedelta(days=3)).isoformat()
+    doctor.post(url(planned), form(dispensed_on=earlier, pdmp_checked_on=earlier))
     assert doctor.post(url(planned), form(doses_reported_left="4")).status_code == 302
     [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
     assert alert.level == "routine" and alert.reasons == ["course.early_refill"]
     page = doctor.get(url(planned)).content.decode()
     assert "Early refill: the earlier supplies should still hold 4 doses." in page
+    partial = render_to_string("course/_dispensing.html", {"course": planned.course})
+    assert "Early refill" in partial and "Doses dispensed</dt><dd>8" in partial
     flags = dispensing.flags(planned.course)
     assert [f["flag"] for f in flags] == ["early_refill"]
     assert Event.objects.filter(action="supply.recorded").last().detail["flags"] == "early_refill"
@@ -196,8 +199,8 @@ def test_more_doses_than_prescribed_raise_a_routine_alert(planned: Planned) -> N
     session = after_session(planned, 2)
     alert = dispensing.flag_after_session(session, timezone.now())
     assert alert is not None
-    assert (alert.level, alert.source, alert.reasons) == ("routine", "dispensing",
-                                                          ["course.more_than_prescribed"])  # fmt: skip
+    assert (alert.level, alert.source) == ("routine", "dispensing")
+    assert alert.reasons == ["course.more_than_prescribed"]
     assert [f["flag"] for f in dispensing.flags(planned.course)] == ["more_than_prescribed"]
 
 

@@ -46,6 +46,8 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/cases/<uuid:public_id>/visit/": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/visit/<uuid:visit_id>/outcome": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/visit/<uuid:visit_id>/cancel": ("POST", CLINICAL),
+    "clinic/courses/<uuid:public_id>/supplies/": ("GET", CLINICAL),
+    "clinic/courses/<uuid:public_id>/recovery/": ("GET", CLINICAL),
     "clinic/alerts/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/acknowledge/": ("POST", CLINICAL),
@@ -89,6 +91,7 @@ class World:
     roster_id: int
     consent_id: int
     user_id: int
+    course_id: uuid.UUID | None = None
 
     def url(self, route: str, unknown: bool = False) -> str | None:
         """The route with real ids filled in (or unknown ones); None if it cannot be filled."""
@@ -99,6 +102,8 @@ class World:
         }
         if route.startswith("clinic/alerts/"):
             values["public_id"] = other if unknown else str(self.alert.public_id)
+        if route.startswith("clinic/courses/"):
+            values["public_id"] = other if unknown else str(self.course_id)
         if route.startswith("admin/"):
             model = route.split("/")[2] if route.count("/") >= 3 else ""
             object_id = {
@@ -134,6 +139,13 @@ def world() -> World:
         proposed_by=clinician,
         proposed_at=timezone.now() - timedelta(days=1),
     )
+    from tests.course.conftest import approve, plan
+    from tests.visits.conftest import make_patient
+
+    treated = make_patient()  # a second, approved case with a course (for /clinic/courses/)
+    physician = staff_user("planner@example.org", "physician")
+    approve(treated.case, physician)
+    course = plan(treated.case, physician, treated.token)
     return World(
         case=case,
         alert=Alert.objects.get(case=case),
@@ -142,6 +154,7 @@ def world() -> World:
         roster_id=roster.pk,
         consent_id=consent.pk,
         user_id=clinician.pk,
+        course_id=course.public_id,
     )
 
 
