@@ -267,3 +267,11 @@ def test_the_jobs_are_registered() -> None:
 
     assert {"course.reminders", "course.missed"} <= set(_JOBS)
     assert Course  # imported for the type of the fixtures
+
+
+def test_the_sms_backend_is_configured_by_environment(tmp_path: Any) -> None:
+    from crossline.config import from_environment
+
+    env = {"CROSSLINE_DATA_DIR": str(tmp_path)}
+    assert from_environment(env).sms_backend == "disabled"
+    assert from_environment({**env, "CROSSLINE_SMS_BACKEND": "console"}).sms_backend == "console"
