@@ -62,6 +62,10 @@ class Config:
     alert_webhook_secret: bytes = field(default=b"", repr=False)
     # `crossline worker` anchors the audit chain's head this often.
     anchor_every_minutes: float = 15.0
+    # Course reminders by SMS: the sender, "disabled" (default: no phone number is used),
+    # "console" (development: logs a masked number only) or a dotted path to a class with
+    # `send(to, body)` (crossline.course.sms; docs/operations.md).
+    sms_backend: str = "disabled"
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -98,6 +102,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
         alert_webhook_secret=_webhook_secret(env),
         anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
+        sms_backend=env.get("CROSSLINE_SMS_BACKEND", "").strip() or "disabled",
     )
 
 

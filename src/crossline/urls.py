@@ -30,6 +30,7 @@ urlpatterns = [
     path("clinic/", include("crossline.evaluation.urls")),
     path("clinic/", include("crossline.course.urls")),
     path("clinic/", include("crossline.clinic.urls")),
+    path("clinic/", include("crossline.course.ops_urls")),
     path("admin/", admin_site.urls),
     path("r/<str:token>/visit/", include("crossline.visits.patient_urls")),
     path("", include("crossline.course.patient_urls")),  # /s/, /w/, /r/<token>/course/

@@ -182,3 +182,12 @@ def test_a_weekly_questionnaire_updates_both_charts(planned: Planned, client) ->
     patient = Client(HTTP_ACCEPT_LANGUAGE="es")
     page = patient.get(f"/r/{planned.result_token}/course/").content.decode()
     assert "Cómo le va" in page and 'id="outcome-phq9"' in page
+
+
+def test_an_after_check_reporting_more_doses_than_prescribed_alerts(planned: Planned) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=3)
+    alert = Alert.objects.get(case=planned.case, source="dispensing")
+    assert alert.reasons == ["course.more_than_prescribed"] and alert.level == "routine"

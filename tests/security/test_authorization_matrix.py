@@ -56,6 +56,8 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/courses/<uuid:public_id>/sessions/<uuid:session_id>/done/": ("POST", CLINICAL),
     "clinic/courses/<uuid:public_id>/risk/": ("POST", CLINICAL),
     "clinic/courses/<uuid:public_id>/decision/": ("POST", PHYSICIAN),
+    "clinic/courses/<uuid:public_id>/supplies/": ("GET", CLINICAL),
+    "clinic/courses/<uuid:public_id>/recovery/": ("GET", CLINICAL),
     "clinic/alerts/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/acknowledge/": ("POST", CLINICAL),

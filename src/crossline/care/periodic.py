@@ -47,3 +47,25 @@ def send_visit_reminders(now: datetime) -> int:
     from crossline.visits.reminders import sweep
 
     return sweep(now)
+
+
+def _course_minutes() -> float:
+    from crossline.course.reminders import SWEEP_EVERY_MINUTES
+
+    return float(SWEEP_EVERY_MINUTES)
+
+
+@every(_course_minutes, name="course.reminders")
+def send_course_reminders(now: datetime) -> int:
+    """Reminders before course sessions and weekly questionnaires (e-mail, SMS; each once)."""
+    from crossline.course.reminders import sweep
+
+    return sweep(now)
+
+
+@every(_course_minutes, name="course.missed")
+def flag_missed_checkins(now: datetime) -> int:
+    """Missed sessions, missing after-checks and missed weeklies: flagged once, routine alert."""
+    from crossline.course.reminders import flag_missed
+
+    return flag_missed(now)

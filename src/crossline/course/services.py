@@ -374,6 +374,10 @@ def submit_session_checkin(
             raise_alert(course.case, Alert.Level.NON_ACUTE, Alert.Source.POST, reasons, now)
         if status == rules.DONE:
             _after_session(course, now)
+            # More doses than prescribed → a dispensing alert (dispensing imports this module).
+            from crossline.course.dispensing import flag_after_session
+
+            flag_after_session(s, now)
     return stored
 
 

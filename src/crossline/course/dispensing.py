@@ -1,0 +1,152 @@
+"""Dispensing records and the misuse safeguards (issue 5 item 7; FACTS §B1; policy
+course_dispensing).
+
+A physician records each supply with the PDMP check before it; the flags are the engine's
+(`crossline.engine.course.dispensing_flags`): early refill, doses unaccounted for, more taken
+than prescribed per session. A supply that raises a new flag, and an after-check reporting more
+doses than the plan's per session (`flag_after_session`, called by the check-in service), raise
+a routine alert for the clinicians. crossline never computes or suggests a dose: it counts what
+was written and what the patient reported.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from crossline.audit import Action, record
+from crossline.care.alerts import raise_alert
+from crossline.care.models import Alert
+from crossline.course.models import Course, Session, Supply
+from crossline.course.services import CourseError, policy
+from crossline.engine import course as rules
+
+FLAG_TEXT = {
+    "early_refill": "Early refill: the earlier supplies should still hold {expected_left} doses.",
+    "unaccounted": "Unaccounted for: {doses} doses fewer left than dispensed minus taken.",
+    "more_than_prescribed": "More than prescribed: {doses} doses taken at one session.",
+}
+
+
+def per_session(course: Course) -> int:
+    """The plan's units per session, as the physician wrote it (1 when not written)."""
+    value = (course.plan or {}).get("units_per_session")
+    return int(value) if isinstance(value, int) and value > 0 else 1
+
+
+def taken(course: Course) -> list[tuple[date, int]]:
+    """(session day in the course's zone, doses the after-check reported) per done session."""
+    zone = ZoneInfo(course.time_zone)
+    return [
+        (s.scheduled_for.astimezone(zone).date(), s.doses_taken)
+        for s in course.sessions.filter(doses_taken__isnull=False)
+        if s.doses_taken is not None
+    ]
+
+
+def _as_rules(supplies: list[Supply]) -> list[rules.Supply]:
+    return [rules.Supply(s.dispensed_on, s.doses, s.doses_reported_left) for s in supplies]
+
+
+def flags(course: Course) -> list[dict[str, Any]]:
+    """The engine's flags for this course, each with a plain sentence (`text`)."""
+    found = rules.dispensing_flags(
+        _as_rules(list(course.supplies.all())), taken(course), per_session(course), policy()
+    )
+    return [{**f, "text": FLAG_TEXT[f["flag"]].format(**f)} for f in found]
+
+
+def summary(course: Course) -> dict[str, Any]:
+    """What the page and the `_dispensing.html` partial show."""
+    supplies = list(course.supplies.all())
+    doses_taken = taken(course)
+    return {
+        "supplies": supplies,
+        "flags": flags(course),
+        "dispensed": sum(s.doses for s in supplies),
+        "taken": sum(n for _, n in doses_taken),
+        "in_hand": rules.doses_in_hand(_as_rules(supplies), doses_taken),
+        "per_session": per_session(course),
+    }
+
+
+def _key(flag: dict[str, Any]) -> tuple[str, object]:
+    return flag["flag"], flag["on"]
+
+
+def record_supply(
+    course: Course,
+    *,
+    dispensed_on: date,
+    quantity: str,
+    doses: int,
+    pharmacy: str,
+    delivery_signed: bool,
+    pdmp_checked_on: date | None,
+    pdmp_note: str,
+    doses_reported_left: int | None,
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> Supply:
+    """A dispensed supply. Refused without a PDMP check on or before the dispensing date."""
+    if pdmp_checked_on is None:
+        raise CourseError("pdmp_checked_on: record the PDMP check made before this supply")
+    if pdmp_checked_on > dispensed_on:
+        raise CourseError(
+            "pdmp_checked_on: the PDMP check must be on or before the dispensing date"
+        )
+    if doses < 1:
+        raise CourseError("doses: at least 1")
+    if not quantity.strip():
+        raise CourseError("quantity: write the quantity as on the prescription")
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        before = {_key(f) for f in flags(locked)}
+        supply = Supply.objects.create(
+            course=locked,
+            dispensed_on=dispensed_on,
+            doses=doses,
+            details={
+                "quantity": quantity.strip(),
+                "pharmacy": pharmacy.strip(),
+                "pdmp_note": pdmp_note.strip(),
+            },
+            delivery_signed=delivery_signed,
+            pdmp_checked_on=pdmp_checked_on,
+            doses_reported_left=doses_reported_left,
+            recorded_by=user,
+            recorded_at=now,
+        )
+        new = [f for f in flags(locked) if _key(f) not in before]
+        record(
+            Action.SUPPLY_RECORDED,
+            request=request,
+            actor=user,
+            patient=locked.case.public_id,
+            object_type="course",
+            object_id=locked.public_id,
+            detail={"supply": supply.pk, "flags": ",".join(sorted({f["flag"] for f in new}))},
+        )
+        if new:
+            reasons = sorted({f"course.{f['flag']}" for f in new})
+            raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.DISPENSING, reasons, now)
+    return supply
+
+
+def flag_after_session(session: Session, now: datetime) -> Alert | None:
+    """After an after-check: a routine alert when it reported more doses than the plan's per
+    session. Call inside the check-in's transaction (services.submit_session_checkin)."""
+    if session.doses_taken is None or session.doses_taken <= per_session(session.course):
+        return None
+    return raise_alert(
+        session.course.case,
+        Alert.Level.ROUTINE,
+        Alert.Source.DISPENSING,
+        ["course.more_than_prescribed"],
+        now,
+    )

@@ -1,0 +1,68 @@
+"""Staff forms of the dispensing and recovery-plan pages (each bad field named)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from crossline.course.recovery import LABELS, MAX_LENGTH
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class SupplyForm(forms.Form):
+    dispensed_on = forms.DateField(label="Dispensed on", widget=forms.DateInput({"type": "date"}))
+    quantity = forms.CharField(
+        label="Quantity as written", max_length=200, help_text="As on the prescription."
+    )
+    doses = forms.IntegerField(
+        label="Doses", min_value=1, max_value=500, help_text="In the plan's units, as written."
+    )
+    pharmacy = forms.CharField(label="Pharmacy", max_length=200)
+    delivery_signed = forms.ChoiceField(
+        label="Delivered with signature", choices=YES_NO, widget=forms.RadioSelect
+    )
+    pdmp_checked_on = forms.DateField(
+        label="PDMP checked on",
+        widget=forms.DateInput({"type": "date"}),
+        help_text="Required: a PDMP check on or before the dispensing date.",
+    )
+    pdmp_note = forms.CharField(
+        label="PDMP note", max_length=1000, required=False, widget=forms.Textarea({"rows": 2})
+    )
+    doses_reported_left = forms.IntegerField(
+        label="Doses the patient reports left from earlier supplies",
+        min_value=0,
+        max_value=500,
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pdmp, dispensed = data.get("pdmp_checked_on"), data.get("dispensed_on")
+        if pdmp and dispensed and pdmp > dispensed:
+            self.add_error(
+                "pdmp_checked_on", "The PDMP check must be on or before the dispensing date."
+            )
+        return data
+
+
+def _text(key: str) -> forms.CharField:
+    return forms.CharField(
+        label=LABELS[key], required=False, max_length=MAX_LENGTH, widget=forms.Textarea({"rows": 3})
+    )
+
+
+class RecoveryForm(forms.Form):
+    therapy = _text("therapy")
+    rest = _text("rest")
+    boundaries = _text("boundaries")
+    support = _text("support")
+    agreed_on = forms.DateField(label="Agreed on", widget=forms.DateInput({"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any(str(data.get(k) or "").strip() for k in LABELS):
+            self.add_error("therapy", "Write at least one part of the plan.")
+        return data

@@ -1,0 +1,211 @@
+"""Dispensing and the misuse safeguards: the engine's flags (table-driven), the supplies page
+(physicians record, intake views), the PDMP check required before each supply, the routine
+alerts a new flag raises, and the after-check hook for more doses than prescribed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import timezone
+
+from crossline.accounts.roles import Role
+from crossline.audit.models import Event
+from crossline.care.models import Alert
+from crossline.course import dispensing, services
+from crossline.course.models import Supply
+from crossline.engine import course as rules
+from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, schedule, sign
+from tests.staff import signed_in, staff_user
+
+pytestmark = pytest.mark.django_db
+
+D = date(2026, 3, 1)
+POLICY = rules.CoursePolicy(6, 2, 30, 48, 7, 28, 24, 24, 2)  # early refill at 2 doses left
+
+
+def day(n: int) -> date:
+    return D + timedelta(days=n)
+
+
+def supply(n: int, doses: int, left: int | None = None) -> rules.Supply:
+    return rules.Supply(day(n), doses, left)
+
+
+CASES: list[tuple[str, list[rules.Supply], list[tuple[date, int]], list[tuple[str, int]]]] = [
+    ("nothing yet", [], [], []),
+    ("one supply", [supply(0, 4)], [], []),
+    ("refill when used up", [supply(0, 4), supply(14, 4, 0)], [(day(n), 1) for n in range(4)], []),
+    ("one dose left: not early", [supply(0, 4), supply(10, 4)], [(day(n), 1) for n in range(3)],
+     []),
+    ("two doses left: early", [supply(0, 4), supply(7, 4)], [(day(1), 1), (day(3), 1)],
+     [("early_refill", 7)]),
+    ("reported fewer left", [supply(0, 4), supply(14, 4, 0)], [(day(n), 1) for n in range(3)],
+     [("unaccounted", 14)]),
+    ("reported as expected", [supply(0, 4), supply(14, 4, 1)], [(day(n), 1) for n in range(3)],
+     []),
+    ("two at one session", [supply(0, 4)], [(day(2), 2)], [("more_than_prescribed", 2)]),
+    ("taken after the refill not counted before it", [supply(0, 2), supply(5, 2)],
+     [(day(6), 1), (day(7), 1)], [("early_refill", 5)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "supplies", "taken", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_the_flags(name: str, supplies: Any, taken: Any, expected: list[tuple[str, int]]) -> None:
+    found = rules.dispensing_flags(supplies, taken, 1, POLICY)
+    assert [(f["flag"], (f["on"] - D).days) for f in found] == expected
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def form(**overrides: Any) -> dict[str, str]:
+    today = date.today()
+    values = {
+        "dispensed_on": today.isoformat(),
+        "quantity": "4 troches",
+        "doses": "4",
+        "pharmacy": "Harborview Compounding",
+        "delivery_signed": "yes",
+        "pdmp_checked_on": (today - timedelta(days=1)).isoformat(),
+        "pdmp_note": "No other controlled prescriptions.",
+        "doses_reported_left": "",
+    }
+    values.update(overrides)
+    return values
+
+
+def url(p: Planned) -> str:
+    return f"/clinic/courses/{p.course.public_id}/supplies/"
+
+
+@pytest.fixture
+def doctor(planned: Planned) -> Client:
+    return signed_in(planned.physician)
+
+
+@pytest.fixture
+def intake() -> Client:
+    return signed_in(staff_user("intake@program.example", Role.INTAKE))
+
+
+def test_a_physician_records_a_supply(planned: Planned, doctor: Client) -> None:
+    response = doctor.post(url(planned), form())
+    assert response.status_code == 302
+    stored = Supply.objects.get(course=planned.course)
+    assert stored.doses == 4 and stored.delivery_signed
+    assert stored.details == {"quantity": "4 troches", "pharmacy": "Harborview Compounding",
+                              "pdmp_note": "No other controlled prescriptions."}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT details FROM course_supply")
+        raw = str(cursor.fetchone()[0])
+    assert "Harborview" not in raw and "troches" not in raw  # encrypted at rest
+    [event] = Event.objects.filter(action="supply.recorded")
+    assert event.detail == {"supply": stored.pk, "flags": ""}
+    assert not Alert.objects.filter(source="dispensing").exists()
+    page = doctor.get(url(planned)).content.decode()
+    assert "Harborview Compounding" in page and "No dispensing flags" in page
+
+
+def test_an_early_refill_is_flagged_and_alerted(planned: Planned, doctor: Client) -> None:
+    earlier = (date.today() - timedelta(days=3)).isoformat()
+    doctor.post(url(planned), form(dispensed_on=earlier, pdmp_checked_on=earlier))
+    assert doctor.post(url(planned), form(doses_reported_left="4")).status_code == 302
+    [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
+    assert alert.level == "routine" and alert.reasons == ["course.early_refill"]
+    page = doctor.get(url(planned)).content.decode()
+    assert "Early refill: the earlier supplies should still hold 4 doses." in page
+    partial = render_to_string("course/_dispensing.html", {"course": planned.course})
+    assert "Early refill" in partial and "Doses dispensed</dt><dd>8" in partial
+    flags = dispensing.flags(planned.course)
+    assert [f["flag"] for f in flags] == ["early_refill"]
+    assert Event.objects.filter(action="supply.recorded").last().detail["flags"] == "early_refill"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"pdmp_checked_on": (date.today() + timedelta(days=1)).isoformat()},
+         "The PDMP check must be on or before the dispensing date."),
+        ({"pdmp_checked_on": ""}, "PDMP checked on: This field is required."),
+        ({"doses": "0"}, "Doses: Ensure this value is greater than or equal to 1."),
+        ({"quantity": ""}, "Quantity as written: This field is required."),
+    ],
+)  # fmt: skip
+def test_bad_supplies_are_refused(
+    planned: Planned, doctor: Client, overrides: dict[str, str], message: str
+) -> None:
+    response = doctor.post(url(planned), form(**overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Supply.objects.exists()
+    assert not Event.objects.filter(action="supply.recorded").exists()
+
+
+def test_the_service_refuses_a_supply_without_a_pdmp_check(planned: Planned) -> None:
+    with pytest.raises(services.CourseError, match="pdmp_checked_on"):
+        dispensing.record_supply(
+            planned.course, dispensed_on=date.today(), quantity="4", doses=4, pharmacy="P",
+            delivery_signed=True, pdmp_checked_on=None, pdmp_note="", doses_reported_left=None,
+            user=planned.physician, request=None, now=timezone.now(),
+        )  # fmt: skip
+    assert not Supply.objects.exists()
+
+
+def test_intake_views_but_cannot_record(planned: Planned, intake: Client) -> None:
+    page = intake.get(url(planned))
+    assert page.status_code == 200
+    assert "Only a prescribing physician records supplies." in page.content.decode()
+    assert intake.post(url(planned), form()).status_code == 403
+    assert not Supply.objects.exists()
+    assert Event.objects.filter(action="permission.denied").exists()
+
+
+def test_anonymous_is_sent_to_sign_in(planned: Planned) -> None:
+    response = Client().get(url(planned))
+    assert response.status_code == 302 and response["Location"].startswith("/clinic/sign-in/")
+    assert Client().post(url(planned), form()).status_code == 302
+    assert not Supply.objects.exists()
+
+
+def test_an_unknown_course_is_404(doctor: Client, planned: Planned) -> None:
+    assert (
+        doctor.get("/clinic/courses/00000000-0000-0000-0000-000000000000/supplies/").status_code
+        == 404
+    )
+
+
+# --- the after-check hook -------------------------------------------------------------------------
+
+
+def after_session(p: Planned, doses: int) -> Any:
+    sign(p)
+    session, _ = schedule(p)
+    now = timezone.now()
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now)
+    services.submit_session_checkin(session, "post", SAFE_POST, "en", now, doses_taken=doses)
+    session.refresh_from_db()
+    return session
+
+
+def test_more_doses_than_prescribed_raise_a_routine_alert(planned: Planned) -> None:
+    session = after_session(planned, 2)
+    alert = dispensing.flag_after_session(session, timezone.now())
+    assert alert is not None
+    assert (alert.level, alert.source) == ("routine", "dispensing")
+    assert alert.reasons == ["course.more_than_prescribed"]
+    assert [f["flag"] for f in dispensing.flags(planned.course)] == ["more_than_prescribed"]
+
+
+def test_doses_as_prescribed_raise_nothing(planned: Planned, physician: User) -> None:
+    session = after_session(planned, 1)
+    assert dispensing.flag_after_session(session, timezone.now()) is None
+    assert not Alert.objects.filter(source="dispensing").exists()
+    assert dispensing.summary(planned.course)["taken"] == 1
