@@ -49,6 +49,7 @@ SAFE_POST: dict[str, Any] = {
     "post.sedation": 5,
     "post.dissociation": "mild",
     "post.breathing_problem": "no",
+    "post.nausea": "no",
     "post.emergency_symptoms": [],
     "post.minutes_to_baseline": 70,
 }

@@ -477,3 +477,14 @@ def test_a_pre_decision_holds_exactly_when_a_holding_rule_applied(answers: dict[
     holding = [r for r in decision.reasons if r.effect == "hold"]
     assert (decision.action == "hold") == bool(holding)
     assert decision.to_dict()["action"] in ("proceed", "hold")
+
+
+def test_nausea_is_recorded_after_the_session_but_raises_nothing() -> None:
+    from crossline.engine.checkin import evaluate_checkin
+
+    answers = {**post(), "post.nausea": "yes"}
+    decision = evaluate_checkin(KNOWLEDGE, "post", answers)
+    assert decision.action == "ok" and decision.reasons == ()
+    with pytest.raises(InvalidInput) as caught:
+        evaluate_checkin(KNOWLEDGE, "post", {**post(), "post.nausea": "a little"})
+    assert [e.field for e in caught.value.errors] == ["post.nausea"]

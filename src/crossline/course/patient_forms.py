@@ -205,6 +205,7 @@ class PostForm(EngineForm):
             _("Feeling detached from yourself or your surroundings during the session"),
         )
         f["post.breathing_problem"] = radios(yes_no(), _("Any problem breathing?"))
+        f["post.nausea"] = radios(yes_no(), _("Any nausea or vomiting?"))
         f["post.emergency_symptoms"] = forms.MultipleChoiceField(
             choices=symptom_choices(),
             label=_("Any of these now? Tick all that apply; leave empty if none."),
