@@ -104,3 +104,18 @@ def test_a_malformed_policy_value_fails_the_check(
     edit(knowledge_dir / path, old, new)
     problems = check(load_from(knowledge_dir))
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_course_alert_reasons_are_checked(knowledge_dir: Path) -> None:
+    path = knowledge_dir / "checkin.toml"
+    edit(path, 'citations = ["policy.outcomes_non_response"]', 'citations = ["policy.nope"]')
+    edit(
+        path,
+        'es = "Se informaron síntomas de vejiga o urinarios nuevos o peores." }',
+        'es = "" }',
+    )
+    problems = check(load_from(knowledge_dir))
+    assert "course alert reason weekly.non_response: unknown citation 'policy.nope'" in problems
+    assert any(
+        p.startswith("course alert reason weekly.bladder_symptoms summary") for p in problems
+    )

@@ -36,8 +36,7 @@ from crossline.engine import course as rules
 from crossline.engine.checkin import checkin_policy, evaluate_checkin
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.outcomes import Measure, compute
-from crossline.engine.weekly import RULES as WEEKLY_RULES
-from crossline.engine.weekly import evaluate_weekly
+from crossline.engine.weekly import evaluate_weekly, reasons_with_citations
 from crossline.evaluation.models import Decision
 from crossline.intake.models import new_token
 from crossline.program.consent import current_published
@@ -411,7 +410,7 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
             raise CourseError("this questionnaire is in already")
         if now > w.link_expires_at:
             raise CourseError("this questionnaire link has expired: contact your clinician")
-        body = result.to_dict()
+        body = result.to_dict(k)
         stored = CheckIn.objects.create(
             course=locked,
             weekly=w,
@@ -443,7 +442,7 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
         if flags["non_response"]:
             reasons.append("weekly.non_response")
         if reasons != list(result.reasons):
-            body["reasons"] = [{"rule": r, "citations": list(WEEKLY_RULES[r][1])} for r in reasons]
+            body["reasons"] = reasons_with_citations(k, reasons)
             stored.action = "alert"
             stored.decision = body
             stored.save(update_fields=["action", "decision"])

@@ -47,19 +47,20 @@ STATUS_WHY = {
 # --- knowledge for the page ---------------------------------------------------------------------
 
 
+def _entry(k: Knowledge, rule: str) -> dict[str, Any]:
+    """A rule id's entry in checkin.toml: a check-in rule, or another course alert reason."""
+    doc = k.docs["checkin.toml"]
+    found = doc.get("rules", {}).get(rule) or doc.get("alerts", {}).get(rule) or {}
+    return dict(found)
+
+
 def rule_summary(k: Knowledge, rule: str) -> str:
-    """The plain English summary of a check-in rule id (checkin.toml), or "" when unknown."""
-    entry = k.docs["checkin.toml"].get("rules", {}).get(rule, {})
-    return str(entry.get("summary", {}).get("en", ""))
+    """The plain English summary of a rule id (checkin.toml), or "" when unknown."""
+    return str(_entry(k, rule).get("summary", {}).get("en", ""))
 
 
 def rule_citations(k: Knowledge, rule: str) -> list[str]:
-    from crossline.engine.weekly import RULES as WEEKLY
-
-    entry = k.docs["checkin.toml"].get("rules", {}).get(rule)
-    if entry is not None:
-        return list(entry.get("citations", []))
-    return list(WEEKLY[rule][1]) if rule in WEEKLY else []
+    return list(_entry(k, rule).get("citations", []))
 
 
 def sources(k: Knowledge, ids: list[str]) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from crossline.engine import checkin, outcomes
+from crossline.engine import checkin, outcomes, weekly
 from crossline.engine.errors import KnowledgeError
 from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.engine.rules import FIXED_RULE_IDS
@@ -116,6 +116,8 @@ def _citing_entries(k: Knowledge) -> Iterable[tuple[str, tuple[str, ...]]]:
         yield f"policy [{table}] {value}", ids
     for rid, rule in k.docs.get("checkin.toml", {}).get("rules", {}).items():
         yield f"check-in rule {rid}", tuple(rule.get("citations", ()))
+    for rid, rule in k.docs.get("checkin.toml", {}).get("alerts", {}).items():
+        yield f"course alert reason {rid}", tuple(rule.get("citations", ()))
     for cid, cit in k.citations.items():
         if cit.basis:
             yield f"policy {cid} basis", cit.basis
@@ -283,6 +285,14 @@ def _checkin(k: Knowledge) -> list[str]:
     ]
     for rid in sorted(listed):
         out += _both_languages(f"check-in rule {rid} summary", doc["rules"][rid].get("summary"))
+    alerts = doc.get("alerts", {})
+    for rid in sorted(alerts):
+        out += _both_languages(f"course alert reason {rid} summary", alerts[rid].get("summary"))
+    out += [
+        f"weekly rule {rid}: missing from checkin.toml [alerts]"
+        for rid in sorted(set(weekly.RULES) - set(alerts))
+    ]
+
     for key in ("proceed", "hold", "ok", "alert", "emergency"):
         out += _both_languages(
             f"copy checkin {key}", k.copy.get("checkin", {}).get(key, {}).get("title")

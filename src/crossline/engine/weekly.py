@@ -10,7 +10,7 @@ documents a risk assessment).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +25,22 @@ RECOVERY = "course.recovery"  # kept to the recovery plan this week: yes / partl
 RECOVERY_ANSWERS = ("yes", "partly", "no")
 YES_NO = ("yes", "no")
 
-# rule id -> (alert level, citations). Levels: the safety level itself, or routine.
-RULES: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "weekly.safety_positive": ("safety", ("S12", "ASQ", "policy.checkin_safety")),
-    "weekly.bladder_symptoms": ("routine", ("policy.course_bladder", "S45c", "S37")),
-    "weekly.worsening": ("routine", ("policy.outcomes_worsening", "Lowe2004")),
-    "weekly.non_response": ("routine", ("policy.outcomes_non_response",)),
+# Each rule id and the alert it raises: the safety level itself, or routine. Summaries and
+# citations live in checkin.toml [alerts] (`crossline knowledge check` verifies every id is there).
+RULES: Mapping[str, str] = {
+    "weekly.safety_positive": "safety",
+    "weekly.bladder_symptoms": "routine",
+    "weekly.worsening": "routine",
+    "weekly.non_response": "routine",
 }
+
+
+def citations(k: Knowledge, rule: str) -> tuple[str, ...]:
+    return tuple(k.docs["checkin.toml"]["alerts"][rule]["citations"])
+
+
+def reasons_with_citations(k: Knowledge, rules: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"rule": r, "citations": list(citations(k, r))} for r in rules]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +51,11 @@ class WeeklyResult:
     reasons: tuple[str, ...]  # rule ids of RULES that apply to these answers alone
     answers: Mapping[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, k: Knowledge) -> dict[str, Any]:
         return {
             "scores": {"phq9": self.phq9, "gad7": self.gad7},
             "safety": {"level": self.safety_level},
-            "reasons": [{"rule": r, "citations": list(RULES[r][1])} for r in self.reasons],
+            "reasons": reasons_with_citations(k, self.reasons),
         }
 
 
