@@ -191,3 +191,57 @@ def test_an_after_check_reporting_more_doses_than_prescribed_alerts(planned: Pla
     services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=3)
     alert = Alert.objects.get(case=planned.case, source="dispensing")
     assert alert.reasons == ["course.more_than_prescribed"] and alert.level == "routine"
+
+
+def test_a_physician_may_stop_the_course_at_any_time(planned: Planned) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    course = planned.course
+    with pytest.raises(services.CourseError, match="paused for re-evaluation"):
+        services.decide(
+            course,
+            decision="continue",
+            sessions_added=2,
+            note="More.",
+            user=planned.physician,
+            request=None,
+            now=now(),
+        )
+    services.decide(
+        course,
+        decision="stop",
+        sessions_added=0,
+        note="Adverse event: stopped.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    course.refresh_from_db()
+    session.refresh_from_db()
+    assert course.status == rules.STOPPED and session.status == rules.CANCELLED
+    with pytest.raises(services.CourseError, match="stopped already"):
+        services.decide(
+            course,
+            decision="stop",
+            sessions_added=0,
+            note="Again.",
+            user=planned.physician,
+            request=None,
+            now=now(),
+        )
+
+
+def test_a_clinician_may_cancel_a_scheduled_session(planned: Planned) -> None:
+    session, _ = schedule(planned)
+    services.clear_hold(
+        session,
+        proceed=False,
+        note="Patient unwell today.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    session.refresh_from_db()
+    assert session.status == rules.CANCELLED
+    second, _ = schedule(planned)  # a cancelled session needs no after-check
+    assert second.number == 2

@@ -307,3 +307,19 @@ def test_unknown_courses_and_sessions_are_404(planned: Planned, nurse: Client) -
     assert nurse.get(f"/clinic/courses/{uuid.uuid4()}/").status_code == 404
     url = f"{course_url(planned.course)}sessions/{uuid.uuid4()}/clear/"
     assert nurse.post(url, {"outcome": "proceed", "note": "n"}).status_code == 404
+
+
+def test_a_physician_stops_the_course_from_its_page_and_a_nurse_cannot(
+    planned: Planned, doctor: Client, nurse: Client
+) -> None:
+    session, _ = schedule(planned)
+    url = course_url(planned.course)
+    page = doctor.get(url).content.decode()
+    assert "Stop the course" in page and f"Cancel session {session.number}" in page
+    assert "Stop the course" not in nurse.get(url).content.decode()
+    assert nurse.post(f"{url}decision/", {"decision": "stop", "note": "x"}).status_code == 403
+    response = doctor.post(f"{url}decision/", {"decision": "stop", "note": "Adverse event."})
+    assert response.status_code == 302
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.STOPPED
+    assert Event.objects.filter(action="course.decided").count() == 1

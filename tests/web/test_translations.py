@@ -21,9 +21,7 @@ from django.utils.translation import templatize
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "crossline"
 MESSAGES = SRC / "locale" / "es" / "LC_MESSAGES"
-PYTHON_SOURCES = sorted(
-    [*SRC.glob("intake/*.py"), *SRC.glob("api/*.py"), *SRC.glob("course/*.py")]
-)
+PYTHON_SOURCES = sorted([*SRC.glob("intake/*.py"), *SRC.glob("api/*.py"), *SRC.glob("course/*.py")])
 TEMPLATES = sorted(SRC.glob("**/templates/**/*.html"))
 
 # Django's makemessages keywords (name -> positions of context, singular, plural).

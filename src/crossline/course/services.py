@@ -559,14 +559,20 @@ def decide(
     now: datetime,
 ) -> CourseDecision:
     """The physician's decision at the re-evaluation point (continue / stop / change). Continue
-    and change open a new block of at most the program cap; stop ends the course."""
+    and change open a new block of at most the program cap. Stop ends the course, and may be
+    decided at any time (an adverse event need not wait for the re-evaluation point): the
+    sessions still open are cancelled."""
     p = policy()
     if not note.strip():
         raise CourseError("note: record the reasons for the decision")
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
-        if locked.status != rules.PAUSED:
-            raise CourseError("a decision is recorded when the course is paused for re-evaluation")
+        if locked.status == rules.STOPPED:
+            raise CourseError("the course is stopped already")
+        if locked.status != rules.PAUSED and decision != "stop":
+            raise CourseError(
+                "continue or change is recorded when the course is paused for re-evaluation"
+            )
         try:
             status = rules.status_after_decision(decision)
         except rules.CourseRuleError as exc:
@@ -585,6 +591,8 @@ def decide(
             decided_at=now,
         )
         locked.status, locked.status_reason = status, ""
+        if status == rules.STOPPED:
+            locked.sessions.exclude(status__in=rules.FINISHED).update(status=rules.CANCELLED)
         if status == rules.ACTIVE:
             locked.block += 1
             locked.sessions_planned = sessions_added
