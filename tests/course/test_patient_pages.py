@@ -394,3 +394,13 @@ def test_course_overview(planned: Planned, lang: str) -> None:
 
 def test_course_overview_404_without_a_course(planned: Planned) -> None:
     assert client("en").get("/r/not-a-token/course/").status_code == 404
+
+
+def test_the_result_page_links_to_the_course_once_there_is_one(planned: Planned) -> None:
+    from django.test import Client
+
+    result = Client(HTTP_ACCEPT_LANGUAGE="es").get(f"/r/{planned.result_token}/")
+    assert result.status_code == 200
+    html = result.content.decode()
+    assert "Abrir su tratamiento" in html
+    assert f'href="/r/{planned.result_token}/course/"' in html
