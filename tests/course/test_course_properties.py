@@ -1,0 +1,106 @@
+"""Property: over any sequence of what patients and clinicians do, through the real services and
+database, a held session is never done without a clinician's clearance, a course never has two
+open sessions, and the next session never starts before the previous after-check or an override.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from crossline.course import services
+from crossline.course.models import CheckIn, Course
+from crossline.engine import course as rules
+from tests.course.conftest import HIGH_BP_PRE, SAFE_POST, SAFE_PRE, approve, plan
+from tests.visits.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = (
+    "schedule",
+    "schedule_override",
+    "pre_safe",
+    "pre_high",
+    "post",
+    "clear",
+    "cancel",
+    "done",
+)
+
+
+def _act(course: Course, action: str, physician: User) -> None:
+    now = timezone.now()
+    current = course.sessions.order_by("-number").first()
+    common = {"user": physician, "request": None, "now": now}
+    if action.startswith("schedule"):
+        reason = "Taken by phone" if action == "schedule_override" else ""
+        services.schedule_session(course, now, override_reason=reason, **common)
+    elif current is None:
+        return
+    elif action in ("pre_safe", "pre_high"):
+        answers = SAFE_PRE if action == "pre_safe" else HIGH_BP_PRE
+        services.submit_session_checkin(current, "pre", answers, "en", now)
+    elif action == "post":
+        services.submit_session_checkin(current, "post", SAFE_POST, "en", now, doses_taken=1)
+    elif action in ("clear", "cancel"):
+        services.clear_hold(current, proceed=action == "clear", note="checked", **common)
+    else:
+        services.mark_done(current, **common)
+
+
+# Mostly meaningful stretches (a whole session, a hold and what follows it) mixed with single
+# actions in any order, so the sequences reach holds, clearances and the re-evaluation pause.
+STRETCHES = (
+    ("schedule", "pre_safe", "post"),
+    ("schedule", "pre_high", "done"),
+    ("schedule", "pre_high", "post"),
+    ("schedule", "pre_high", "clear", "post"),
+    ("schedule", "pre_high", "clear", "done"),
+    ("schedule", "pre_high", "cancel"),
+    ("schedule", "pre_safe", "schedule", "schedule_override"),
+)
+SEQUENCES = st.lists(
+    st.one_of(st.sampled_from(STRETCHES), st.sampled_from(ACTIONS).map(lambda a: (a,))),
+    max_size=8,
+).map(lambda parts: [a for part in parts for a in part])
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(SEQUENCES)
+def test_the_course_rules_hold_over_any_sequence(physician: User, actions: list[str]) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    course = plan(patient.case, physician, patient.token, sessions_planned=3)
+    services.sign_consent(course, "Zephyrine Quillfeather", "en", timezone.now())
+    for action in actions:
+        with suppress(services.CourseError):  # refused: the rules said no, nothing stored
+            _act(course, action, physician)
+    sessions = list(course.sessions.order_by("number"))
+    assert sum(1 for s in sessions if s.status not in rules.FINISHED) <= 1
+    for s in sessions:
+        if s.status == rules.DONE and s.held_at is not None:
+            event("a held session was cleared and then done")
+            assert s.cleared_at is not None and s.cleared_at >= s.held_at, s.number
+        holds = CheckIn.objects.filter(session=s, kind="pre", action="hold").count()
+        if holds and s.status == rules.DONE:
+            assert s.cleared_by_id is not None
+    for before, after in pairwise(sessions):
+        after_check = CheckIn.objects.filter(session=before, kind="post").exists()
+        assert after_check or before.status == rules.CANCELLED or after.override_reason, (
+            before.number
+        )
+    course.refresh_from_db()
+    done = sum(1 for s in sessions if s.status == rules.DONE)
+    event(f"sessions done: {done}")
+    if done >= course.sessions_planned:
+        assert course.status == rules.PAUSED
