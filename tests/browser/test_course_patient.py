@@ -112,3 +112,39 @@ def test_a_patient_signs_the_consent_and_a_high_blood_pressure_holds_the_session
     expect(axe.get_by_role("heading", level=1)).to_have_text(w["hold"])
     found = axe_violations(axe)
     assert not found, describe_violations({url: found})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_an_emergency_symptom_after_the_session_puts_911_first(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    from django.utils import timezone
+
+    from crossline.course import services
+    from tests.course.conftest import SAFE_POST, SAFE_PRE, sign
+
+    p = planned_course(lang)
+    sign(p)
+    session, token = schedule(p)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, lang, timezone.now())
+    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
+    blocked = watch_csp(page)
+    page.goto(f"{live_server.url}/s/{token}/")
+    page.locator('input[name="vitals.systolic"]').fill(str(SAFE_POST["vitals.systolic"]))
+    page.locator('input[name="vitals.diastolic"]').fill(str(SAFE_POST["vitals.diastolic"]))
+    page.locator('input[name="post.sedation"][value="5"]').check()
+    page.locator('input[name="post.dissociation"][value="mild"]').check()
+    page.locator('input[name="post.breathing_problem"][value="no"]').check()
+    page.locator('input[name="post.nausea"][value="no"]').check()
+    page.locator('input[name="post.emergency_symptoms"][value="chest_pain"]').check()
+    page.locator('input[name="post.minutes_to_baseline"]').fill("60")
+    page.locator('input[name="doses_taken"]').fill("1")
+    page.locator("#send").click()
+    first = page.locator("h1").first
+    expect(first).to_have_text("Call 911 now.")
+    expect(page.locator("#call-911")).to_have_attribute("href", "tel:911")
+    box = page.locator("#call-911").bounding_box()
+    assert box is not None and box["y"] < 400  # above the fold on a phone
+    shoot(page, f"4-emergency-{lang}")
+    assert not blocked, blocked
