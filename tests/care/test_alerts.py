@@ -226,6 +226,7 @@ def test_the_webhook_posts_signed_json_with_the_link_and_no_patient_data(
     assert received.headers["Content-Type"] == "application/json"
     assert received.json() == {
         "type": "crossline.safety_alert",
+        "source": "screen",
         "event": "created",
         "alert": str(alert.public_id),
         "level": "acute",

@@ -245,3 +245,25 @@ def test_a_clinician_may_cancel_a_scheduled_session(planned: Planned) -> None:
     assert session.status == rules.CANCELLED
     second, _ = schedule(planned)  # a cancelled session needs no after-check
     assert second.number == 2
+
+
+def test_a_course_alert_email_names_its_kind_not_suicide_risk(
+    planned: Planned, smtp, django_capture_on_commit_callbacks
+) -> None:
+    from crossline.program.models import ProgramSettings
+
+    program = ProgramSettings.current()
+    program.notification_emails = "team@program.example"
+    program.save()
+    sign(planned)
+    session, _ = schedule(planned)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", now())
+    from tests.visits.conftest import run_worker
+
+    run_worker()
+    (message,) = [m for m in smtp.wait_for(1) if "team@program.example" in m["To"]]
+    body = message.get_content()
+    assert "course alert" in message["Subject"] and "suicide" not in body
+    assert "From: pre-session check-in" in body
+    assert "bp_high" not in body and "Zephyrine" not in body

@@ -62,6 +62,15 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.acknowledged_at is None
 
+    @property
+    def is_safety(self) -> bool:
+        """A suicide-risk alert: the screen's, or a positive safety answer in a check-in."""
+        return self.source == self.Source.SCREEN or bool(SAFETY_REASONS & set(self.reasons))
+
+
+# The rule ids of a positive suicide-risk answer during a course (the check-in engines').
+SAFETY_REASONS = frozenset({"checkin.pre.safety_positive", "weekly.safety_positive"})
+
 
 class AlertEvent(models.Model):
     """The alert's history as the alert page shows it (the audit log holds the same facts)."""

@@ -53,34 +53,39 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-LEVEL_WORDS = {"acute": "Acute", "non_acute": "Non-acute"}
+LEVEL_WORDS = {"acute": "Acute", "non_acute": "Non-acute", "routine": "Routine"}
 
 
 def email_message(note: Notification, to: str) -> EmailMessage:
+    """Link only: the level, the deadline and, for a course alert, which kind of check raised
+    it (a pre-session check-in, a missed check-in…) — never a reason, an answer or a name."""
     alert = note.alert
     level = LEVEL_WORDS.get(alert.level, alert.level)
     escalated = (
         f"Escalated (step {note.step}): nobody has acknowledged it yet.\n\n" if note.step else ""
     )
+    if alert.is_safety:
+        what, line = "safety alert", f"Level: {level.lower()} suicide risk\n"
+    else:
+        what = "course alert"
+        line = f"Urgency: {level.lower()}\nFrom: {alert.get_source_display()}\n"
     body = (
-        f"A safety alert needs attention.\n\n{escalated}"
-        f"Level: {level.lower()} suicide risk\n"
+        f"A {what} needs attention.\n\n{escalated}{line}"
         f"Respond by: {_utc(alert.due_at)}\n\n"
         f"Open it (sign-in required): {alert_link(alert)}\n\n"
         "This message carries no patient information by design: everything is behind the link.\n"
     )
-    subject = f"[crossline] {level} safety alert: respond by {_utc(alert.due_at)}"
+    subject = f"[crossline] {level} {what}: respond by {_utc(alert.due_at)}"
     if note.step:
-        subject = f"[crossline] ESCALATED {level.lower()} safety alert: respond by " + _utc(
-            alert.due_at
-        )
+        subject = f"[crossline] ESCALATED {level.lower()} {what}: respond by " + _utc(alert.due_at)
     return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
 def webhook_body(note: Notification) -> bytes:
     alert = note.alert
     payload = {
-        "type": "crossline.safety_alert",
+        "type": "crossline.safety_alert" if alert.is_safety else "crossline.course_alert",
+        "source": alert.source,
         "event": "escalated" if note.step else "created",
         "alert": str(alert.public_id),
         "level": alert.level,
