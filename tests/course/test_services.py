@@ -267,3 +267,67 @@ def test_a_course_alert_email_names_its_kind_not_suicide_risk(
     assert "course alert" in message["Subject"] and "suicide" not in body
     assert "From: pre-session check-in" in body
     assert "bp_high" not in body and "Zephyrine" not in body
+
+
+def test_a_hold_cannot_be_cleared_to_go_ahead_while_the_course_is_suspended(
+    planned: Planned, client
+) -> None:
+    sign(planned)
+    session, _ = schedule(planned)
+    positive = {
+        **SAFE_PRE,
+        "phq9.9": 1,
+        "asq.1": "yes",
+        "asq.2": "no",
+        "asq.3": "no",
+        "asq.4": "no",
+        "asq.5": "no",
+    }
+    services.submit_session_checkin(session, "pre", positive, "en", now())
+    session.refresh_from_db()
+    planned.course.refresh_from_db()
+    assert session.status == rules.HELD and planned.course.status == rules.SUSPENDED
+    with pytest.raises(services.CourseError, match="suspended"):
+        services.clear_hold(
+            session, proceed=True, note="ok", user=planned.physician, request=None, now=now()
+        )
+    services.document_risk(
+        planned.course,
+        risk="low",
+        note="Assessed by phone.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    services.clear_hold(
+        session,
+        proceed=True,
+        note="Risk assessed; may go ahead.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    session.refresh_from_db()
+    assert session.status == rules.READY
+
+
+def test_the_after_check_stays_open_but_says_wait_when_the_course_is_suspended(
+    planned: Planned,
+) -> None:
+    from django.test import Client
+
+    sign(planned)
+    session, token = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    weekly = planned.course.weeklies.get(number=0)
+    answers = weekly_answers(
+        [1] * 8 + [1],
+        [1] * 7,
+        **{"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"},
+        **{"course.bladder": "no"},
+    )
+    services.submit_weekly(weekly, answers, "en", now())
+    html = Client().get(f"/s/{token}/").content.decode()
+    assert "If you have not taken your dose yet, do not take it today." in html
+    assert 'name="post.sedation"' in html
+    assert "You can go ahead" not in html

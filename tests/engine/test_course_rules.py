@@ -200,3 +200,9 @@ def test_dispensing_flags(
 def test_doses_in_hand_never_negative() -> None:
     assert rules.doses_in_hand([rules.Supply(D1, 4, None)], [(D1, 1)]) == 3
     assert rules.doses_in_hand([rules.Supply(D1, 1, None)], [(D1, 1), (D2, 1)]) == 0
+
+
+@pytest.mark.parametrize("status", [rules.SUSPENDED, rules.PAUSED, rules.STOPPED])
+def test_a_hold_is_cleared_to_go_ahead_only_in_an_active_course(status: str) -> None:
+    assert rules.may_go_ahead(facts()) is None
+    assert status in (rules.may_go_ahead(facts(status=status)) or "")

@@ -156,6 +156,9 @@ def _post(
         "proceed": k.copy["checkin"]["proceed"]["title"][lang],
         "pre_proceeded": pre is not None and pre.action == "proceed",
         "cleared": s.cleared_at is not None,
+        # Suspended or paused since the pre check-in (e.g. a positive weekly answer): the
+        # after-check stays open (it is safety monitoring), the dose must wait.
+        "course_on_hold": s.course.status != rules.ACTIVE,
     }
     return _page(request, "patient_post.html", context, 422 if form.errors else 200)
 

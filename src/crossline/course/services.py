@@ -471,6 +471,10 @@ def clear_hold(
         raise CourseError("note: say what was checked and decided")
     with transaction.atomic():
         s = Session.objects.select_for_update().select_related("course__case").get(pk=session.pk)
+        if proceed:
+            why_not = rules.may_go_ahead(facts(s.course))
+            if why_not:
+                raise CourseError(why_not)
         try:
             s.status = rules.session_after(s.status, "clear" if proceed else "cancel")
         except rules.CourseRuleError as exc:

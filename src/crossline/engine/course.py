@@ -164,6 +164,15 @@ def may_start(f: CourseFacts) -> str | None:
     return None
 
 
+def may_go_ahead(f: CourseFacts) -> str | None:
+    """None when a held session may be cleared to go ahead; otherwise why not. A suspended
+    course (a positive safety answer) needs the documented risk assessment first, and a paused
+    or stopped one the physician's decision: clearing the hold must not let a dose be taken."""
+    if f.status != ACTIVE:
+        return f"the course is {f.status}: it must be active before a session may go ahead"
+    return None
+
+
 def status_after_decision(decision: str) -> str:
     if decision not in DECISIONS:
         raise CourseRuleError(f"decision must be one of {', '.join(DECISIONS)}")
