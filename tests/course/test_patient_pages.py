@@ -13,7 +13,14 @@ from django.utils import timezone
 from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.course import services
-from crossline.course.models import CheckIn, ConsentSignature, RecoveryPlan, Session, Weekly
+from crossline.course.models import (
+    CheckIn,
+    ConsentSignature,
+    Course,
+    RecoveryPlan,
+    Session,
+    Weekly,
+)
 from crossline.engine import course as rules
 from tests.course.conftest import (
     HIGH_BP_PRE,
@@ -404,3 +411,11 @@ def test_the_result_page_links_to_the_course_once_there_is_one(planned: Planned)
     html = result.content.decode()
     assert "Abrir su tratamiento" in html
     assert f'href="/r/{planned.result_token}/course/"' in html
+
+
+def test_a_scheduled_session_of_a_suspended_course_shows_no_form(planned: Planned) -> None:
+    _, token = schedule(planned)
+    services.sign_consent(planned.course, "Zephyrine Quillfeather", "es", timezone.now())
+    Course.objects.filter(pk=planned.course.pk).update(status=rules.SUSPENDED)
+    html = Client(HTTP_ACCEPT_LANGUAGE="es").get(f"/s/{token}/").content.decode()
+    assert "No tome la dosis hoy." in html and '<form method="post"' not in html

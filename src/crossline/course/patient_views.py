@@ -79,6 +79,10 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, "patient_expired.html", base)
     if s.status == rules.SCHEDULED and not services.consent_signed(course):
         return _consent(request, s, lang, base)
+    if s.status == rules.SCHEDULED and course.status != rules.ACTIVE:
+        # Suspended (a positive safety answer), paused or stopped: no pre check-in, no dose.
+        _viewed(request, course, "session.wait")
+        return _page(request, "patient_wait.html", base)
     if s.status == rules.SCHEDULED:
         return _pre(request, s, k, lang, base)
     if s.status == rules.READY:
