@@ -275,3 +275,15 @@ def test_the_sms_backend_is_configured_by_environment(tmp_path: Any) -> None:
     env = {"CROSSLINE_DATA_DIR": str(tmp_path)}
     assert from_environment(env).sms_backend == "disabled"
     assert from_environment({**env, "CROSSLINE_SMS_BACKEND": "console"}).sms_backend == "console"
+
+
+def test_no_session_reminder_while_the_course_is_suspended_none_once_stopped(
+    smtp: Mailbox, physician: User
+) -> None:
+    p = later_course(physician, days=0)
+    schedule(p, at(0))
+    Course.objects.filter(pk=p.course.pk).update(status=rules.SUSPENDED)
+    assert reminders.sweep(at(-23)) == 0  # its page says wait: no invitation to check in
+    Course.objects.filter(pk=p.course.pk).update(status=rules.STOPPED)
+    reminders.flag_missed(at(24 * 10))
+    assert not Weekly.objects.filter(course=p.course, status=Weekly.Status.MISSED).exists()

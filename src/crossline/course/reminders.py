@@ -61,6 +61,7 @@ def sweep(now: datetime) -> int:
     sent = 0
     sessions = Session.objects.filter(
         status=rules.SCHEDULED,
+        course__status=rules.ACTIVE,  # suspended or paused: the session page says wait
         reminded_at__isnull=True,
         scheduled_for__gt=now,
         scheduled_for__lte=now + timedelta(hours=p.reminder_hours_before),
@@ -71,6 +72,9 @@ def sweep(now: datetime) -> int:
     weeklies = Weekly.objects.filter(
         status=Weekly.Status.DUE,
         reminded_at__isnull=True,
+        # Questionnaires go on while a course is suspended or paused (they are monitoring),
+        # not once it is stopped.
+        course__status__in=(rules.ACTIVE, rules.SUSPENDED, rules.PAUSED),
         due_on__gte=today - timedelta(days=1),
         due_on__lte=today + timedelta(days=1 + p.reminder_hours_before // 24),
     ).select_related("course__case__assessment")
@@ -136,6 +140,7 @@ def flag_missed(now: datetime) -> int:
         flagged += _flag_session(session, now)
     weeklies = Weekly.objects.filter(
         status=Weekly.Status.DUE,
+        course__status__in=(rules.ACTIVE, rules.SUSPENDED, rules.PAUSED),
         missed_flagged_at__isnull=True,
         due_on__lte=now.date(),
     ).select_related("course__case")
