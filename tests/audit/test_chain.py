@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -59,6 +61,63 @@ def test_an_event_rolls_back_with_its_change(tmp_path: Path) -> None:
     _events(1)
     assert list(Event.objects.values_list("seq", flat=True).order_by("seq")) == [1, 2, 3]
     assert verify(tmp_path / "anchors").ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_that_waits_for_the_lock_reads_the_head_committed_meanwhile(
+    tmp_path: Path,
+) -> None:
+    """Serialised appends (decision 0005): the chain head is read only once the lock is held,
+    so an append queued behind another's open transaction follows that one's event — it never
+    reads the older head (which would give two events one number, or fork the chain)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's advisory lock; SQLite's single writer serialises appends")
+    record(Action.RECORD_VIEWED, actor="system")
+    appended, release = threading.Event(), threading.Event()
+    events: dict[str, Event] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                events["first"] = record(Action.RECORD_VIEWED, actor="system")
+                appended.set()
+                release.wait()
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            appended.wait()
+            events["second"] = record(Action.RECORD_VIEWED, actor="system")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    try:
+        _until_an_append_waits_for_the_lock()
+    finally:
+        release.set()
+        for t in threads:
+            t.join()
+    assert sorted(events) == ["first", "second"]  # else an append failed: its error is above
+    assert (events["first"].seq, events["second"].seq) == (2, 3)
+    assert events["second"].prev_mac == events["first"].mac
+    assert verify(tmp_path / "anchors").ok
+
+
+def _until_an_append_waits_for_the_lock() -> None:
+    """Poll pg_locks (a wait for a state, not a timing assertion)."""
+    for _ in range(2000):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.005)
+    raise AssertionError("the second append never waited for the lock")
 
 
 def test_the_table_refuses_updates_and_deletes() -> None:
