@@ -170,3 +170,49 @@ def release(case: Case, user: Any, request: HttpRequest | None = None) -> bool:
             detail={"by": "claimer" if case.claimed_by_id == user.pk else "physician"},
         )
     return True
+
+
+# --- closing ---------------------------------------------------------------------------------
+
+
+def why_not_close(case: Case, user: Any) -> str | None:
+    """None when `user` may close the case now; otherwise why not, in plain words.
+
+    The clinician who holds it, or any physician, closes it — and never while a safety alert of
+    the case is unacknowledged or a treatment course is under way (stop the course first)."""
+    from crossline.care.models import Alert
+    from crossline.course.models import Course
+    from crossline.engine import course as course_rules
+
+    if case.status == Status.CLOSED:
+        return "The case is closed already."
+    if not (holds(case, user) or has_role(user, Role.PHYSICIAN)):
+        return "Only the clinician who holds the case, or a physician, may close it."
+    if Alert.objects.filter(case=case, acknowledged_at__isnull=True).exists():
+        return "An alert of this case is not acknowledged yet."
+    running = Course.objects.filter(case=case).exclude(status=course_rules.STOPPED)
+    if running.exists():
+        return "A treatment course is under way: the physician stops it first."
+    return None
+
+
+def close(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:
+    """Close the case with a reason (CloseReason). False when it changed meanwhile."""
+    with transaction.atomic():
+        closed = (
+            Case.objects.filter(pk=case.pk, status=case.status)
+            .exclude(status=Status.CLOSED)
+            .update(status=Status.CLOSED, close_reason=reason, closed_at=now)
+        )
+        if closed != 1:
+            return False
+        record(
+            Action.CASE_CLOSED,
+            request=request,
+            actor=user if request is None else None,
+            patient=case.public_id,
+            object_type="case",
+            object_id=case.public_id,
+            detail={"reason": reason},
+        )
+    return True

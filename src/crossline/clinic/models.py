@@ -22,6 +22,13 @@ class Urgency(models.IntegerChoices):
     ROUTINE = 2, "evaluation request"
 
 
+class CloseReason(models.TextChoices):
+    CONTACTED = "contacted", "Contact made; nothing more to do"
+    WITHDRAWN = "withdrawn", "The person withdrew"
+    UNREACHABLE = "unreachable", "Could not be reached after repeated attempts"
+    DUPLICATE = "duplicate", "A duplicate of another case"
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"  # in the queue, nobody has it
@@ -46,6 +53,7 @@ class Case(models.Model):
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
 
     class Meta:
         indexes = [

@@ -15,4 +15,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<uuid:public_id>/", views.record_view, name="record"),
     path("cases/<uuid:public_id>/claim/", views.claim_view, name="claim"),
     path("cases/<uuid:public_id>/release/", views.release_view, name="release"),
+    path("cases/<uuid:public_id>/close/", views.close_view, name="close"),
 ]

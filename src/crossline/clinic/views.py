@@ -25,7 +25,7 @@ from crossline.accounts.roles import Role
 from crossline.audit import Action, record
 from crossline.clinic import claims, queue
 from crossline.clinic import record as applicant
-from crossline.clinic.models import Case
+from crossline.clinic.models import Case, CloseReason
 from crossline.knowledge import load
 
 clinical = role_required(Role.INTAKE, Role.PHYSICIAN)
@@ -149,6 +149,24 @@ def release_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return HttpResponseRedirect(_record_url(case))
 
 
+@require_POST
+@clinical
+def close_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = _case_or_404(request, public_id)
+    why = claims.why_not_close(case, request.user)
+    reason = request.POST.get("reason", "")
+    if why is None and reason not in CloseReason.values:
+        why = "Choose why the case is closed."
+    if why is not None:
+        messages.error(request, why)
+        return HttpResponseRedirect(_record_url(case))
+    if claims.close(case, request.user, reason, request, timezone.now()):
+        messages.success(request, "The case is closed.")
+    else:
+        messages.error(request, "The case changed meanwhile; it was not closed.")
+    return HttpResponseRedirect(_record_url(case))
+
+
 # --- the applicant record --------------------------------------------------------------------
 
 
@@ -193,6 +211,8 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "screens": applicant.screens_by_same_person(assessment, found),
             "holds": claims.holds(case, user),
             "may_release": claims.may_release(case, user),
+            "why_not_close": claims.why_not_close(case, user),
+            "close_reasons": CloseReason.choices,
             "claimed_by_other": case.status == Case.Status.CLAIMED and not claims.holds(case, user),
             "evaluation_url": f"/clinic/cases/{case.public_id}/evaluation/",
         },
