@@ -66,6 +66,20 @@ class NotOnStatelessPaths:
         return super().__call__(request)  # type: ignore[misc]
 
 
+def patient_language(request: HttpRequest, default: str) -> str:
+    """A private-link page's language: the one the person chose (cookie) or their browser asks
+    for; otherwise `default` — the language of their screen or course (a link opened from an
+    e-mail in a fresh browser)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    if not chosen and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+        translation.activate(default)
+    lang = (translation.get_language() or "en")[:2]
+    return lang if lang in ("en", "es") else "en"
+
+
 def crisis_context(request: HttpRequest) -> dict[str, Any]:
     """Every page gets the crisis banner and resources in the active language."""
     k = load()

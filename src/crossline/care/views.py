@@ -66,7 +66,9 @@ def _row(alert: Alert, now: datetime) -> dict[str, Any]:
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    rows = Alert.objects.select_related("acknowledged_by")
+    # The case's course (a reverse one-to-one, absent for most) in the same query: each row
+    # links to it without a query of its own.
+    rows = Alert.objects.select_related("acknowledged_by", "case__course")
     open_alerts = rows.filter(acknowledged_at__isnull=True).order_by("due_at")
     done = rows.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")
     context = {

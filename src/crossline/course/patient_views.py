@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -24,23 +23,15 @@ from crossline.course.charts import course_charts
 from crossline.course.models import CheckIn, Course, RecoveryPlan, Session, Weekly
 from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, PreForm, WeeklyForm
 from crossline.engine import course as rules
+from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import InvalidInput
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
+from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
-
-
-def _language(request: HttpRequest, default: str) -> str:
-    """The language the person chose (cookie) or their browser asks for; otherwise the course's
-    (a link opened from an e-mail in a fresh browser)."""
-    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
-    if not chosen and "HTTP_ACCEPT_LANGUAGE" not in request.META:
-        translation.activate(default)
-    lang = (translation.get_language() or "en")[:2]
-    return lang if lang in ("en", "es") else "en"
 
 
 def _viewed(request: HttpRequest, course: Course, page: str) -> None:
@@ -181,8 +172,8 @@ def _submitted(form: EngineForm, submit: Any) -> bool:
 
 
 def _summaries(k: Knowledge, reasons: list[dict[str, Any]], lang: str) -> list[str]:
-    table = k.docs["checkin.toml"]["rules"]
-    return [table[r["rule"]]["summary"][lang] for r in reasons if r["rule"] in table]
+    entries = (reason_entry(k, r["rule"]) for r in reasons)
+    return [e["summary"][lang] for e in entries if e]
 
 
 def _hold(k: Knowledge, s: Session, lang: str) -> dict[str, Any]:

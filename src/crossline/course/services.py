@@ -226,10 +226,10 @@ def schedule_session(
     p = policy()
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)
-        why_not = rules.may_schedule(facts(locked), override_reason)
+        f = facts(locked)
+        why_not = rules.may_schedule(f, override_reason)
         if why_not:
             raise CourseError(why_not)
-        f = facts(locked)
         token = new_token()
         number = (
             locked.sessions.order_by("-number").values_list("number", flat=True).first() or 0

@@ -29,6 +29,7 @@ from crossline.course.charts import course_charts
 from crossline.course.forms import ClearForm, DecisionForm, PlanForm, RiskForm, ScheduleForm
 from crossline.course.models import CheckIn, Course, Session
 from crossline.engine import course as rules
+from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import InvalidInput
 from crossline.engine.knowledge import Knowledge
 from crossline.knowledge import load
@@ -47,20 +48,13 @@ STATUS_WHY = {
 # --- knowledge for the page ---------------------------------------------------------------------
 
 
-def _entry(k: Knowledge, rule: str) -> dict[str, Any]:
-    """A rule id's entry in checkin.toml: a check-in rule, or another course alert reason."""
-    doc = k.docs["checkin.toml"]
-    found = doc.get("rules", {}).get(rule) or doc.get("alerts", {}).get(rule) or {}
-    return dict(found)
-
-
 def rule_summary(k: Knowledge, rule: str) -> str:
     """The plain English summary of a rule id (checkin.toml), or "" when unknown."""
-    return str(_entry(k, rule).get("summary", {}).get("en", ""))
+    return str(reason_entry(k, rule).get("summary", {}).get("en", ""))
 
 
 def rule_citations(k: Knowledge, rule: str) -> list[str]:
-    return list(_entry(k, rule).get("citations", []))
+    return list(reason_entry(k, rule).get("citations", []))
 
 
 def sources(k: Knowledge, ids: list[str]) -> list[dict[str, str]]:
@@ -305,6 +299,8 @@ def _page(
         object_type="course",
         object_id=course.public_id,
     )
+    # "override": would anything but a missing after-check refuse it? (the form asks for the reason)
+    why_not_schedule = rules.may_schedule(facts, "override")
     context = {
         "course": course,
         "case": course.case,
@@ -335,8 +331,8 @@ def _page(
             {"d": d, "by": _name(d.decided_by), "note": d.note.get("note", "")}
             for d in course.decisions.select_related("decided_by").order_by("decided_at")
         ],
-        "may_schedule": rules.may_schedule(facts, "override") is None,
-        "why_not_schedule": rules.may_schedule(facts, "override"),
+        "may_schedule": why_not_schedule is None,
+        "why_not_schedule": why_not_schedule,
         "needs_override": not facts.previous_after_check_in,
         "physician": has_role(request.user, Role.PHYSICIAN),
         "paused": course.status == rules.PAUSED,

@@ -326,6 +326,13 @@ def _reason(
     return Reason(rule, RULES[rule], answers, cites)
 
 
+def reason_entry(k: Knowledge, rule: str) -> Mapping[str, Any]:
+    """A course reason's summary and citations in checkin.toml: a check-in rule ([rules]) or
+    another reason a course raises an alert ([alerts]); empty when unknown."""
+    doc = k.docs["checkin.toml"]
+    return doc.get("rules", {}).get(rule) or doc.get("alerts", {}).get(rule) or {}
+
+
 Rule = Callable[[Knowledge, CheckinPolicy, Answers], list[Reason]]
 
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from crossline.engine.errors import KnowledgeError
-from crossline.engine.knowledge import Knowledge
+from crossline.engine.knowledge import Knowledge, whole_numbers
 
 # --- policy -----------------------------------------------------------------------------------
 
@@ -43,15 +42,7 @@ class CoursePolicy:
 
 
 def course_policy(k: Knowledge) -> CoursePolicy:
-    table = k.docs["policy.toml"].get("course", {})
-    problems = [
-        f"policy [course] {name}: must be a whole number of at least 1, not {table.get(name)!r}"
-        for name in CoursePolicy.__annotations__
-        if type(table.get(name)) is not int or table[name] < 1
-    ]
-    if problems:
-        raise KnowledgeError(problems)
-    return CoursePolicy(**{name: table[name] for name in CoursePolicy.__annotations__})
+    return CoursePolicy(**whole_numbers(k, "course", CoursePolicy.__annotations__))
 
 
 # --- sessions ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -551,3 +551,18 @@ def _policy(doc: Mapping[str, Any]) -> Policy:
     others = {k: t for k, t in doc.items() if k not in ("version", "values", "citations")}
     tables = hashlib.sha256(json.dumps(others, sort_keys=True, default=str).encode()).hexdigest()
     return Policy(name=doc["version"], citations=cites, tables=tables[:16], **v)
+
+
+def whole_numbers(k: Knowledge, table: str, names: Iterable[str]) -> dict[str, int]:
+    """Named values of a policy.toml table that must each be a whole number of at least 1
+    ([outcomes], [course]); a missing or malformed one is a KnowledgeError naming it."""
+    values = k.docs["policy.toml"].get(table, {})
+    wanted = list(names)
+    problems = [
+        f"policy [{table}] {name}: must be a whole number of at least 1, not {values.get(name)!r}"
+        for name in wanted
+        if type(values.get(name)) is not int or values[name] < 1
+    ]
+    if problems:
+        raise KnowledgeError(problems)
+    return {name: values[name] for name in wanted}

@@ -14,8 +14,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from crossline.engine.errors import FieldError, InvalidInput, KnowledgeError
-from crossline.engine.knowledge import Knowledge
+from crossline.engine.errors import FieldError, InvalidInput
+from crossline.engine.knowledge import Knowledge, whole_numbers
 
 INSTRUMENTS = {"phq9": 27, "gad7": 21}  # id -> maximum total
 REQUEST_KEYS = frozenset({"measures", "induction_end"})
@@ -37,15 +37,7 @@ class OutcomesPolicy:
 
 
 def outcomes_policy(k: Knowledge) -> OutcomesPolicy:
-    table = k.docs["policy.toml"].get("outcomes", {})
-    problems = [
-        f"policy [outcomes] {name}: must be a whole number of at least 1, not {table.get(name)!r}"
-        for name in OutcomesPolicy.__annotations__
-        if type(table.get(name)) is not int or table[name] < 1
-    ]
-    if problems:
-        raise KnowledgeError(problems)
-    return OutcomesPolicy(**{name: table[name] for name in OutcomesPolicy.__annotations__})
+    return OutcomesPolicy(**whole_numbers(k, "outcomes", OutcomesPolicy.__annotations__))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import FieldError, InvalidInput
 from crossline.engine.instruments import ASQ_ITEMS, safety_level
 from crossline.engine.knowledge import Knowledge
@@ -36,7 +37,7 @@ RULES: Mapping[str, str] = {
 
 
 def citations(k: Knowledge, rule: str) -> tuple[str, ...]:
-    return tuple(k.docs["checkin.toml"]["alerts"][rule]["citations"])
+    return tuple(reason_entry(k, rule)["citations"])
 
 
 def reasons_with_citations(k: Knowledge, rules: Iterable[str]) -> list[dict[str, Any]]:

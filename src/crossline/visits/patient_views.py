@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crossline.clinic.models import Case
@@ -17,6 +16,7 @@ from crossline.intake.models import Assessment
 from crossline.visits import mail, scheduling
 from crossline.visits.forms import AnswerForm
 from crossline.visits.models import Visit
+from crossline.web import patient_language
 
 
 def _assessment(token: str) -> Assessment:
@@ -32,13 +32,7 @@ def latest_visit(assessment: Assessment) -> Visit | None:
 
 
 def _language(request: HttpRequest, assessment: Assessment) -> str:
-    """The language the person chose (cookie) or their browser asks for; otherwise the one
-    they took the check in (a link opened from an e-mail in a fresh browser)."""
-    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
-    if not chosen and "HTTP_ACCEPT_LANGUAGE" not in request.META:
-        translation.activate(assessment.language)
-    lang = (translation.get_language() or "en")[:2]
-    return lang if lang in ("en", "es") else "en"
+    return patient_language(request, assessment.language)
 
 
 @require_http_methods(["GET", "POST"])
