@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve crossline with gunicorn (several workers)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=None, help="default: 2 × CPUs + 1, at most 8")
+    s.add_argument("--workers", type=int, default=None, help="default: one per CPU (2–8)")
     s.set_defaults(handler=_serve)
     c = sub.add_parser("check", help="Django's deployment checks plus crossline's own")
     c.set_defaults(handler=_check)
@@ -334,7 +334,9 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"crossline: configuration: {exc}", file=sys.stderr)
         return 2
-    workers = args.workers or min(2 * (os.cpu_count() or 1) + 1, 8)
+    # One sync worker per core: a request never waits on another service, and every extra
+    # runnable process competes with the one holding SQLite's write lock (decision 0007).
+    workers = args.workers or min(max(2, os.cpu_count() or 1), 8)
     print(
         f"crossline serving {config.base_url} (listening on http://{args.host}:{args.port}, "
         f"{workers} workers, database {config.database_url.split(':', 1)[0]})",

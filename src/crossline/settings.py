@@ -89,7 +89,7 @@ def _database(url: str) -> dict[str, object]:
         path = unquote(url.removeprefix("sqlite://").removeprefix("/"))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "crossline.sqlite",
             "NAME": path,
             # Health records: WAL, fsync every commit, foreign keys enforced; writers queue.
             "OPTIONS": {
@@ -114,9 +114,32 @@ def _database(url: str) -> dict[str, object]:
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
             # libpq parameters from the query string: ?sslmode=verify-full&sslrootcert=…
-            "OPTIONS": dict(parse_qsl(parts.query)),
+            "OPTIONS": _postgres_options(parts.query),
         }
     raise ConfigError(f"DATABASE_URL: unsupported scheme {parts.scheme!r} (sqlite or postgres)")
+
+
+def _postgres_options(query: str) -> dict[str, object]:
+    """libpq parameters from the query string (?sslmode=verify-full&sslrootcert=…), and
+    psycopg's server-side parameters with statements prepared after five uses: a submission's
+    encrypted row then travels as one binary parameter instead of a hex literal PostgreSQL must
+    parse, and the hot statements are planned once per connection (docs/decisions/0007).
+    Behind a transaction-pooling PgBouncer older than 1.21: `?prepare_threshold=off`."""
+    options: dict[str, object] = {"server_side_binding": True, "prepare_threshold": 5}
+    for name, value in parse_qsl(query):
+        if name == "prepare_threshold":
+            options[name] = None if value == "off" else _whole(name, value)
+        elif name == "server_side_binding":
+            options[name] = value != "off"
+        else:
+            options[name] = value
+    return options
+
+
+def _whole(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise ConfigError(f"DATABASE_URL: {name} must be a whole number or off, not {value!r}")
+    return int(value)
 
 
 DATABASES = {"default": _database(CONFIG.database_url)}

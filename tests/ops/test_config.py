@@ -154,7 +154,21 @@ def test_database_url_postgres_with_credentials_and_libpq_options() -> None:
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("screens", "crossline", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "6432")
-    assert db["OPTIONS"] == {"sslmode": "verify-full"}
+    assert db["OPTIONS"] == {
+        "sslmode": "verify-full",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+
+
+def test_database_url_postgres_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
+    from crossline.settings import _database
+
+    db = _database("postgres://db.internal/screens?prepare_threshold=off&server_side_binding=off")
+    assert db["OPTIONS"] == {"server_side_binding": False, "prepare_threshold": None}
+    assert _database("postgres://h/s?prepare_threshold=0")["OPTIONS"]["prepare_threshold"] == 0
+    with pytest.raises(ConfigError, match="prepare_threshold must be a whole number or off"):
+        _database("postgres://h/s?prepare_threshold=often")
 
 
 def test_database_url_sqlite_absolute_path(tmp_path: Path) -> None:
