@@ -36,6 +36,7 @@ def test_a_submission_returns_201_with_id_decision_and_private_link(
     body = {"answers": depressed_adult_in_florida(), "language": "en"}
     response = api.submit(body)
     assert response.status_code == 201
+    assert response["Content-Type"] == "application/json"
     data = response.json()
     assert set(data) == {"id", "decision", "result_url"}
     assert data["decision"] == engine_decision(knowledge, body)

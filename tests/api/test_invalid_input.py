@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.test import RequestFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from crossline.api.errors import _not_unicode, read_json
+from crossline.engine import InvalidInput
 from crossline.intake.models import Assessment, IdempotencyRecord
 from tests.api.conftest import ApiClient
 from tests.engine.personas import burned_out_not_depressed
@@ -27,6 +33,11 @@ CASES: list[tuple[str, Any, set[str]]] = [
         {"medications[1]"},
     ),
     ("a lone surrogate in an id", b'{"answers": {"phq9.\\udfff": 1}}', {"answers"}),
+    (
+        "a lone surrogate in upper case",
+        b'{"answers": {"medications": ["\\uD83D"]}}',
+        {"medications[0]"},
+    ),
     ("body is a list", [{"answers": {}}], {"$"}),
     ("body is a string", "answers", {"$"}),
     ("answers missing", {"language": "en"}, {"answers"}),
@@ -92,3 +103,36 @@ def test_a_form_encoded_body_is_refused_as_not_json(api: ApiClient) -> None:
     response = api.client.post("/api/v1/assessments", {"answers": "x"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "$"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.text(st.characters(categories=["L", "N", "P", "Zs", "Cs", "Cc"]), max_size=6)
+        | st.integers(),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(st.characters(categories=["L", "Cs"]), max_size=3), inner)
+        ),
+        max_leaves=8,
+    ),
+    st.booleans(),
+)
+def test_the_lone_surrogate_shortcut_agrees_with_reading_every_string(
+    value: Any, ascii_only: bool
+) -> None:
+    """`read_json` walks the body for lone surrogates only when its bytes hold a surrogate
+    escape: over any JSON text, escaped or not, it refuses exactly what the full walk refuses."""
+    text = json.dumps({"answers": value}, ensure_ascii=ascii_only)
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # not UTF-8 bytes at all: refused earlier, as "not UTF-8"
+    request = RequestFactory().post("/", raw, content_type="application/json")
+    expected = _not_unicode(json.loads(raw), "$")
+    try:
+        read_json(request)
+    except InvalidInput as exc:
+        assert list(exc.errors) == expected
+    else:
+        assert expected == []

@@ -7,6 +7,7 @@ Both are turned into responses in one place (`crossline.api.urls`), never in the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,10 +64,15 @@ def read_json(request: HttpRequest) -> Any:
         )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InvalidInput([FieldError("$", f"body is not valid JSON: {_reason(exc)}")]) from None
-    errors = _not_unicode(body, "$")
-    if errors:
-        raise InvalidInput(errors)
+    if _SURROGATE_ESCAPE.search(request.body):  # else no string can hold a lone surrogate
+        errors = _not_unicode(body, "$")
+        if errors:
+            raise InvalidInput(errors)
     return body
+
+
+# A lone surrogate can only come from a \uD800–\uDFFF escape (the bytes were valid UTF-8).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _not_unicode(value: Any, field: str) -> list[FieldError]:

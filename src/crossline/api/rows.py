@@ -10,6 +10,7 @@ for these models: an effect of storing a row belongs in the transaction that sto
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -39,9 +40,16 @@ class Insert:
             f" RETURNING {q(meta.pk.column)}"
         )
 
-    def values(self, obj: models.Model) -> list[Any]:
-        """The row's database values, exactly as `obj.save()` would compute them."""
-        return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self.fields]
+    def values(self, obj: models.Model, prepared: Mapping[str, Any] | None = None) -> list[Any]:
+        """The row's database values, exactly as `obj.save()` would compute them, except those
+        in `prepared` (by field name), which the caller computed already."""
+        done = prepared or {}
+        return [
+            done[f.name]
+            if f.name in done
+            else f.get_db_prep_save(f.pre_save(obj, True), connection)
+            for f in self.fields
+        ]
 
     def run(self, obj: models.Model, values: list[Any]) -> None:
         """Insert in the current transaction; `obj` then has its id and counts as saved."""

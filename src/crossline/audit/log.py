@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -149,6 +150,7 @@ _QUOTED = ", ".join('"' + c + '"' for c in _COLUMNS)
 _INSERT = f'INSERT INTO "audit_event" ({_QUOTED}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})'
 
 
+@cache
 def _fields() -> list[tuple[str, models.Field[Any, Any]]]:
     return [(n, cast("models.Field[Any, Any]", Event._meta.get_field(n))) for n in _COLUMNS]
 
