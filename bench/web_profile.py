@@ -6,20 +6,13 @@ candidate submission with an Idempotency-Key and of one without, and their ratio
 and in CPU time of this process (what a saturated server runs out of). With
 `--profile`, a cProfile of the keyed submissions (the top functions by cumulative time).
 
-`--simulate-audit` adds to every submission's transaction what an append to an HMAC-chained
-audit log costs (serialised by an advisory lock on PostgreSQL, the previous row's MAC read, an
-HMAC, one INSERT into a scratch table), to see the headroom such an event leaves.
-
     .venv/bin/python bench/web_profile.py [--database sqlite|postgres] [-n 300] [--profile]
-        [--simulate-audit]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
-import hmac
 import json
 import os
 import pstats
@@ -48,44 +41,12 @@ def _setup(env: dict[str, str]) -> Any:
     return Client()
 
 
-def _simulate_audit() -> None:
-    """Wrap the API's `_store` with an audit-chain append in the same transaction."""
-    from django.db import connection
-
-    from crossline.api import assessments
-
-    serial = "BIGSERIAL" if connection.vendor == "postgresql" else "INTEGER"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE bench_audit_sim (seq {serial} PRIMARY KEY, object_id TEXT, mac TEXT)"
-        )
-    original = assessments._store
-
-    def store(request: Any, assessment: Any, values: list[Any]) -> None:
-        original(request, assessment, values)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x63726F73])
-            cursor.execute("SELECT mac FROM bench_audit_sim ORDER BY seq DESC LIMIT 1")
-            row = cursor.fetchone()
-            previous = row[0] if row else "0" * 64
-            message = json.dumps(["assessment.submitted", str(assessment.public_id), previous])
-            mac = hmac.new(b"k" * 32, message.encode(), hashlib.sha256).hexdigest()
-            cursor.execute(
-                "INSERT INTO bench_audit_sim (object_id, mac) VALUES (%s, %s)",
-                [str(assessment.public_id), mac],
-            )
-
-    assessments._store = store  # type: ignore[assignment]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("-n", type=int, default=300, help="requests of each kind")
     p.add_argument("--profile", action="store_true", help="cProfile the keyed submissions")
     p.add_argument("--sort", default="cumulative", help="the profile's order (pstats keys)")
-    p.add_argument("--simulate-audit", action="store_true", help="an audit append per submit")
     args = p.parse_args(argv)
     bodies = [json.dumps(b) for b in answer_sets(200, eligibility="candidate")]
     with ExitStack() as stack:
@@ -94,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         env = base_env(tmp / "var", url, CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT)
         migrate(env)
         client = _setup(env)
-        if args.simulate_audit:
-            _simulate_audit()
 
         def healthz(i: int) -> None:
             assert client.get("/healthz").status_code == 200
@@ -125,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         keyed = timed(submit, True)
         unkeyed = timed(submit, False)
         h2 = timed(healthz)
-        label = args.database + (" +audit" if args.simulate_audit else "")
+        label = args.database
         for i, what in enumerate(("wall", "CPU")):
             h = (h1[i] + h2[i]) / 2
             print(

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from crossline.api import assessments, ratelimit
 from crossline.api.assessments import TOO_MANY
 from crossline.api.models import RateCounter
+from crossline.audit.models import Event
 from crossline.intake.models import Assessment, IdempotencyRecord
 from crossline.program.policy import current_knowledge
 from crossline.web import MAX_BODY_BYTES
@@ -111,7 +112,8 @@ def test_counters_live_in_a_shared_table_without_the_address(api: ApiClient) -> 
 
 
 def test_a_submission_is_counted_in_the_transaction_that_stores_it(api: ApiClient) -> None:
-    """One transaction: the count, the assessment, its audit event and the key's record."""
+    """One transaction: the assessment, the key's record, its audit event, then the count — last,
+    so a busy client's counter row is locked only to the commit."""
     current_knowledge()  # the program settings are read once per process, outside any write
     with CaptureQueriesContext(connection) as queries:
         assert api.submit(BODY, key="one-transaction").status_code == 201
@@ -121,26 +123,35 @@ def test_a_submission_is_counted_in_the_transaction_that_stores_it(api: ApiClien
     assert statements[0].startswith("SAVEPOINT") and statements[-1].startswith("RELEASE")
     writes = [s.split(" ")[2] for s in statements if s.startswith("INSERT")]
     assert writes == [
-        '"api_ratecounter"',
         '"intake_assessment"',
-        '"audit_event"',
         '"intake_idempotencyrecord"',
+        '"audit_event"',
+        '"api_ratecounter"',
     ]
     reads = [s for s in statements[1:-1] if not s.startswith("INSERT")]
     assert all(s.startswith("SELECT") for s in reads) and len(reads) <= 2
 
 
-def test_a_submission_that_fails_after_counting_leaves_neither_count_nor_row(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("step", ["the assessment", "the audit event", "the count"])
+@pytest.mark.parametrize("key", [None, "k1"])
+def test_a_submission_that_fails_at_any_step_leaves_no_count_row_or_event(
+    monkeypatch: pytest.MonkeyPatch, step: str, key: str | None
 ) -> None:
-    def fail(*args: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(assessments._ASSESSMENT, "run", fail)
+    target = {
+        "the assessment": (assessments._ASSESSMENT, "run"),
+        "the audit event": (assessments, "record"),
+        "the count": (ratelimit, "_count"),
+    }[step]
+    monkeypatch.setattr(*target, fail)
+    events = Event.objects.count()
     with pytest.raises(DatabaseError):
-        ApiClient().submit(BODY)
+        ApiClient().submit(BODY, key=key)
     assert not RateCounter.objects.exists()
-    assert Assessment.objects.count() == 0
+    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == 0
+    assert Event.objects.count() == events
 
 
 def test_a_refused_submission_stores_nothing_and_does_not_raise_the_count(

@@ -3,9 +3,9 @@
 The API is the full-battery path: the decision is made from every answer given (the web flow
 decides from the answers it asked). Validation is the engine's contract, run on the raw body, so
 every refusal names its field and nothing is stored. A submission is one transaction with one
-commit (`_store`): the client's rate-limit count, the assessment with its decision snapshot and,
-with an Idempotency-Key, the key's record. Everything that can be computed beforehand (the
-decision, the encrypted columns) is, so the transaction only runs its statements.
+commit: the assessment with its decision snapshot, with an Idempotency-Key the key's record, then
+(`_finish`) its audit event and the client's rate-limit count. Everything that can be computed
+beforehand (the decision, the encrypted columns) is, so the transaction only runs its statements.
 """
 
 from __future__ import annotations
@@ -96,15 +96,19 @@ def submit(request: HttpRequest) -> HttpResponse:
     values = _ASSESSMENT.values(assessment, prepared=sealed)
 
     def create() -> tuple[Assessment, str]:
-        _store(request, assessment, values)
+        _ASSESSMENT.run(assessment, values)
         return assessment, token
+
+    def finish() -> None:
+        _finish(request, assessment)
 
     if key is None:
         with transaction.atomic():
             done = idempotency.Submitted(*create())
+            finish()
     else:
         done = idempotency.submit_once(
-            key, idempotency.body_hash(body), create, recount=lambda: _limit(request)
+            key, idempotency.body_hash(body), create, finish, recount=lambda: _limit(request)
         )
     if done.replayed:
         decision_json = json_bytes(done.assessment.decision)
@@ -142,20 +146,21 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
     return req, key
 
 
-def _store(request: HttpRequest, assessment: Assessment, values: list[Any]) -> None:
-    """Everything a submission writes, inside the caller's `transaction.atomic()`: one commit.
+def _finish(request: HttpRequest, assessment: Assessment) -> None:
+    """The last writes of a submission's transaction, after the assessment (one INSERT of
+    values prepared and encrypted beforehand) and, with an Idempotency-Key, the key's record.
 
-    1. The client's rate-limit count, first: over the limit, the 429 raised here rolls the
-       transaction back and nothing is stored (nor counted: the stored count stays at the limit).
-    2. The assessment, one INSERT of the values prepared (and encrypted) before the transaction.
+    1. The audit event "assessment submitted", by the assessment's id only (no answers). On
+       PostgreSQL it takes the audit chain's lock, held to the commit.
+    2. The client's rate-limit count: over the limit, the 429 raised here rolls the whole
+       transaction back, so nothing is stored, nor counted (the count stays at the limit).
 
-    3. The audit event "assessment submitted", by the assessment's id only (no answers).
-
-    With an Idempotency-Key, `idempotency.submit_once` adds the key's record to the same
-    transaction after this returns.
+    Both hold something every submission needs until the commit — the chain's lock, the
+    client's counter row (PostgreSQL locks an updated row to the end of its transaction) — so
+    they come last: counted first, the counter row of a busy client (many people behind one
+    address) was locked through every other statement of the transaction, and submissions
+    queued on it (docs/benchmarks.md).
     """
-    _limit(request)
-    _ASSESSMENT.run(assessment, values)
     record(
         Action.ASSESSMENT_SUBMITTED,
         request=request,
@@ -165,6 +170,7 @@ def _store(request: HttpRequest, assessment: Assessment, values: list[Any]) -> N
         object_id=assessment.public_id,
         detail={"channel": "api"},
     )
+    _limit(request)
 
 
 def _created(

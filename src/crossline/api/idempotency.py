@@ -65,13 +65,18 @@ def body_hash(body: Any) -> str:
 
 
 def submit_once(
-    key: str, digest: str, create: Create, recount: Callable[[], None] = _nothing
+    key: str,
+    digest: str,
+    create: Create,
+    finish: Callable[[], None] = _nothing,
+    recount: Callable[[], None] = _nothing,
 ) -> Submitted:
     """Run `create` at most once per key, in a transaction that also records the key.
 
-    `create` writes inside that transaction. When the key was used before, its writes are
-    rolled back and `recount()` runs (it may raise, e.g. 429) before the original is returned
-    or the different body refused.
+    `create` writes inside that transaction, then the key's record is inserted, then `finish`
+    writes what must come last (it may raise, rolling everything back). When the key was used
+    before, the writes are rolled back and `recount()` runs (it may raise, e.g. 429) before the
+    original is returned or the different body refused.
     """
     key_hash = hashlib.sha256(key.encode()).hexdigest()
     # The common case is a new key: insert straight away (the writes of `create`, the record,
@@ -86,6 +91,7 @@ def submit_once(
                     key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
                 )
                 _RECORD.run(record, _RECORD.values(record))
+                finish()
             return Submitted(assessment, token)
         except IntegrityError:
             earlier = _live_record(key_hash)  # an earlier or concurrent request committed it
