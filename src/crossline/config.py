@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Words an operator leaves in a template. The short ones count only as a leading word ("TODO: …",
 # "xxx-…"): random base64 contains "xxx" somewhere in about one key in 500, and that key is real.
@@ -66,6 +67,9 @@ class Config:
     # "console" (development: logs a masked number only) or a dotted path to a class with
     # `send(to, body)` (crossline.course.sms; docs/operations.md).
     sms_backend: str = "disabled"
+    # The zone staff pages show times in (an IANA name, e.g. America/New_York). Stored times
+    # are UTC whatever it is; patients' course pages use each course's own zone.
+    time_zone: str = "UTC"
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -103,7 +107,19 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         alert_webhook_secret=_webhook_secret(env),
         anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
         sms_backend=env.get("CROSSLINE_SMS_BACKEND", "").strip() or "disabled",
+        time_zone=_time_zone(env),
     )
+
+
+def _time_zone(env: Mapping[str, str]) -> str:
+    name = env.get("CROSSLINE_TIME_ZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"CROSSLINE_TIME_ZONE: {name!r} is not a time zone name (e.g. America/New_York)"
+        ) from None
+    return name
 
 
 def _webhook_secret(env: Mapping[str, str]) -> bytes:

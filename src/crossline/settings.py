@@ -229,7 +229,7 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+TIME_ZONE = CONFIG.time_zone  # what staff pages show; the database keeps UTC
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"

@@ -184,3 +184,14 @@ def test_database_url_with_an_unknown_scheme_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="DATABASE_URL: unsupported scheme 'mysql'"):
         _database("mysql://localhost/crossline")
+
+
+def test_the_clinic_time_zone_is_utc_unless_set_and_a_wrong_name_is_refused(
+    tmp_path: Path,
+) -> None:
+    env = {"CROSSLINE_DATA_DIR": str(tmp_path)}
+    assert from_environment(env).time_zone == "UTC"
+    chosen = from_environment({**env, "CROSSLINE_TIME_ZONE": "America/New_York"})
+    assert chosen.time_zone == "America/New_York"
+    with pytest.raises(ConfigError, match="CROSSLINE_TIME_ZONE: 'Eastern' is not a time zone"):
+        from_environment({**env, "CROSSLINE_TIME_ZONE": "Eastern"})
