@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.http import HttpRequest
 
 from crossline.audit.actions import Action
@@ -124,8 +124,9 @@ def record(
     # costs no extra round trips on the submit path.
     # Plain statements, not the ORM: the append is on every submission's path (the ORM's query
     # building cost more than the two statements themselves).
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]  # once: every use of the `connection` proxy looks it up
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
+        if db.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
         cursor.execute(_HEAD)
         head = cursor.fetchone()
@@ -134,10 +135,10 @@ def record(
         event = Event(**fields, prev_mac=prev_mac, mac=_mac(_key(), fields, prev_mac))
         cursor.execute(
             _INSERT,
-            [field.get_db_prep_save(getattr(event, n), connection) for n, field in _fields()],
+            [field.get_db_prep_save(getattr(event, n), db) for n, field in _fields()],
         )
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
     return event
 
 
