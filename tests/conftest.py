@@ -16,3 +16,13 @@ def _fresh_program_policy() -> Iterator[None]:
     invalidate()
     yield
     invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_refusals() -> Iterator[None]:
+    """Rate-limit refusals remembered by this process belong to the test that made them."""
+    from crossline.api.ratelimit import forget_refusals
+
+    forget_refusals()
+    yield
+    forget_refusals()

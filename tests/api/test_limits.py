@@ -67,6 +67,37 @@ def test_submissions_over_the_limit_get_429_with_retry_after(api: ApiClient) -> 
     assert Assessment.objects.count() == 3
 
 
+def test_once_refused_a_client_is_refused_again_without_touching_the_database(
+    api: ApiClient,
+) -> None:
+    with limited_to(1):
+        assert api.submit(BODY).status_code == 201
+        assert api.submit(BODY).status_code == 429  # counted in the database, rolled back
+        with CaptureQueriesContext(connection) as queries:
+            again = api.submit(BODY, key="flood-1")
+        assert again.status_code == 429 and 1 <= int(again["Retry-After"]) <= 60
+        assert again.json() == {"errors": [{"field": "$", "message": TOO_MANY}]}
+        assert queries.captured_queries == []  # no evaluation, no transaction, no write lock
+        assert ApiClient(remote_addr="203.0.113.7").submit(BODY).status_code == 201
+    with limited_to(5):  # a higher limit in force: the remembered refusal no longer applies
+        assert api.submit(BODY).status_code == 201
+    assert Assessment.objects.count() == 3
+    assert RateCounter.objects.filter(hits=2).count() == 1  # this client: two stored counts
+
+
+def test_a_remembered_refusal_lasts_only_its_window() -> None:
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    t = 1_800_000_000.0  # a window boundary
+    assert ratelimit.refused_already(request, "test", limit=1, now=t) is None
+    ratelimit.hit(request, "test", limit=1, now=t)
+    assert ratelimit.refused_already(request, "test", limit=1, now=t) is None  # never refused
+    assert not ratelimit.hit(request, "test", limit=1, now=t + 1).allowed
+    remembered = ratelimit.refused_already(request, "test", limit=1, now=t + 30)
+    assert remembered is not None and not remembered.allowed and remembered.retry_after == 30
+    assert ratelimit.refused_already(request, "other", limit=1, now=t + 30) is None
+    assert ratelimit.refused_already(request, "test", limit=1, now=t + 60) is None
+
+
 def test_invalid_submissions_count_toward_the_limit(api: ApiClient) -> None:
     with limited_to(2):
         api.submit({"answers": {"phq9.1": 9}})

@@ -79,6 +79,9 @@ _EXTRA = {
     openapi_extra=_EXTRA,
 )
 def submit(request: HttpRequest) -> HttpResponse:
+    already = ratelimit.refused_already(request, RATE_LIMIT_SCOPE)
+    if already is not None:  # refused in this window: refuse again before doing any work
+        raise _too_many(already)
     try:
         body = read_json(request)
         req, key = _validate(body, request.headers.get(idempotency.HEADER))
@@ -125,8 +128,11 @@ def submit(request: HttpRequest) -> HttpResponse:
 def _limit(request: HttpRequest) -> None:
     verdict = ratelimit.hit(request, RATE_LIMIT_SCOPE)
     if not verdict.allowed:
-        headers = {"Retry-After": str(verdict.retry_after)}
-        raise TooManyRequests([FieldError("$", TOO_MANY)], headers)
+        raise _too_many(verdict)
+
+
+def _too_many(verdict: ratelimit.Verdict) -> TooManyRequests:
+    return TooManyRequests([FieldError("$", TOO_MANY)], {"Retry-After": str(verdict.retry_after)})
 
 
 def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
@@ -159,7 +165,8 @@ def _finish(request: HttpRequest, assessment: Assessment) -> None:
     client's counter row (PostgreSQL locks an updated row to the end of its transaction) — so
     they come last: counted first, the counter row of a busy client (many people behind one
     address) was locked through every other statement of the transaction, and submissions
-    queued on it (docs/benchmarks.md).
+    queued on it (docs/benchmarks.md). A client refused once is refused again at the top of
+    `submit` (`ratelimit.refused_already`), so a flood does not pay for these writes.
     """
     record(
         Action.ASSESSMENT_SUBMITTED,

@@ -55,14 +55,65 @@ def hit(
     Inside `transaction.atomic()` the count belongs to that transaction (a rollback takes it
     back); outside, it is committed at once.
     """
+    limit, now, minute, bucket = _window(request, scope, limit, now)
+    count = _count(bucket, minute)
+    if count > limit:
+        _refused(bucket, minute, count)
+    return Verdict(count <= limit, count, limit, _retry_after(minute, now))
+
+
+def refused_already(
+    request: HttpRequest, scope: str, limit: int | None = None, now: float | None = None
+) -> Verdict | None:
+    """The refusal `hit` would give, without touching the database, when this process has
+    refused this client in the current window already; otherwise None (then `hit` counts).
+
+    A caller checks this first so that a flood from one client costs no work once refused:
+    no evaluation, no transaction, no write lock taken from everyone else. A client under its
+    limit is never refused from here: a window's count only grows, and a refused request's
+    count rolls back with it, so the next request reaches at least the count remembered.
+    """
+    limit, now, minute, bucket = _window(request, scope, limit, now)
+    seen = _over.get(bucket) if _over_minute == minute else None
+    if seen is None or seen <= limit:
+        return None
+    return Verdict(False, seen, limit, _retry_after(minute, now))
+
+
+def forget_refusals() -> None:
+    """Forget the clients this process refused (tests: each starts from an empty database)."""
+    global _over_minute
+    _over.clear()
+    _over_minute = None
+
+
+# Buckets this process refused in the current window, with the count that refused them.
+# Bounded by one window: a new minute starts it afresh. Keys are keyed hashes, never addresses.
+_over: dict[str, int] = {}
+_over_minute: int | None = None
+
+
+def _refused(bucket: str, minute: int, count: int) -> None:
+    global _over_minute
+    if _over_minute != minute:
+        _over.clear()
+        _over_minute = minute
+    _over[bucket] = count
+
+
+def _window(
+    request: HttpRequest, scope: str, limit: int | None, now: float | None
+) -> tuple[int, float, int, str]:
     if not 0 < len(scope) <= MAX_SCOPE_LENGTH:
         raise ValueError(f"rate-limit scope must be 1 to {MAX_SCOPE_LENGTH} characters")
     limit = settings.CROSSLINE.rate_limit_per_minute if limit is None else limit
     now = time.time() if now is None else now
     minute = int(now // WINDOW_SECONDS)
-    count = _count(f"{scope}:{client_key(request)}:{minute}", minute)
-    retry_after = max(1, math.ceil((minute + 1) * WINDOW_SECONDS - now))
-    return Verdict(count <= limit, count, limit, retry_after)
+    return limit, now, minute, f"{scope}:{client_key(request)}:{minute}"
+
+
+def _retry_after(minute: int, now: float) -> int:
+    return max(1, math.ceil((minute + 1) * WINDOW_SECONDS - now))
 
 
 def _count(bucket: str, minute: int) -> int:
