@@ -73,6 +73,8 @@ def refused_already(
     limit is never refused from here: a window's count only grows, and a refused request's
     count rolls back with it, so the next request reaches at least the count remembered.
     """
+    if not _over:  # nobody refused lately: no client key to compute
+        return None
     limit, now, minute, bucket = _window(request, scope, limit, now)
     seen = _over.get(bucket) if _over_minute == minute else None
     if seen is None or seen <= limit:
