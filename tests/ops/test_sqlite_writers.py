@@ -20,8 +20,8 @@ from crossline.settings import _database
 from crossline.sqlite.base import LOCK_SUFFIX
 
 
-def _wrapper(path: Path, name: str = "") -> Any:
-    """A connection of its own, as another worker process would have (`name` for the reader)."""
+def _wrapper(path: Path) -> Any:
+    """A connection of its own, as another worker process would have."""
     return ConnectionHandler({"default": _database(f"sqlite:///{path}")})["default"]
 
 
@@ -45,7 +45,7 @@ def _own_files(django_db_blocker: Any) -> Iterator[None]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "crossline.sqlite3"
-    conn = _wrapper(path, "setup")
+    conn = _wrapper(path)
     with conn.cursor() as cursor:
         cursor.execute("CREATE TABLE t (n INTEGER)")
     conn.close()
@@ -64,14 +64,14 @@ def _lock_is_free(db_path: Path) -> bool:
 
 
 def test_a_second_writer_waits_until_the_first_commits_then_sees_its_row(db_path: Path) -> None:
-    first = _wrapper(db_path, "first")
+    first = _wrapper(db_path)
     _begin(first)
     with first.cursor() as cursor:
         cursor.execute("INSERT INTO t VALUES (1)")
     began, seen = threading.Event(), []
 
     def second_writer() -> None:
-        conn = _wrapper(db_path, "second")
+        conn = _wrapper(db_path)
         _begin(conn)  # queues on the file lock
         began.set()
         with conn.cursor() as cursor:
@@ -96,7 +96,7 @@ def test_a_second_writer_waits_until_the_first_commits_then_sees_its_row(db_path
 
 @pytest.mark.parametrize("ending", ["commit", "rollback", "close"])
 def test_every_way_a_transaction_ends_releases_the_lock(db_path: Path, ending: str) -> None:
-    conn = _wrapper(db_path, "writer")
+    conn = _wrapper(db_path)
     _begin(conn)
     with conn.cursor() as cursor:
         cursor.execute("INSERT INTO t VALUES (1)")
@@ -110,7 +110,7 @@ def test_every_way_a_transaction_ends_releases_the_lock(db_path: Path, ending: s
 
 
 def test_a_failed_begin_releases_the_lock(db_path: Path) -> None:
-    conn = _wrapper(db_path, "writer")
+    conn = _wrapper(db_path)
     conn.ensure_connection()
     conn.transaction_mode = "NOT-A-MODE"  # BEGIN NOT-A-MODE: a syntax error from SQLite
     with pytest.raises(Exception, match="syntax error"):
@@ -120,9 +120,9 @@ def test_a_failed_begin_releases_the_lock(db_path: Path) -> None:
 
 
 def test_reads_outside_a_transaction_take_no_lock(db_path: Path) -> None:
-    writer = _wrapper(db_path, "writer")
+    writer = _wrapper(db_path)
     _begin(writer)
-    reader = _wrapper(db_path, "reader")
+    reader = _wrapper(db_path)
     started = time.monotonic()
     with reader.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM t")  # WAL: a reader never waits for a writer
@@ -134,7 +134,7 @@ def test_reads_outside_a_transaction_take_no_lock(db_path: Path) -> None:
 
 
 def test_the_lock_file_is_private_and_an_in_memory_database_has_none(db_path: Path) -> None:
-    conn = _wrapper(db_path, "writer")
+    conn = _wrapper(db_path)
     _begin(conn)
     _end(conn)
     conn.close()

@@ -113,15 +113,10 @@ def submit(request: HttpRequest) -> HttpResponse:
         done = idempotency.submit_once(
             key, idempotency.body_hash(body), create, finish, recount=lambda: _limit(request)
         )
-    if done.replayed:
-        decision_json = json_bytes(done.assessment.decision)
-    response = HttpResponse(
-        _created(request, done.assessment, done.token, decision_json),
-        content_type="application/json",
-        status=201,
-    )
-    if done.replayed:
-        response["Idempotent-Replayed"] = "true"
+    if not done.replayed:
+        return _created(request, done.assessment, done.token, decision_json)
+    response = _created(request, done.assessment, done.token, json_bytes(done.assessment.decision))
+    response["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -182,9 +177,9 @@ def _finish(request: HttpRequest, assessment: Assessment) -> None:
 
 def _created(
     request: HttpRequest, assessment: Assessment, token: str, decision_json: bytes
-) -> bytes:
-    """`{"id", "decision", "result_url"}` with the decision's JSON text as it was encoded."""
-    return b"".join(
+) -> HttpResponse:
+    """201 `{"id", "decision", "result_url"}` with the decision's JSON text as it was encoded."""
+    body = b"".join(
         [
             b'{"id":',
             json_bytes(str(assessment.public_id)),
@@ -195,6 +190,7 @@ def _created(
             b"}",
         ]
     )
+    return HttpResponse(body, content_type="application/json", status=201)
 
 
 def result_url(request: HttpRequest, token: str, configured: bool | None = None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import connection, models, transaction
 from django.db.models.fields import AutoFieldMixin
 
 
@@ -44,7 +44,7 @@ class Insert:
         """The row's database values, exactly as `obj.save()` would compute them, except those
         in `prepared` (by field name), which the caller computed already."""
         done = prepared or {}
-        db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
+        db = transaction.get_connection()  # once: each use of the proxy looks it up again
         return [
             done[f.name] if f.name in done else f.get_db_prep_save(f.pre_save(obj, True), db)
             for f in self.fields
@@ -52,7 +52,7 @@ class Insert:
 
     def run(self, obj: models.Model, values: list[Any]) -> None:
         """Insert in the current transaction; `obj` then has its id and counts as saved."""
-        db = connections[DEFAULT_DB_ALIAS]
+        db = transaction.get_connection()
         with db.cursor() as cursor:
             cursor.execute(self.sql, values)
             row = cursor.fetchone()

@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 
 from crossline.audit.actions import Action
@@ -124,7 +124,7 @@ def record(
     # costs no extra round trips on the submit path.
     # Plain statements, not the ORM: the append is on every submission's path (the ORM's query
     # building cost more than the two statements themselves).
-    db = connections[DEFAULT_DB_ALIAS]  # once: every use of the `connection` proxy looks it up
+    db = transaction.get_connection()  # once: every use of the `connection` proxy looks it up
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
         if db.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
