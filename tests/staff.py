@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crossline.accounts.models import Authenticator
 from crossline.accounts.roles import Role
 
 PASSWORD = "correct horse battery staple"
@@ -40,10 +40,11 @@ def staff_user(
     return user
 
 
-def totp_device(user: User, name: str = "phone") -> TOTPDevice:
-    """The user's confirmed TOTP device, created if they have none."""
-    found = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return found or TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+def totp_device(user: User, name: str = "phone") -> Authenticator:
+    """The user's confirmed authenticator (secret sealed, as enrolment makes it), created if
+    they have none."""
+    found = Authenticator.objects.filter(user=user, confirmed=True).first()
+    return found or Authenticator.enrol(user, name, confirmed=True)
 
 
 def signed_in(user: User, client: Client | None = None, *, verified: bool = True) -> Client:

@@ -77,6 +77,13 @@ def blind_index(key: bytes, kind: str, value: str) -> str:
     ).hexdigest()
 
 
+def code_digest(key: bytes, code: str) -> str:
+    """A recovery code as stored: HMAC-SHA256 keyed outside the database, 64 bits in hex (the
+    length django-otp's token column holds). Codes are random, so no slow hash is needed: without
+    the key, a stored digest cannot be tested against any guess."""
+    return hmac.new(key, f"recovery-code:{code}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def normalise_contact(kind: str, value: str) -> str:
     if kind == "email":
         return value.strip().lower()

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.accounts import services
+from crossline.accounts.models import Authenticator
 from crossline.audit.models import Event
 from tests.staff import PASSWORD, totp_device
 
@@ -20,7 +20,7 @@ def make_user(
     roles: tuple[str, ...] = ("physician",),
     password: str | None = PASSWORD,
     authenticator: bool = True,
-) -> tuple[Any, TOTPDevice | None, list[str]]:
+) -> tuple[Any, Authenticator | None, list[str]]:
     """A user as `crossline createuser` makes them, then (optionally) enrolled: a password, a
     confirmed authenticator and ten recovery codes."""
     user, _token = services.create_user(email, list(roles))
@@ -35,7 +35,7 @@ def make_user(
     return get_user_model().objects.get(pk=user.pk), device, codes
 
 
-def code_for(device: TOTPDevice, fresh: bool = True) -> str:
+def code_for(device: Authenticator, fresh: bool = True) -> str:
     """The code the authenticator app shows now (django-otp's own TOTP). A code is accepted
     once per 30-second step; `fresh` forgets the last step used, as if the next step came."""
     device.refresh_from_db()
@@ -47,13 +47,13 @@ def code_for(device: TOTPDevice, fresh: bool = True) -> str:
     return f"{value:0{device.digits}d}"
 
 
-def wrong_code(device: TOTPDevice) -> str:
+def wrong_code(device: Authenticator) -> str:
     right = code_for(device, fresh=False)
     return f"{(int(right) + 500_000) % 1_000_000:06d}"
 
 
 def sign_in(
-    client: Client, email: str, device: TOTPDevice, password: str = PASSWORD, next_url: str = ""
+    client: Client, email: str, device: Authenticator, password: str = PASSWORD, next_url: str = ""
 ) -> Any:
     """Password, then the authenticator code; returns the second step's response."""
     data = {"username": email, "password": password}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crossline.accounts import services
-from crossline.accounts.models import EnrolmentToken, hash_token
+from crossline.accounts.models import Authenticator, EnrolmentToken, hash_token
 from crossline.audit.models import Event
 from tests.accounts.helpers import code_for, last_seq, sign_in, tokens_left
 
@@ -47,7 +47,7 @@ def test_full_enrolment_then_a_later_sign_in() -> None:
     assert page.status_code == 200
     assert "<svg" in html and "<path" in html  # the server-drawn QR code
     assert "<script" not in html and "style=" not in html  # CSP: no inline script or style
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = Authenticator.objects.get(user=user, confirmed=False)
     assert services.manual_secret(device) in html
     wrong = client.post("/clinic/enrol/authenticator/", {"otp_token": "000000"})
     assert wrong.status_code == 400

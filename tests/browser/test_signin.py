@@ -15,11 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, Page, expect
 
 from crossline.accounts import services
 from crossline.accounts.middleware import SEEN
+from crossline.accounts.models import Authenticator
 from tests.accounts.helpers import (
     PASSWORD,
     code_for,
@@ -136,7 +136,7 @@ def test_sign_in_second_step_and_enrolment_pages_have_no_accessibility_violation
     expect(page.locator(".qr-image svg")).to_be_visible()
     found["enrol: authenticator"] = axe_violations(page)
     shot(page, "enrol-qr")
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = Authenticator.objects.get(user=user, confirmed=False)
     expect(page.locator("#secret")).to_have_text(services.manual_secret(device))
     page.get_by_label("Code from the app").fill(code_for(device))
     page.get_by_role("button", name="Confirm").click()

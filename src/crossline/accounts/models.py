@@ -1,18 +1,36 @@
-"""Per-user security state: the session epoch ("sign out everywhere") and enrolment links.
+"""Per-user security state: the session epoch ("sign out everywhere"), enrolment links and the
+second factor's secrets.
 
 An enrolment link's token is shown once (printed by `crossline createuser`); only its SHA-256
-is stored, so a copy of the database cannot be used to enrol.
+is stored, so a copy of the database cannot be used to enrol. Likewise a copy of the database
+cannot be used to pass the second step: an authenticator's TOTP secret is stored encrypted with
+the field-encryption key ring (`AuthenticatorSecret`), and recovery codes only as keyed digests
+(`RecoveryCodes`). Both are django-otp devices: its verification, replay guard, drift and
+throttling are used unchanged; only where the secret lives differs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from binascii import unhexlify
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import (  # type: ignore[import-untyped]
+    StaticDevice,
+    StaticToken,
+)
+from django_otp.plugins.otp_totp.models import (  # type: ignore[import-untyped]
+    TOTPDevice,
+    default_key,
+)
+
+from crossline.crypto import code_digest
+from crossline.intake.fields import EncryptedJSONField
 
 ENROLMENT_LIFETIME = timedelta(hours=72)
 
@@ -85,3 +103,78 @@ class EnrolmentToken(models.Model):
             and timezone.now() < self.expires_at
             and self.user.is_active
         )
+
+
+# --- the second factor --------------------------------------------------------------------
+
+# What an Authenticator keeps in django-otp's plaintext `key` column instead of its secret. It is
+# not hex: code that read the column as a key (django-otp's own TOTPDevice) fails, never
+# verifies against a wrong key.
+SEALED = "sealed"
+
+
+class Authenticator(TOTPDevice):  # type: ignore[misc]
+    """An authenticator app: django-otp's TOTP device, whose secret is in `AuthenticatorSecret`
+    (encrypted) rather than in the device row."""
+
+    class Meta:
+        proxy = True
+
+    @classmethod
+    def enrol(cls, user: Any, name: str, confirmed: bool = False) -> Authenticator:
+        """A new device with a new random secret (django-otp's default: 20 bytes)."""
+        with transaction.atomic():
+            device: Authenticator = cls.objects.create(
+                user=user, name=name, confirmed=confirmed, key=SEALED
+            )
+            AuthenticatorSecret.objects.create(device=device, key=default_key())
+        return device
+
+    @property
+    def bin_key(self) -> bytes:
+        """The secret, decrypted (django-otp reads it to verify a code and for the set-up QR)."""
+        return unhexlify(self.sealed_key.key.encode())
+
+
+class AuthenticatorSecret(models.Model):
+    """An authenticator's TOTP secret (hex, as django-otp makes it), encrypted at rest with the
+    key ring: re-encrypted by `rotate_keys` like every other encrypted column."""
+
+    device = models.OneToOneField(
+        TOTPDevice, primary_key=True, on_delete=models.CASCADE, related_name="sealed_key"
+    )
+    key = EncryptedJSONField()
+
+    def __str__(self) -> str:
+        return f"secret of authenticator {self.device_id}"
+
+
+class RecoveryCodes(StaticDevice):  # type: ignore[misc]
+    """A user's single-use recovery codes: django-otp's static device, whose tokens are stored
+    as keyed digests of the codes (`crypto.code_digest`, keyed by the index key, which is
+    never in the database). A code is shown once, when it is made."""
+
+    class Meta:
+        proxy = True
+
+    @classmethod
+    def issue(cls, user: Any, count: int) -> list[str]:
+        """Replace the user's recovery codes with `count` new ones; returns the codes."""
+        with transaction.atomic():
+            StaticDevice.objects.filter(user=user).delete()
+            device = cls.objects.create(user=user, name="Recovery codes", confirmed=True)
+            codes = [StaticToken.random_token() for _ in range(count)]
+            StaticToken.objects.bulk_create(
+                [StaticToken(device=device, token=recovery_digest(c)) for c in codes]
+            )
+        return codes
+
+    def verify_token(self, token: Any) -> bool:
+        """django-otp's check (throttled, the matching token deleted), against the digest."""
+        if not isinstance(token, str):
+            return False
+        return bool(super().verify_token(recovery_digest(token)))
+
+
+def recovery_digest(code: str) -> str:
+    return code_digest(bytes(settings.CROSSLINE.index_key), code)

@@ -26,7 +26,12 @@ from django_otp.plugins.otp_static.models import (  # type: ignore[import-untype
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from crossline.accounts.middleware import EPOCH, SEEN, STARTED
-from crossline.accounts.models import EnrolmentToken, Profile
+from crossline.accounts.models import (
+    Authenticator,
+    EnrolmentToken,
+    Profile,
+    RecoveryCodes,
+)
 from crossline.accounts.roles import Role
 from crossline.audit import Action, record
 
@@ -121,19 +126,22 @@ def reissue_enrolment(email: str) -> tuple[Any, str]:
 # --- the second factor ----------------------------------------------------------------------
 
 
-def confirmed_totp(user: Any) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+def confirmed_totp(user: Any) -> Authenticator | None:
+    found: Authenticator | None = (
+        Authenticator.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    )
+    return found
 
 
-def pending_totp(user: Any) -> TOTPDevice:
+def pending_totp(user: Any) -> Authenticator:
     """The authenticator being enrolled (unconfirmed), created on first use."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
+    device: Authenticator | None = (
+        Authenticator.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    )
+    return device or Authenticator.enrol(user, "Authenticator app")
 
 
-def manual_secret(device: TOTPDevice) -> str:
+def manual_secret(device: Authenticator) -> str:
     """The base32 secret in groups of four, for typing into an authenticator app."""
     secret = b32encode(device.bin_key).decode()
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -150,12 +158,9 @@ def qr_svg(data: str) -> str:
 
 
 def new_recovery_codes(user: Any) -> list[str]:
-    """Replace the user's recovery codes with ten new single-use ones (shown once)."""
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
-    return codes
+    """Replace the user's recovery codes with ten new single-use ones (shown once; stored only
+    as keyed digests)."""
+    return RecoveryCodes.issue(user, RECOVERY_CODES)
 
 
 def recovery_codes_left(user: Any) -> int:
@@ -175,10 +180,10 @@ def check_code(request: HttpRequest, user: Any) -> tuple[Any | None, str]:
     if not code:
         return None, "Enter the 6-digit code from your authenticator app, or a recovery code."
     if code.isdigit() and len(code) == 6:
-        devices: list[Any] = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+        devices: list[Any] = list(Authenticator.objects.filter(user=user, confirmed=True))
         kind = "totp"
     else:
-        devices = list(StaticDevice.objects.filter(user=user, confirmed=True))
+        devices = list(RecoveryCodes.objects.filter(user=user, confirmed=True))
         kind = "recovery"
     for device in devices:
         allowed, info = device.verify_is_allowed()

@@ -19,7 +19,7 @@ from crossline.accounts import services
 from crossline.accounts.decorators import role_required
 from crossline.accounts.forms import CodeForm, SignInForm
 from crossline.accounts.middleware import EPOCH
-from crossline.accounts.models import EnrolmentToken, Profile
+from crossline.accounts.models import EnrolmentToken, Profile, RecoveryCodes
 from crossline.accounts.roles import roles_of
 from crossline.audit import Action, record
 
@@ -107,7 +107,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if getattr(request, "axes_locked_out", False):
             return _lock_response(request, user)
         if device is not None:
-            method = "recovery" if device.__class__.__name__ == "StaticDevice" else "totp"
+            method = "recovery" if isinstance(device, RecoveryCodes) else "totp"
             next_url = services.complete_sign_in(request, user, device, method)
             if method == "recovery":
                 left = services.recovery_codes_left(user)
