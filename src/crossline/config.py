@@ -45,7 +45,9 @@ class Config:
     encryption_keys: Mapping[str, bytes] = field(repr=False)  # key id -> 32 bytes; first active
     active_key_id: str = ""
     index_key: bytes = field(default=b"", repr=False)
-    audit_key: bytes = field(default=b"", repr=False)
+    # The audit chain's HMAC keys by id (a1, a2, …: the number orders them); the first signs.
+    audit_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    audit_key_id: str = ""
     base_url_configured: bool = False  # CROSSLINE_BASE_URL set: links use it, not the request
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ()
@@ -80,6 +82,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
     base_url = env.get("CROSSLINE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     keys = _keys_from_env(env) if production else _keys_from_data_dir(data_dir, env)
     ring = parse_key_ring(keys["encryption_keys"], "CROSSLINE_ENCRYPTION_KEYS")
+    audit_ring = parse_audit_keys(keys["audit_key"])
     host = urlsplit(base_url).hostname or "127.0.0.1"
     hosts = env.get("CROSSLINE_ALLOWED_HOSTS", "")
     return Config(
@@ -92,7 +95,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         encryption_keys=ring,
         active_key_id=next(iter(ring)),
         index_key=_b64(keys["index_key"], "CROSSLINE_INDEX_KEY"),
-        audit_key=_b64(keys["audit_key"], "CROSSLINE_AUDIT_KEY"),
+        audit_keys=audit_ring,
+        audit_key_id=next(iter(audit_ring)),
         debug=env.get("CROSSLINE_DEBUG", "") == "1" and not production,
         allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
         rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
@@ -209,6 +213,36 @@ def parse_key_ring(value: str, variable: str) -> dict[str, bytes]:
         if len(ring[key_id]) != 32:
             raise ConfigError(f"{variable}: key {key_id} must be 32 bytes (AES-256)")
     return ring
+
+
+AUDIT_KEY_ID = re.compile(r"a([1-9][0-9]{0,5})")
+
+
+def parse_audit_keys(value: str) -> dict[str, bytes]:
+    """CROSSLINE_AUDIT_KEY: one base64 key (the original form; its id is a1) or a ring
+    "a2:base64,a1:base64". The first key signs new audit entries; every key verifies the
+    entries it signed. Ids are "a" and a number, and the number orders the keys: the chain never
+    goes back from a key to an earlier one, which is what makes a rotation seal what came before
+    it (docs/operations.md, "Rotating the audit key")."""
+    variable = "CROSSLINE_AUDIT_KEY"
+    if ":" not in value:
+        return {"a1": _b64(value.strip(), variable)}
+    ring: dict[str, bytes] = {}
+    for part in value.split(","):
+        key_id, sep, material = part.strip().partition(":")
+        if not sep or not AUDIT_KEY_ID.fullmatch(key_id):
+            raise ConfigError(f"{variable}: expected a base64 key or a1:base64[,a2:base64…]")
+        if key_id in ring:
+            raise ConfigError(f"{variable}: key {key_id} is listed twice")
+        ring[key_id] = _b64(material, variable)
+        if len(ring[key_id]) < 32:
+            raise ConfigError(f"{variable}: key {key_id} must be at least 32 bytes")
+    return ring
+
+
+def audit_key_rank(key_id: str | None) -> int:
+    """The order of audit keys: a1 < a2 < …; an entry written before keys had ids is 0."""
+    return int(key_id[1:]) if key_id else 0
 
 
 def _b64(value: str, variable: str) -> bytes:

@@ -1,10 +1,12 @@
 """Writing, verifying and anchoring the audit chain.
 
 Each event's MAC is HMAC-SHA256, keyed by `CROSSLINE_AUDIT_KEY` (never in the database), over
-the event's own fields and the previous event's MAC. Appends are serialised — a PostgreSQL
-advisory lock held to the end of the transaction; SQLite has one writer — so the chain has no
-forks, and an event is written in the same transaction as the change it records: if the change
-rolls back, so does its event.
+the event's own fields, the id of the key that signed it and the previous event's MAC. The key
+can be rotated (a ring a1, a2, …): the chain only ever moves on to a later key, so the first
+entry under a new key seals everything before it against whoever holds an older one.
+Appends are serialised — a PostgreSQL advisory lock held to the end of the transaction; SQLite
+has one writer — so the chain has no forks, and an event is written in the same transaction as
+the change it records: if the change rolls back, so does its event.
 
 `anchor()` appends the chain's head (sequence number and MAC) to a file outside the database and
 to the application log. `verify()` recomputes the whole chain: an edited event, a deleted one
@@ -35,6 +37,7 @@ from django.http import HttpRequest
 from crossline.audit.actions import Action
 from crossline.audit.middleware import request_id
 from crossline.audit.models import Event
+from crossline.config import audit_key_rank
 
 logger = logging.getLogger("crossline.audit")
 
@@ -43,29 +46,49 @@ _LOCK_ID = 0x63726F73  # "cros": the advisory lock that serialises appends on Po
 _MAX_DETAIL_TEXT = 80
 
 
-def _key() -> bytes:
-    return bytes(settings.CROSSLINE.audit_key)
+LEGACY_KEY_ID = "a1"  # signed the entries written before entries named their key
+
+
+def _ring() -> Mapping[str, bytes]:
+    ring: Mapping[str, bytes] = settings.CROSSLINE.audit_keys
+    return ring
+
+
+def _signing_key_id(head_key_id: str | None) -> str:
+    """The active key, unless the chain has moved on to a later key this process knows but was
+    not yet told to sign with (a rolling restart during a rotation): then that one, so the chain
+    never goes back to an earlier key. A later key this process does not know is logged: the
+    entry is signed with the active key, and `verify` will name it."""
+    active: str = settings.CROSSLINE.audit_key_id
+    if audit_key_rank(head_key_id) <= audit_key_rank(active):
+        return active
+    if head_key_id in _ring():
+        return cast(str, head_key_id)
+    logger.error(
+        "audit key %s signs the chain's newest entry but is not in this process's "
+        "CROSSLINE_AUDIT_KEY: restart it with the current ring",
+        head_key_id,
+    )
+    return active
 
 
 def _mac(key: bytes, fields: Mapping[str, Any], prev_mac: str) -> str:
-    message = json.dumps(
-        [
-            fields["seq"],
-            fields["at"].astimezone(UTC).isoformat(timespec="microseconds"),
-            fields["action"],
-            fields["actor_id"],
-            fields["actor"],
-            fields["patient"],
-            fields["object_type"],
-            fields["object_id"],
-            fields["request_id"],
-            fields["detail"],
-            prev_mac,
-        ],
-        separators=(",", ":"),
-        sort_keys=True,
-        ensure_ascii=True,
-    )
+    signed = [
+        fields["seq"],
+        fields["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+        fields["action"],
+        fields["actor_id"],
+        fields["actor"],
+        fields["patient"],
+        fields["object_type"],
+        fields["object_id"],
+        fields["request_id"],
+        fields["detail"],
+        prev_mac,
+    ]
+    if fields.get("key_id") is not None:  # entries from before key ids were signed without it
+        signed.append(fields["key_id"])
+    message = json.dumps(signed, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
@@ -132,7 +155,8 @@ def record(
         head = cursor.fetchone()
         seq, prev_mac = (int(head[0]) + 1, str(head[1])) if head else (1, GENESIS)
         fields["seq"] = seq
-        event = Event(**fields, prev_mac=prev_mac, mac=_mac(_key(), fields, prev_mac))
+        fields["key_id"] = key_id = _signing_key_id(head[2] if head else None)
+        event = Event(**fields, prev_mac=prev_mac, mac=_mac(_ring()[key_id], fields, prev_mac))
         cursor.execute(
             _INSERT,
             [field.get_db_prep_save(getattr(event, n), db) for n, field in _fields()],
@@ -144,9 +168,9 @@ def record(
 
 _COLUMNS = (
     "seq", "at", "action", "actor_id", "actor", "patient", "object_type", "object_id",
-    "request_id", "detail", "prev_mac", "mac",
+    "request_id", "detail", "prev_mac", "mac", "key_id",
 )  # fmt: skip
-_HEAD = 'SELECT "seq", "mac" FROM "audit_event" ORDER BY "seq" DESC LIMIT 1'
+_HEAD = 'SELECT "seq", "mac", "key_id" FROM "audit_event" ORDER BY "seq" DESC LIMIT 1'
 _QUOTED = ", ".join('"' + c + '"' for c in _COLUMNS)
 _INSERT = f'INSERT INTO "audit_event" ({_QUOTED}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})'
 
@@ -174,54 +198,77 @@ class Verification:
     anchor: Anchor | None  # the last anchor read, if any
     first_bad: int | None = None
     problem: str = ""
+    # Which key signed which entries, in chain order: (key id, first entry, last entry).
+    keys: tuple[tuple[str, int, int], ...] = ()
 
 
 def _events() -> Iterator[dict[str, Any]]:
-    names = [
-        "seq", "at", "action", "actor_id", "actor", "patient", "object_type", "object_id",
-        "request_id", "detail", "prev_mac", "mac",
-    ]  # fmt: skip
-    for row in Event.objects.order_by("seq").values_list(*names).iterator(chunk_size=5000):
-        yield dict(zip(names, row, strict=True))
+    for row in Event.objects.order_by("seq").values_list(*_COLUMNS).iterator(chunk_size=5000):
+        yield dict(zip(_COLUMNS, row, strict=True))
 
 
 def verify(anchor_path: Path | None = None) -> Verification:
-    key = _key()
+    """Recompute the chain. Each entry is checked with the key it names (a1 for entries from
+    before entries named their key), and the chain may only move on to later keys: an entry
+    signed with an earlier key than the one before it — the work of someone holding a retired
+    key — is reported like an altered one."""
+    ring = _ring()
     anchor = last_anchor(anchor_path)
     expected_seq, prev_mac, checked = 1, GENESIS, 0
     macs: dict[int, str] = {}
+    segments: list[list[Any]] = []  # [key id, first entry, last entry]
+    rank = 0  # of the key of the entry before
     for event in _events():
         seq = event["seq"]
+        key_id = event["key_id"] or LEGACY_KEY_ID
 
         def bad(problem: str, seq: int = seq, checked: int = checked) -> Verification:
-            return Verification(False, checked, seq, anchor, seq, problem)
+            return Verification(False, checked, seq, anchor, seq, problem, _segments(segments))
 
         if seq != expected_seq:
             missing = f"entry {expected_seq} is missing (deleted?): the next entry is {seq}"
             return bad(missing, seq=expected_seq)
         if event["prev_mac"] != prev_mac:
             return bad(f"entry {seq} does not follow entry {seq - 1} (chain broken)")
+        if audit_key_rank(event["key_id"]) < rank:
+            return bad(
+                f"entry {seq} is signed with audit key {key_id}, earlier than the key "
+                f"{segments[-1][0]} of the entry before it (written with a retired key?)"
+            )
+        key = ring.get(key_id)
+        if key is None:
+            return bad(f"entry {seq} is signed with audit key {key_id}, which is not in the ring")
         if not hmac.compare_digest(_mac(key, event, prev_mac), event["mac"]):
             return bad(f"entry {seq} was changed after it was written (MAC mismatch)")
+        if segments and segments[-1][0] == key_id:
+            segments[-1][2] = seq
+        else:
+            segments.append([key_id, seq, seq])
+        rank = audit_key_rank(event["key_id"])
         checked += 1
         prev_mac = event["mac"]
         expected_seq = seq + 1
         if anchor is not None and seq == anchor.seq:
             macs[seq] = event["mac"]
     head = expected_seq - 1
+    keys = _segments(segments)
     if anchor is not None:
         if anchor.seq > head:
             return Verification(
                 False, checked, head, anchor, head + 1,
                 f"entries {head + 1}–{anchor.seq} were deleted: the chain ends at {head} but "
-                f"was anchored at {anchor.seq} on {anchor.at}",
+                f"was anchored at {anchor.seq} on {anchor.at}", keys,
             )  # fmt: skip
         if anchor.seq and not hmac.compare_digest(macs.get(anchor.seq, ""), anchor.mac):
             return Verification(
                 False, checked, head, anchor, anchor.seq,
-                f"entry {anchor.seq} differs from its anchor of {anchor.at}",
+                f"entry {anchor.seq} differs from its anchor of {anchor.at}", keys,
             )  # fmt: skip
-    return Verification(True, checked, head, anchor)
+    return Verification(True, checked, head, anchor, keys=keys)
+
+
+def _segments(segments: list[list[Any]]) -> tuple[tuple[str, int, int], ...]:
+    return tuple((str(k), int(first), int(last)) for k, first, last in segments)
 
 
 # --- anchoring ------------------------------------------------------------------------------
@@ -241,9 +288,9 @@ def anchor(path: Path | None = None) -> Anchor:
     head = Event.objects.order_by("-seq").values_list("seq", "mac").first()
     seq, mac = head if head else (0, GENESIS)
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    line = json.dumps(
-        {"seq": seq, "mac": mac, "at": at, "check": _anchor_mac(_key(), seq, mac, at)}
-    )
+    key_id: str = settings.CROSSLINE.audit_key_id
+    check = _anchor_mac(_ring()[key_id], seq, mac, at)
+    line = json.dumps({"seq": seq, "mac": mac, "at": at, "key": key_id, "check": check})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -256,18 +303,21 @@ def anchor(path: Path | None = None) -> Anchor:
 
 
 def last_anchor(path: Path | None = None) -> Anchor | None:
-    """The newest anchor whose own check value is right (a forged line is ignored)."""
+    """The newest anchor whose own check value is right under the key it names (a1 for lines
+    from before lines named their key); a forged line, or one whose key is not in the ring, is
+    ignored."""
     path = path or anchor_path()
     if not path.exists():
         return None
-    key = _key()
+    ring = _ring()
     found: Anchor | None = None
     for raw in path.read_text().splitlines():
         try:
             item = json.loads(raw)
             seq, mac, at = int(item["seq"]), str(item["mac"]), str(item["at"])
+            key = ring[str(item.get("key", LEGACY_KEY_ID))]
             good = hmac.compare_digest(_anchor_mac(key, seq, mac, at), str(item["check"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
         if good and (found is None or seq >= found.seq):
             found = Anchor(seq, mac, at)

@@ -24,6 +24,11 @@ class Event(models.Model):
     detail = models.JSONField(default=dict)  # short scalars only; never answers or contact details
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
+    # The id of the audit key that signed the entry (a1, a2, …). Null for entries written before
+    # entries named their key: key a1 (the original CROSSLINE_AUDIT_KEY) signed those. Nullable
+    # so that adding the column kept SQLite's table and its append-only triggers (ALTER TABLE
+    # ADD COLUMN, not a rebuild).
+    key_id = models.CharField(max_length=8, null=True)
 
     class Meta:
         indexes = [

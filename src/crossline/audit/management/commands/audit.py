@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 returncode=1,
             )
         record(Action.AUDIT_VERIFIED, actor="system", detail={"head": result.head})
+        keys = ", ".join(f"{k} {first}–{last}" for k, first, last in result.keys)
+        signed = f" (signed by {keys})" if keys else ""
         self.stdout.write(
-            f"audit chain intact: {result.checked} entries, head {result.head}; {where}"
+            f"audit chain intact: {result.checked} entries, head {result.head}{signed}; {where}"
         )
