@@ -212,6 +212,8 @@ AXES_VERBOSE = False
 
 # Clinician sessions: 30 minutes idle, 12 hours at most (crossline.accounts.middleware).
 SESSION_IDLE_SECONDS = 30 * 60
+# How often an open alerts list asks whether the open alerts changed (care/static/care/alerts.js).
+CROSSLINE_ALERTS_POLL_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 OTP_TOTP_ISSUER = "crossline"
 

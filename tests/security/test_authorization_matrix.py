@@ -60,6 +60,7 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/courses/<uuid:public_id>/supplies/": ("GET", CLINICAL),
     "clinic/courses/<uuid:public_id>/recovery/": ("GET", CLINICAL),
     "clinic/alerts/": ("GET", CLINICAL),
+    "clinic/alerts/summary.json": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/": ("GET", CLINICAL),
     "clinic/alerts/<uuid:public_id>/acknowledge/": ("POST", CLINICAL),
     "clinic/audit/": ("GET", OPERATOR),

@@ -7,6 +7,8 @@
   out, records `session.expired` and lands on the sign-in page with a message saying why.
 - "Sign out everywhere" raises the user's session epoch; a session signed in under an older
   epoch is ended on its next request.
+- A page's own background requests (the alerts list asking whether its alerts changed) are
+  checked against these limits but are not activity: an unattended screen is still signed out.
 
 Patients have no accounts; their sessions (the in-progress assessment) are not touched.
 """
@@ -28,6 +30,8 @@ EPOCH = "crossline_session_epoch"
 _WRITE_EVERY = 60  # seconds: the last-seen time is saved at most once a minute
 
 STAFF_PREFIXES = ("/clinic/", "/admin/")
+# Requests a page makes by itself, not the person: they never move the idle clock.
+PASSIVE_PATHS = frozenset({"/clinic/alerts/summary.json"})
 # Reached before the second factor: signing in, its second step, enrolment, signing out.
 OPEN_PATHS = (
     "/clinic/sign-in/",
@@ -79,7 +83,7 @@ class SessionLimitsMiddleware:
             reason = "idle"
         elif session.get(EPOCH, 0) != Profile.epoch_of(int(request.user.pk or 0)):
             reason = "signed_out_everywhere"
-        elif now - seen > _WRITE_EVERY:
+        elif now - seen > _WRITE_EVERY and request.path not in PASSIVE_PATHS:
             session[SEEN] = now
         if not reason:
             return

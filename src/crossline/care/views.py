@@ -2,16 +2,21 @@
 
 These pages show no PHI — levels, times, staff names and a link to the case record, which
 does its own access check and audit — so reading them is not an audit event; acknowledging is.
+The list asks `summary.json` every minute whether the open alerts changed (a count and a
+fingerprint), and says so; that request is not activity (accounts.middleware.PASSIVE_PATHS).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -69,14 +74,36 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     # The case's course (a reverse one-to-one, absent for most) in the same query: each row
     # links to it without a query of its own.
     rows = Alert.objects.select_related("acknowledged_by", "case__course")
-    open_alerts = rows.filter(acknowledged_at__isnull=True).order_by("due_at")
+    open_alerts = list(rows.filter(acknowledged_at__isnull=True).order_by("due_at"))
     done = rows.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")
     context = {
         "open_rows": [_row(a, now) for a in open_alerts],
         "done_rows": [_row(a, now) for a in done[:RECENTLY_ACKNOWLEDGED]],
         "now": now,
+        "fingerprint": fingerprint((a.public_id, a.level, a.step) for a in open_alerts),
+        "poll_seconds": settings.CROSSLINE_ALERTS_POLL_SECONDS,
     }
     return render(request, "care/alerts.html", context)
+
+
+@role_required(*CLINICAL)
+@require_GET
+def alert_summary(request: HttpRequest) -> HttpResponse:
+    """`{"open": n, "fingerprint": …}` of the open alerts, for the list to compare with itself."""
+    found = Alert.objects.filter(acknowledged_at__isnull=True).order_by("due_at")
+    rows = list(found.values_list("public_id", "level", "step"))
+    response = JsonResponse({"open": len(rows), "fingerprint": fingerprint(rows)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def fingerprint(open_alerts: Iterable[tuple[UUID, str, int]]) -> str:
+    """Which alerts are open, at which level and escalation step, in deadline order: what the
+    list shows that can change. A digest, so the summary carries no ids."""
+    digest = hashlib.sha256()
+    for public_id, level, step in open_alerts:
+        digest.update(f"{public_id}:{level}:{step};".encode())
+    return digest.hexdigest()[:16]
 
 
 @role_required(*CLINICAL)
