@@ -19,6 +19,7 @@ from tests.evaluation.conftest import NON_ACUTE, clinician, request_evaluation, 
 from tests.web.personas import CANDIDATE
 
 REASON = "Your blood pressure at the visit was too high for sessions at home."
+ADDENDUM = "Repeat reading by phone on 29 Nov: 148/92. The decision stands."
 
 
 def signed_in(context: BrowserContext, base_url: str, role: Any, name: str) -> BrowserContext:
@@ -95,6 +96,20 @@ def test_a_physician_records_a_visit_and_declines_and_the_person_reads_the_lette
     recorded = page.get_by_role("status").filter(has_text="Decision recorded: Decline.")
     expect(recorded).to_be_visible()
     shoot(page, "04-decided")
+    # Final now: a correction is an addendum (an empty one is refused, naming the field).
+    page.get_by_role("button", name="Add the addendum").click()
+    expect(page.locator("#addendum_text_error")).to_have_text(
+        "Write the addendum (it cannot be empty)."
+    )
+    page.get_by_label("Addendum:", exact=True).fill(ADDENDUM)
+    page.get_by_role("button", name="Add the addendum").click()
+    expect(page.get_by_role("status").filter(has_text="Addendum added.")).to_be_visible()
+    expect(page.locator("ol.addenda li")).to_have_count(1)
+    expect(page.locator("ol.addenda")).to_contain_text(ADDENDUM)
+    expect(page.get_by_role("link", name="1 addendum")).to_be_visible()
+    shoot(page, "04b-addendum")
+    addenda = page.locator("section[aria-labelledby=addenda-title]")
+    addenda.screenshot(path=SHOTS / "evaluation-04c-addenda-section.png")
     assert not blocked, blocked
 
     person = open_context().new_page()

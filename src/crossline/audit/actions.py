@@ -40,6 +40,7 @@ class Action(StrEnum):
     RECORD_EXPORTED = "record.exported"
     EVALUATION_SAVED = "evaluation.saved"
     EVALUATION_DECIDED = "evaluation.decided"
+    EVALUATION_AMENDED = "evaluation.amended"  # an addendum to a decided evaluation
     LETTER_ISSUED = "letter.issued"
     VISIT_PROPOSED = "visit.proposed"
     VISIT_CHANGED = "visit.changed"

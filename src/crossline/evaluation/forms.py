@@ -61,6 +61,17 @@ def flag_field(rule: str) -> str:
     return "flag-" + rule.replace(".", "-")
 
 
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum",
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="What you correct or add, and why. It is kept with your name and the time; "
+        "it does not change the decision or a letter already issued.",
+        error_messages={"required": "Write the addendum (it cannot be empty)."},
+    )
+
+
 class EvaluationForm(forms.Form):
     diagnosis = _choice(
         "Major depressive disorder per clinical interview",

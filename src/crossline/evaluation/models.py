@@ -45,6 +45,23 @@ class Evaluation(models.Model):
         return f"evaluation of {self.case}"
 
 
+class Addendum(models.Model):
+    """A note added to a decided evaluation, which is itself final: what a clinician corrects or
+    completes after the decision, with who and when. It changes neither the decision nor a letter
+    already issued. Append-only: there is no edit and no delete."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="addenda")
+    text = EncryptedJSONField()  # {"text": ...}: the clinician's words are PHI
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"addendum {self.pk} to {self.evaluation}"
+
+
 class Letter(models.Model):
     """What the patient sees at /r/<token>/letter/ after a decline or a referral."""
 

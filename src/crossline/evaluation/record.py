@@ -15,11 +15,15 @@ from django.utils import timezone
 
 from crossline.audit import Action, record
 from crossline.clinic.models import Case
-from crossline.evaluation.models import Decision, Evaluation, Letter
+from crossline.evaluation.models import Addendum, Decision, Evaluation, Letter
 
 
 class AlreadyDecided(Exception):
     """The evaluation was decided (perhaps by someone else a moment ago): it is final."""
+
+
+class NotDecided(Exception):
+    """An addendum belongs to a decided evaluation; a draft is simply edited."""
 
 
 def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool) -> Evaluation:
@@ -48,6 +52,22 @@ def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool
                 letter = _letter(evaluation, locked, content)
                 _audit(request, Action.LETTER_ISSUED, locked, evaluation, {"kind": letter.kind})
     return evaluation
+
+
+def add_addendum(request: HttpRequest, case: Case, text: str) -> Addendum:
+    """Append an addendum to the case's decided evaluation, with its audit event."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        evaluation = Evaluation.objects.filter(case=locked).first()
+        if evaluation is None or evaluation.status != Evaluation.Status.DECIDED:
+            raise NotDecided
+        addendum = Addendum.objects.create(
+            evaluation=evaluation,
+            text={"text": text},
+            author=request.user,  # type: ignore[misc]
+        )
+        _audit(request, Action.EVALUATION_AMENDED, locked, evaluation, {"addendum": addendum.pk})
+    return addendum
 
 
 def _decide(

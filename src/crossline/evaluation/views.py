@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role, has_role
@@ -18,6 +18,7 @@ from crossline.audit import Action, record
 from crossline.clinic.models import Case
 from crossline.evaluation import interactions
 from crossline.evaluation.forms import (
+    AddendumForm,
     EvaluationForm,
     approval_facts,
     flag_field,
@@ -25,7 +26,7 @@ from crossline.evaluation.forms import (
     medication_lines,
 )
 from crossline.evaluation.models import Decision, Evaluation, Letter
-from crossline.evaluation.record import AlreadyDecided, save
+from crossline.evaluation.record import AlreadyDecided, NotDecided, add_addendum, save
 from crossline.evaluation.rules import Unmet, adequate_failed_trials, unmet_requirements
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
@@ -78,6 +79,35 @@ def evaluation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if existing is not None and existing.status == Evaluation.Status.DECIDED:
         return _show(request, case, existing, status=409)
     return _submit(request, case, existing, deciding=action == "decide")
+
+
+@role_required(Role.INTAKE, Role.PHYSICIAN)
+@require_POST
+def addendum(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A decided evaluation is final; a clinician corrects or completes it with an addendum."""
+    case = case_for(request.user, public_id)
+    existing = Evaluation.objects.filter(case=case).first()
+    if existing is None or existing.status != Evaluation.Status.DECIDED:
+        return _not_decided()
+    form = AddendumForm(request.POST, auto_id="addendum_%s")
+    if not form.is_valid():
+        return _show(request, case, existing, status=422, addendum_form=form)
+    try:
+        add_addendum(request, case, form.cleaned_data["text"])
+    except NotDecided:
+        return _not_decided()
+    from django.contrib import messages
+
+    messages.success(request, "Addendum added.")
+    return redirect("evaluation:evaluation", public_id=case.public_id)
+
+
+def _not_decided() -> HttpResponse:
+    return HttpResponse(
+        "Only a decided evaluation takes addenda: edit the draft instead.",
+        status=409,
+        content_type="text/plain",
+    )
 
 
 def _held_by_another(case: Case, user: Any) -> bool:
@@ -164,10 +194,14 @@ def _submit(
 
 
 def _show(
-    request: HttpRequest, case: Case, existing: Evaluation | None, status: int = 200
+    request: HttpRequest,
+    case: Case,
+    existing: Evaluation | None,
+    status: int = 200,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     form = _form(request, case, existing, None, deciding=False)
-    return _page(request, case, existing, form, status=status)
+    return _page(request, case, existing, form, status=status, addendum_form=addendum_form)
 
 
 def _page(
@@ -177,17 +211,15 @@ def _page(
     form: EvaluationForm,
     unmet: list[Unmet] | None = None,
     status: int = 200,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     decided = existing is not None and existing.status == Evaluation.Status.DECIDED
     if decided:
         for field in form.fields.values():
             field.disabled = True
-    for name in form.errors:  # screen readers read the error with the field
-        if name in form.fields:
-            described = f"{form[name].auto_id}_error"
-            if form.fields[name].help_text:
-                described += f" {form[name].auto_id}_helptext"
-            form.fields[name].widget.attrs["aria-describedby"] = described
+    addendum_form = addendum_form or AddendumForm(auto_id="addendum_%s")
+    for f in (form, addendum_form):
+        _describe(f)
     # Reading the page shows PHI (the screen's medicines, the clinician's notes): an event.
     record(
         Action.RECORD_VIEWED,
@@ -197,12 +229,29 @@ def _page(
         object_id=existing.pk if existing else "",
         detail={"view": "evaluation"},
     )
-    return render(
-        request,
-        "evaluation/form.html",
-        _context(request, case, existing, form, unmet),
-        status=status,
-    )
+    context = _context(request, case, existing, form, unmet)
+    context["addendum_form"] = addendum_form
+    context["addenda"] = _addenda(existing) if decided else []
+    return render(request, "evaluation/form.html", context, status=status)
+
+
+def _describe(form: Any) -> None:
+    """Screen readers read a field's error (and its help) with the field."""
+    for name in form.errors:
+        if name in form.fields:
+            described = f"{form[name].auto_id}_error"
+            if form.fields[name].help_text:
+                described += f" {form[name].auto_id}_helptext"
+            form.fields[name].widget.attrs["aria-describedby"] = described
+
+
+def _addenda(evaluation: Evaluation | None) -> list[dict[str, Any]]:
+    if evaluation is None:
+        return []
+    return [
+        {"text": a.text["text"], "author": a.author.get_username(), "at": a.created_at}
+        for a in evaluation.addenda.select_related("author")
+    ]
 
 
 def _context(
