@@ -46,6 +46,7 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/cases/<uuid:public_id>/claim/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/release/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/close/": ("POST", CLINICAL),
+    "clinic/cases/<uuid:public_id>/reopen/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/evaluation/": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/evaluation/addenda/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/visit/": ("GET", CLINICAL),

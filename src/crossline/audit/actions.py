@@ -35,6 +35,7 @@ class Action(StrEnum):
     CASE_CLAIMED = "case.claimed"
     CASE_RELEASED = "case.released"
     CASE_CLOSED = "case.closed"
+    CASE_REOPENED = "case.reopened"
     RECORD_VIEWED = "record.viewed"
     CONTACT_VIEWED = "contact.viewed"
     RECORD_EXPORTED = "record.exported"

@@ -196,6 +196,38 @@ def why_not_close(case: Case, user: Any) -> str | None:
     return None
 
 
+def reopen(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:
+    """Reopen a closed case (reason: ReopenReason). It comes back decided when its evaluation
+    was decided, otherwise claimed by `user`, who reopened it to work on it (not into the queue,
+    where its first deadline would make it look overdue). False when it changed meanwhile."""
+    from crossline.evaluation.models import Evaluation
+
+    with transaction.atomic():
+        decided = Evaluation.objects.filter(
+            case_id=case.pk, status=Evaluation.Status.DECIDED
+        ).exists()
+        back: dict[str, Any] = (
+            {"status": Status.DECIDED}
+            if decided
+            else {"status": Status.CLAIMED, "claimed_by": user, "claimed_at": now}
+        )
+        reopened = Case.objects.filter(pk=case.pk, status=Status.CLOSED).update(
+            close_reason="", closed_at=None, **back
+        )
+        if reopened != 1:
+            return False
+        record(
+            Action.CASE_REOPENED,
+            request=request,
+            actor=user if request is None else None,
+            patient=case.public_id,
+            object_type="case",
+            object_id=case.public_id,
+            detail={"reason": reason, "status": back["status"]},
+        )
+    return True
+
+
 def close(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:
     """Close the case with a reason (CloseReason). False when it changed meanwhile."""
     with transaction.atomic():

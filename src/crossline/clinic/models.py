@@ -29,6 +29,11 @@ class CloseReason(models.TextChoices):
     DUPLICATE = "duplicate", "A duplicate of another case"
 
 
+class ReopenReason(models.TextChoices):
+    GOT_IN_TOUCH = "got_in_touch", "The person got in touch again"
+    CLOSED_IN_ERROR = "closed_in_error", "It was closed by mistake"
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"  # in the queue, nobody has it

@@ -16,4 +16,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<uuid:public_id>/claim/", views.claim_view, name="claim"),
     path("cases/<uuid:public_id>/release/", views.release_view, name="release"),
     path("cases/<uuid:public_id>/close/", views.close_view, name="close"),
+    path("cases/<uuid:public_id>/reopen/", views.reopen_view, name="reopen"),
 ]

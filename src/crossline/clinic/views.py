@@ -25,7 +25,7 @@ from crossline.accounts.roles import Role
 from crossline.audit import Action, record
 from crossline.clinic import claims, queue
 from crossline.clinic import record as applicant
-from crossline.clinic.models import Case, CloseReason
+from crossline.clinic.models import Case, CloseReason, ReopenReason
 from crossline.knowledge import load
 
 clinical = role_required(Role.INTAKE, Role.PHYSICIAN)
@@ -167,6 +167,30 @@ def close_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return HttpResponseRedirect(_record_url(case))
 
 
+@require_POST
+@clinical
+def reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A closed case is reopened by any clinician, with a reason: the person got in touch
+    again, or it was closed by mistake."""
+    case = _case_or_404(request, public_id)
+    reason = request.POST.get("reason", "")
+    why = None
+    if case.status != Case.Status.CLOSED:
+        why = "The case is not closed."
+    elif reason not in ReopenReason.values:
+        why = "Choose why the case is reopened."
+    if why is not None:
+        messages.error(request, why)
+    elif not claims.reopen(case, request.user, reason, request, timezone.now()):
+        messages.error(request, "The case changed meanwhile; it was not reopened.")
+    else:
+        case.refresh_from_db()
+        held = case.status == Case.Status.CLAIMED
+        done = "The case is open again, and you hold it." if held else "The case is open again."
+        messages.success(request, done)
+    return HttpResponseRedirect(_record_url(case))
+
+
 # --- the applicant record --------------------------------------------------------------------
 
 
@@ -213,6 +237,7 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "may_release": claims.may_release(case, user),
             "why_not_close": claims.why_not_close(case, user),
             "close_reasons": CloseReason.choices,
+            "reopen_reasons": ReopenReason.choices,
             "claimed_by_other": case.status == Case.Status.CLAIMED and not claims.holds(case, user),
             "evaluation_url": f"/clinic/cases/{case.public_id}/evaluation/",
         },
