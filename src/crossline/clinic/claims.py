@@ -154,20 +154,40 @@ def holds(case: Case, user: Any) -> bool:
 def release(case: Case, user: Any, request: HttpRequest | None = None) -> bool:
     """Put a claimed case back in the queue (open). False when it was no longer claimed by the
     clinician this page showed (someone released or decided it meanwhile)."""
+    return _change(
+        case,
+        user,
+        request,
+        Action.CASE_RELEASED,
+        {"by": "claimer" if case.claimed_by_id == user.pk else "physician"},
+        where={"status": Status.CLAIMED, "claimed_by_id": case.claimed_by_id},
+        to={"status": Status.OPEN, "claimed_by": None, "claimed_at": None},
+    )
+
+
+def _change(
+    case: Case,
+    user: Any,
+    request: HttpRequest | None,
+    action: Action,
+    detail: dict[str, Any],
+    *,
+    where: dict[str, Any],
+    to: dict[str, Any],
+) -> bool:
+    """One conditional UPDATE of the case and its audit event, in one transaction. False when
+    the case no longer matched `where`: someone changed it since the page was shown."""
     with transaction.atomic():
-        released = Case.objects.filter(
-            pk=case.pk, status=Status.CLAIMED, claimed_by_id=case.claimed_by_id
-        ).update(status=Status.OPEN, claimed_by=None, claimed_at=None)
-        if released != 1:
+        if Case.objects.filter(pk=case.pk, **where).update(**to) != 1:
             return False
         record(
-            Action.CASE_RELEASED,
+            action,
             request=request,
             actor=user if request is None else None,
             patient=case.public_id,
             object_type="case",
             object_id=case.public_id,
-            detail={"by": "claimer" if case.claimed_by_id == user.pk else "physician"},
+            detail=detail,
         )
     return True
 
@@ -211,40 +231,27 @@ def reopen(case: Case, user: Any, reason: str, request: HttpRequest | None, now:
             if decided
             else {"status": Status.CLAIMED, "claimed_by": user, "claimed_at": now}
         )
-        reopened = Case.objects.filter(pk=case.pk, status=Status.CLOSED).update(
-            close_reason="", closed_at=None, **back
-        )
-        if reopened != 1:
-            return False
-        record(
+        return _change(
+            case,
+            user,
+            request,
             Action.CASE_REOPENED,
-            request=request,
-            actor=user if request is None else None,
-            patient=case.public_id,
-            object_type="case",
-            object_id=case.public_id,
-            detail={"reason": reason, "status": back["status"]},
+            {"reason": reason, "status": back["status"]},
+            where={"status": Status.CLOSED},
+            to={"close_reason": "", "closed_at": None, **back},
         )
-    return True
 
 
 def close(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:
     """Close the case with a reason (CloseReason). False when it changed meanwhile."""
-    with transaction.atomic():
-        closed = (
-            Case.objects.filter(pk=case.pk, status=case.status)
-            .exclude(status=Status.CLOSED)
-            .update(status=Status.CLOSED, close_reason=reason, closed_at=now)
-        )
-        if closed != 1:
-            return False
-        record(
-            Action.CASE_CLOSED,
-            request=request,
-            actor=user if request is None else None,
-            patient=case.public_id,
-            object_type="case",
-            object_id=case.public_id,
-            detail={"reason": reason},
-        )
-    return True
+    if case.status == Status.CLOSED:
+        return False
+    return _change(
+        case,
+        user,
+        request,
+        Action.CASE_CLOSED,
+        {"reason": reason},
+        where={"status": case.status},
+        to={"status": Status.CLOSED, "close_reason": reason, "closed_at": now},
+    )
