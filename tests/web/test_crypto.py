@@ -246,7 +246,7 @@ def test_the_documented_key_recipe_makes_a_key_the_ring_accepts() -> None:
 def test_the_documented_commands_and_options_exist() -> None:
     section = keys_section()
     commands = set(re.findall(r"crossline manage (\w+)", section))
-    assert commands == {"rotate_keys"}
+    assert commands == {"rotate_keys", "reindex_contacts"}
     assert commands <= set(get_commands())
     parser = RotateKeys().create_parser("crossline", "rotate_keys")
     known = {o for action in parser._actions for o in action.option_strings}

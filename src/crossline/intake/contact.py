@@ -233,8 +233,8 @@ def record_request(
         contact=details,
         consent_to_contact=True,
         consent_version=form.consent_wording.version,
-        email_index=_index("email", details.get("email")),
-        phone_index=_index("phone", details.get("phone")),
+        email_index=contact_index("email", details.get("email")),
+        phone_index=contact_index("phone", details.get("phone")),
     )
     rows.filter(linked_at__isnull=True).update(linked_at=now)
     from crossline.audit import Action, record
@@ -253,7 +253,7 @@ def record_request(
     return request, True
 
 
-def _index(kind: str, value: str | None) -> str:
+def contact_index(kind: str, value: str | None) -> str:
     if not value or not normalise_contact(kind, value):
         return ""
     return blind_index(settings.CROSSLINE.index_key, kind, value)
@@ -295,9 +295,9 @@ def earlier_screens(email: str | None = None, phone: str | None = None) -> Query
     Matches either index; with neither value given, nothing matches.
     """
     match = Q()
-    if email_index := _index("email", email):
+    if email_index := contact_index("email", email):
         match |= Q(email_index=email_index)
-    if phone_index := _index("phone", phone):
+    if phone_index := contact_index("phone", phone):
         match |= Q(phone_index=phone_index)
     if not match:
         return Assessment.objects.none()
