@@ -67,6 +67,30 @@ def test_a_new_alert_is_announced_and_an_ended_session_stops_the_updates(
 
 
 @override_settings(CROSSLINE_ALERTS_POLL_SECONDS=1)
+def test_the_time_left_counts_down_by_the_servers_clock(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """A deadline that passes while the list is open shows as overdue at the next check."""
+    on_call(staff("ada", "physician"))
+    raise_one(NON_ACUTE)
+    key = session_key(staff_user("ivy.intake", Role.INTAKE))
+    page = signed_in(open_context(), live_server, key).new_page()
+    page.goto(f"{live_server.url}/clinic/alerts/")
+    cell = page.locator("td[data-due]")
+    expect(cell).to_have_text(re.compile(r"^\d+ h \d+ min left$"))
+    expect(cell).not_to_have_class(re.compile("overdue"))
+    # As if the page had been open for hours: its deadline is now 5 minutes and 30 s ago.
+    page.evaluate(
+        "c => c.setAttribute('data-due', String(Math.floor(Date.now() / 1000) - 330))",
+        cell.element_handle(),
+    )
+    expect(cell).to_have_text("overdue by 5 min")
+    expect(cell).to_have_class(re.compile("overdue"))
+    expect(page.locator("#alerts-status")).to_be_empty()  # the alerts themselves did not change
+    page.screenshot(path=SHOTS / f"{shot_prefix}-1-overdue.png")
+
+
+@override_settings(CROSSLINE_ALERTS_POLL_SECONDS=1)
 def test_the_list_with_its_notice_has_no_accessibility_violations(
     open_context: Callable[..., BrowserContext], live_server: Any
 ) -> None:

@@ -89,10 +89,13 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @role_required(*CLINICAL)
 @require_GET
 def alert_summary(request: HttpRequest) -> HttpResponse:
-    """`{"open": n, "fingerprint": …}` of the open alerts, for the list to compare with itself."""
+    """`{"open": n, "fingerprint": …, "now": …}` of the open alerts, for the list to compare with
+    itself; `now` (the server's clock, Unix seconds) lets it count the time left down without
+    trusting the clock of the computer it runs on."""
     found = Alert.objects.filter(acknowledged_at__isnull=True).order_by("due_at")
     rows = list(found.values_list("public_id", "level", "step"))
-    response = JsonResponse({"open": len(rows), "fingerprint": fingerprint(rows)})
+    now = int(timezone.now().timestamp())
+    response = JsonResponse({"open": len(rows), "fingerprint": fingerprint(rows), "now": now})
     response["Cache-Control"] = "no-store"
     return response
 

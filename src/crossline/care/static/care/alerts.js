@@ -2,7 +2,9 @@
 // reloads on its own interrupts a screen reader and fails WCAG 2.2.1). Every `data-poll-seconds`
 // it asks the summary URL for the open alerts' count and fingerprint (no patient data); when they
 // differ from what the page shows, a live region says so, with a link that shows the current
-// list, and the tab's title carries the count. The summary request does not count as activity:
+// list, and the tab's title carries the count. Each check also counts the "time left" column
+// down (by the server's clock, as the page did), so a deadline passing shows as overdue. The
+// summary request does not count as activity:
 // an unattended list is still signed out after the idle limit, and then says so and stops.
 // Without JavaScript the list is the same page, refreshed by hand.
 (function () {
@@ -42,7 +44,33 @@
     say("Your session has ended, so this list no longer updates.", "Sign in again", watch.getAttribute("data-sign-in-url"));
   }
 
+  // The same wording as the page (care.views.time_left): "7 h 59 min left", "overdue by 5 min".
+  function span(seconds) {
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var hours = Math.floor(minutes / 60);
+    var days = Math.floor(hours / 24);
+    minutes = minutes % 60;
+    hours = hours % 24;
+    if (days) {
+      return days + " d " + hours + " h";
+    }
+    return hours ? hours + " h " + minutes + " min" : minutes + " min";
+  }
+
+  function countDown(serverNow) {
+    var cells = document.querySelectorAll("td[data-due]");
+    for (var i = 0; i < cells.length; i++) {
+      var left = Number(cells[i].getAttribute("data-due")) - serverNow;
+      var overdue = left < 0;
+      cells[i].textContent = overdue ? "overdue by " + span(left) : span(left) + " left";
+      cells[i].classList.toggle("overdue", overdue);
+    }
+  }
+
   function update(summary) {
+    if (typeof summary.now === "number") {
+      countDown(summary.now);
+    }
     if (summary.fingerprint === shown) {
       status.textContent = ""; // back to what the page shows (a live region stays in place)
       lastSaid = "";
