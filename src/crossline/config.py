@@ -63,6 +63,8 @@ class Config:
     # The receiver checks each webhook POST with this shared secret (HMAC-SHA256; see
     # docs/operations.md). Required whenever a webhook URL is set.
     alert_webhook_secret: bytes = field(default=b"", repr=False)
+    # GET /metrics answers a scrape that sends this bearer token; unset, /metrics is off (404).
+    metrics_token: bytes = field(default=b"", repr=False)
     # `crossline worker` anchors the audit chain's head this often.
     anchor_every_minutes: float = 15.0
     # Course reminders by SMS: the sender, "disabled" (default: no phone number is used),
@@ -109,6 +111,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         mail_from=env.get("CROSSLINE_MAIL_FROM", "crossline@localhost"),
         alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
         alert_webhook_secret=_webhook_secret(env),
+        metrics_token=_metrics_token(env),
         anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
         sms_backend=env.get("CROSSLINE_SMS_BACKEND", "").strip() or "disabled",
         time_zone=_time_zone(env),
@@ -138,6 +141,14 @@ def _webhook_secret(env: Mapping[str, str]) -> bytes:
     if looks_like_placeholder(secret) or len(secret) < 32:
         raise ConfigError("CROSSLINE_ALERT_WEBHOOK_SECRET looks like a placeholder or is too short")
     return secret.encode()
+
+
+def _metrics_token(env: Mapping[str, str]) -> bytes:
+    """Optional; when set, long enough and not a placeholder (it guards operational counts)."""
+    token = env.get("CROSSLINE_METRICS_TOKEN", "").strip()
+    if token and (looks_like_placeholder(token) or len(token) < 32):
+        raise ConfigError("CROSSLINE_METRICS_TOKEN looks like a placeholder or is too short")
+    return token.encode()
 
 
 def _positive(env: Mapping[str, str], variable: str, default: float) -> float:

@@ -1,4 +1,5 @@
-"""The project's URLs: the assessment, the JSON API, the clinician workspace, admin, health."""
+"""The project's URLs: the assessment, the JSON API, the clinician workspace, admin, health and
+metrics."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
@@ -6,6 +7,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
 from crossline.accounts.admin_site import admin_site
+from crossline.metrics import metrics
 
 
 @require_GET
@@ -19,6 +21,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include("crossline.api.urls")),
     # Staff: sign-in and accounts, the clinician workspace, audit search, the operator admin.
