@@ -102,7 +102,7 @@ def test_the_list_with_its_notice_has_no_accessibility_violations(
     raise_one(ACUTE)
     expect(page.locator("#alerts-status")).to_contain_text("New alerts")
     violations = axe_violations(page)
-    assert not violations, describe_violations(violations)
+    assert not violations, describe_violations({"alerts list": violations})
 
 
 def _note(message: ConsoleMessage, errors: list[str]) -> None:

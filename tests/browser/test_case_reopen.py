@@ -32,7 +32,7 @@ def test_a_closed_case_says_why_and_a_clinician_reopens_it(
     axe_page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
     axe_page.goto(url)
     violations = axe_violations(axe_page)
-    assert not violations, describe_violations(violations)
+    assert not violations, describe_violations({"closed record": violations})
 
     page = signed_in(open_context(), live_server, key).new_page()
     page.goto(url)
@@ -46,3 +46,8 @@ def test_a_closed_case_says_why_and_a_clinician_reopens_it(
     expect(done).to_contain_text("The case is open again, and you hold it.")
     expect(status).to_contain_text("claimed — claimed by you")
     page.screenshot(path=SHOTS / f"{shot_prefix}-2-reopened.png")
+    history = page.locator("section[aria-labelledby=case-history-title]")
+    expect(history.locator("tbody tr")).to_have_count(3)  # claimed, closed, reopened
+    expect(history.locator("tbody tr").nth(2)).to_contain_text(
+        "Reopened: The person got in touch again"
+    )

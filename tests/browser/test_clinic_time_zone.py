@@ -38,4 +38,4 @@ def test_the_queue_and_the_record_show_the_clinics_local_time(
     axe_page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
     axe_page.goto(f"{live_server.url}/clinic/cases/{case.public_id}/")
     violations = axe_violations(axe_page)
-    assert not violations, describe_violations(violations)
+    assert not violations, describe_violations({"record": violations})

@@ -11,7 +11,7 @@ from django.test import Client
 
 from crossline.audit.models import Event
 from crossline.clinic.models import Case
-from tests.clinic.conftest import OpenCase
+from tests.clinic.conftest import EMAIL, OpenCase
 from tests.clinic.test_claims import claim
 from tests.clinic.test_close import close
 
@@ -95,3 +95,24 @@ def test_operators_and_strangers_cannot_reopen(
     assert intake.get(url).status_code == 405
     case.refresh_from_db()
     assert case.status == "closed"
+
+
+def test_the_record_shows_the_case_history_from_the_audit_log(
+    intake: Client, other_intake: Client, new_case: OpenCase
+) -> None:
+    case = new_case()
+    claim(intake, case)
+    close(intake, case, "unreachable")
+    reopen(other_intake, case)
+    page = other_intake.get(f"/clinic/cases/{case.public_id}/").content.decode()
+    history = page.split('id="case-history-title"')[1].split("</section>")[0]
+    rows = [
+        ("Claimed", "ines.intake"),
+        ("Closed: Could not be reached after repeated attempts", "ines.intake"),
+        ("Reopened: The person got in touch again", "oscar.intake"),
+    ]
+    at = 0
+    for what, who in rows:  # in order, each with who did it
+        at = history.index(f"<td>{what}</td><td>{who}</td>", at)
+    for leak in (EMAIL, "Zephyrine"):
+        assert leak not in history

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from crossline.clinic.models import Case
+from crossline.clinic.models import Case, CloseReason, ReopenReason
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.contact import earlier_screens
 from crossline.intake.models import Assessment, ContactRequest
@@ -216,3 +216,39 @@ def kind_label(kind: str) -> str:
         ContactRequest.Kind.EVALUATION: "Evaluation request",
         ContactRequest.Kind.CONTACT_ME: "Contact me (safety screen)",
     }.get(ContactRequest.Kind(kind), kind)
+
+
+# --- the case's history, from the audit log ------------------------------------------------
+
+_HISTORY = {
+    "case.claimed": "Claimed",
+    "case.released": "Released to the queue",
+    "case.closed": "Closed",
+    "case.reopened": "Reopened",
+    "evaluation.decided": "Evaluation decided",
+    "evaluation.amended": "Addendum added to the evaluation",
+    "letter.issued": "Letter issued to the person",
+}
+HISTORY_ROWS = 100
+
+
+def history(case: Case) -> list[dict[str, Any]]:
+    """What happened to the case and who did it, oldest first: its audit events (which hold no
+    patient data), in words. The audit log is the record; this is a view of it."""
+    from crossline.audit.models import Event
+    from crossline.evaluation.models import Decision
+
+    why = {**dict(CloseReason.choices), **dict(ReopenReason.choices), **dict(Decision.choices)}
+    events = (
+        Event.objects.filter(patient=str(case.public_id), action__in=_HISTORY)
+        .order_by("-seq")
+        .values("at", "action", "actor", "detail")[:HISTORY_ROWS]
+    )
+    rows = []
+    for e in reversed(list(events)):
+        detail = e["detail"] or {}
+        reason = detail.get("reason") or detail.get("decision") or ""
+        what = _HISTORY[e["action"]]
+        label = f"{what}: {why[reason]}" if reason in why else what
+        rows.append({"at": e["at"], "what": label, "who": e["actor"]})
+    return rows

@@ -238,6 +238,7 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "why_not_close": claims.why_not_close(case, user),
             "close_reasons": CloseReason.choices,
             "reopen_reasons": ReopenReason.choices,
+            "history": applicant.history(case),
             "claimed_by_other": case.status == Case.Status.CLAIMED and not claims.holds(case, user),
             "evaluation_url": f"/clinic/cases/{case.public_id}/evaluation/",
         },
