@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -138,17 +138,20 @@ def _webhook_secret(env: Mapping[str, str]) -> bytes:
         raise ConfigError(
             "CROSSLINE_ALERT_WEBHOOK_SECRET is not set (required with CROSSLINE_ALERT_WEBHOOK_URL)"
         )
-    if looks_like_placeholder(secret) or len(secret) < 32:
-        raise ConfigError("CROSSLINE_ALERT_WEBHOOK_SECRET looks like a placeholder or is too short")
-    return secret.encode()
+    return _strong("CROSSLINE_ALERT_WEBHOOK_SECRET", secret).encode()
 
 
 def _metrics_token(env: Mapping[str, str]) -> bytes:
     """Optional; when set, long enough and not a placeholder (it guards operational counts)."""
     token = env.get("CROSSLINE_METRICS_TOKEN", "").strip()
-    if token and (looks_like_placeholder(token) or len(token) < 32):
-        raise ConfigError("CROSSLINE_METRICS_TOKEN looks like a placeholder or is too short")
-    return token.encode()
+    return _strong("CROSSLINE_METRICS_TOKEN", token).encode() if token else b""
+
+
+def _strong(variable: str, value: str) -> str:
+    """`value`, unless it looks like a placeholder or is under 32 characters."""
+    if looks_like_placeholder(value) or len(value) < 32:
+        raise ConfigError(f"{variable} looks like a placeholder or is too short")
+    return value
 
 
 def _positive(env: Mapping[str, str], variable: str, default: float) -> float:
@@ -167,9 +170,7 @@ def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:
         value = env.get(variable, "").strip()
         if not value:
             raise ConfigError(f"{variable} is not set (required in production mode)")
-        if looks_like_placeholder(value) or len(value) < 32:
-            raise ConfigError(f"{variable} looks like a placeholder or is too short")
-        out[name] = value
+        out[name] = _strong(variable, value)
     return out
 
 
@@ -215,14 +216,26 @@ def new_keys() -> dict[str, str]:
 
 def parse_key_ring(value: str, variable: str) -> dict[str, bytes]:
     """ "id1:base64,id2:base64" — the first key encrypts; all decrypt (rotation)."""
+    ring = _ring(value, variable, "id:base64key[,id:base64key…]", bool)
+    for key_id, key in ring.items():
+        if len(key) != 32:
+            raise ConfigError(f"{variable}: key {key_id} must be 32 bytes (AES-256)")
+    return ring
+
+
+def _ring(
+    value: str, variable: str, expected: str, id_ok: Callable[[str], bool]
+) -> dict[str, bytes]:
+    """The "id:base64,…" entries in their order; a bad id or a repeated one stops start-up (a
+    repeated id would silently replace the key before it)."""
     ring: dict[str, bytes] = {}
     for part in value.split(","):
         key_id, sep, material = part.strip().partition(":")
-        if not sep or not key_id:
-            raise ConfigError(f"{variable}: expected id:base64key[,id:base64key…]")
+        if not sep or not id_ok(key_id):
+            raise ConfigError(f"{variable}: expected {expected}")
+        if key_id in ring:
+            raise ConfigError(f"{variable}: key {key_id} is listed twice")
         ring[key_id] = _b64(material, variable)
-        if len(ring[key_id]) != 32:
-            raise ConfigError(f"{variable}: key {key_id} must be 32 bytes (AES-256)")
     return ring
 
 
@@ -238,15 +251,10 @@ def parse_audit_keys(value: str) -> dict[str, bytes]:
     variable = "CROSSLINE_AUDIT_KEY"
     if ":" not in value:
         return {"a1": _b64(value.strip(), variable)}
-    ring: dict[str, bytes] = {}
-    for part in value.split(","):
-        key_id, sep, material = part.strip().partition(":")
-        if not sep or not AUDIT_KEY_ID.fullmatch(key_id):
-            raise ConfigError(f"{variable}: expected a base64 key or a1:base64[,a2:base64…]")
-        if key_id in ring:
-            raise ConfigError(f"{variable}: key {key_id} is listed twice")
-        ring[key_id] = _b64(material, variable)
-        if len(ring[key_id]) < 32:
+    expected = "a base64 key or a1:base64[,a2:base64…]"
+    ring = _ring(value, variable, expected, lambda key_id: bool(AUDIT_KEY_ID.fullmatch(key_id)))
+    for key_id, key in ring.items():
+        if len(key) < 32:
             raise ConfigError(f"{variable}: key {key_id} must be at least 32 bytes")
     return ring
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -55,7 +55,7 @@ def _alerts() -> Iterator[GaugeMetricFamily]:
             "Unacknowledged alerts past their response deadline, by level.",
         ),
     ):
-        counts = dict(rows.values_list("level").annotate(n=Count("id")).values_list("level", "n"))
+        counts = _counts(rows, "level")
         gauge = GaugeMetricFamily(name, help_text, labels=["level"])
         for level in Alert.Level.values:
             gauge.add_metric([level], counts.get(level, 0))
@@ -66,13 +66,18 @@ def _queue() -> GaugeMetricFamily:
     from crossline.clinic.models import Case, Urgency
 
     live = Case.objects.filter(status__in=[Case.Status.OPEN, Case.Status.CLAIMED])
-    counts = dict(live.values_list("urgency").annotate(n=Count("id")).values_list("urgency", "n"))
+    counts = _counts(live, "urgency")
     gauge = GaugeMetricFamily(
         "crossline_cases_open", "Open or claimed cases, by urgency.", labels=["urgency"]
     )
     for urgency in Urgency:
         gauge.add_metric([urgency.name.lower()], counts.get(urgency.value, 0))
     return gauge
+
+
+def _counts(rows: QuerySet[Any], field: str) -> dict[Any, int]:
+    """Rows per value of `field` (one GROUP BY)."""
+    return dict(rows.values(field).annotate(n=Count("pk")).values_list(field, "n"))
 
 
 def _worker() -> Iterator[GaugeMetricFamily]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import override_settings
-from playwright.sync_api import BrowserContext, ConsoleMessage, Response, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
 from crossline.accounts.middleware import SEEN
 from crossline.accounts.roles import Role
@@ -26,18 +26,25 @@ def raise_one(answers: dict[str, Any]) -> None:
     contact_me(assessment)
 
 
+def open_list(context: BrowserContext, live_server: Any) -> tuple[Page, str]:
+    """One open alert, a clinician's session and the alerts list open in `context`."""
+    on_call(staff("ada", "physician"))
+    raise_one(NON_ACUTE)
+    key = session_key(staff_user("ivy.intake", Role.INTAKE))
+    page = signed_in(context, live_server, key).new_page()
+    page.goto(f"{live_server.url}/clinic/alerts/")
+    return page, key
+
+
 @override_settings(CROSSLINE_ALERTS_POLL_SECONDS=1)
 def test_a_new_alert_is_announced_and_an_ended_session_stops_the_updates(
     open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
 ) -> None:
-    on_call(staff("ada", "physician"))
-    raise_one(NON_ACUTE)
-    key = session_key(staff_user("ivy.intake", Role.INTAKE))
-    page = signed_in(open_context(), live_server, key).new_page()
+    context = open_context()
     errors: list[str] = []  # script errors, CSP refusals and failed responses
-    page.on("console", lambda m: _note(m, errors))
-    page.on("response", lambda r: _failed(r, errors))
-    page.goto(f"{live_server.url}/clinic/alerts/")
+    context.on("console", lambda m: _note(m, errors))
+    context.on("response", lambda r: _failed(r, errors))
+    page, key = open_list(context, live_server)
     status = page.locator("#alerts-status")
     expect(status).to_have_attribute("role", "status")
     time.sleep(2.5)  # two polls with nothing new: nothing is said
@@ -71,11 +78,7 @@ def test_the_time_left_counts_down_by_the_servers_clock(
     open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
 ) -> None:
     """A deadline that passes while the list is open shows as overdue at the next check."""
-    on_call(staff("ada", "physician"))
-    raise_one(NON_ACUTE)
-    key = session_key(staff_user("ivy.intake", Role.INTAKE))
-    page = signed_in(open_context(), live_server, key).new_page()
-    page.goto(f"{live_server.url}/clinic/alerts/")
+    page, _ = open_list(open_context(), live_server)
     cell = page.locator("td[data-due]")
     expect(cell).to_have_text(re.compile(r"^\d+ h \d+ min left$"))
     expect(cell).not_to_have_class(re.compile("overdue"))
@@ -94,11 +97,7 @@ def test_the_time_left_counts_down_by_the_servers_clock(
 def test_the_list_with_its_notice_has_no_accessibility_violations(
     open_context: Callable[..., BrowserContext], live_server: Any
 ) -> None:
-    on_call(staff("ada", "physician"))
-    raise_one(NON_ACUTE)
-    key = session_key(staff_user("ivy.intake", Role.INTAKE))
-    page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
-    page.goto(f"{live_server.url}/clinic/alerts/")
+    page, _ = open_list(open_context(bypass_csp=True), live_server)
     raise_one(ACUTE)
     expect(page.locator("#alerts-status")).to_contain_text("New alerts")
     violations = axe_violations(page)

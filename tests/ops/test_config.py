@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from crossline.config import KEY_VARIABLES, ConfigError, from_environment, looks_like_placeholder
+from crossline.config import (
+    KEY_VARIABLES,
+    ConfigError,
+    from_environment,
+    looks_like_placeholder,
+    parse_key_ring,
+)
 from web_server import base_env, run_crossline
 
 PLACEHOLDER = "change-me-change-me-change-me-change-me"
@@ -195,3 +201,10 @@ def test_the_clinic_time_zone_is_utc_unless_set_and_a_wrong_name_is_refused(
     assert chosen.time_zone == "America/New_York"
     with pytest.raises(ConfigError, match="CROSSLINE_TIME_ZONE: 'Eastern' is not a time zone"):
         from_environment({**env, "CROSSLINE_TIME_ZONE": "Eastern"})
+
+
+def test_a_key_id_listed_twice_in_the_encryption_ring_stops_start_up() -> None:
+    """It would silently replace the key before it (and with it, what that key encrypted)."""
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    with pytest.raises(ConfigError, match="CROSSLINE_ENCRYPTION_KEYS: key k1 is listed twice"):
+        parse_key_ring(f"k1:{key},k1:{key}", "CROSSLINE_ENCRYPTION_KEYS")

@@ -216,10 +216,13 @@ def why_not_close(case: Case, user: Any) -> str | None:
     return None
 
 
-def reopen(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:
+def reopen(
+    case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime
+) -> str | None:
     """Reopen a closed case (reason: ReopenReason). It comes back decided when its evaluation
     was decided, otherwise claimed by `user`, who reopened it to work on it (not into the queue,
-    where its first deadline would make it look overdue). False when it changed meanwhile."""
+    where its first deadline would make it look overdue). Returns the status it came back with;
+    None when it changed meanwhile."""
     from crossline.evaluation.models import Evaluation
 
     with transaction.atomic():
@@ -231,7 +234,7 @@ def reopen(case: Case, user: Any, reason: str, request: HttpRequest | None, now:
             if decided
             else {"status": Status.CLAIMED, "claimed_by": user, "claimed_at": now}
         )
-        return _change(
+        changed = _change(
             case,
             user,
             request,
@@ -240,6 +243,7 @@ def reopen(case: Case, user: Any, reason: str, request: HttpRequest | None, now:
             where={"status": Status.CLOSED},
             to={"close_reason": "", "closed_at": None, **back},
         )
+    return str(back["status"]) if changed else None
 
 
 def close(case: Case, user: Any, reason: str, request: HttpRequest | None, now: datetime) -> bool:

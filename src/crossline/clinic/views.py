@@ -181,13 +181,12 @@ def reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         why = "Choose why the case is reopened."
     if why is not None:
         messages.error(request, why)
-    elif not claims.reopen(case, request.user, reason, request, timezone.now()):
+    elif (status := claims.reopen(case, request.user, reason, request, timezone.now())) is None:
         messages.error(request, "The case changed meanwhile; it was not reopened.")
+    elif status == Case.Status.CLAIMED:
+        messages.success(request, "The case is open again, and you hold it.")
     else:
-        case.refresh_from_db()
-        held = case.status == Case.Status.CLAIMED
-        done = "The case is open again, and you hold it." if held else "The case is open again."
-        messages.success(request, done)
+        messages.success(request, "The case is open again.")
     return HttpResponseRedirect(_record_url(case))
 
 
