@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from crossline.api import assessments, ratelimit
 from crossline.api.assessments import TOO_MANY
 from crossline.api.models import RateCounter
+from crossline.audit import log as audit_log
 from crossline.audit.models import Event
 from crossline.intake.models import Assessment, IdempotencyRecord
 from crossline.program.policy import current_knowledge
@@ -173,7 +174,7 @@ def test_a_submission_that_fails_at_any_step_leaves_no_count_row_or_event(
 
     target = {
         "the assessment": (assessments._ASSESSMENT, "run"),
-        "the audit event": (assessments, "record"),
+        "the audit event": (audit_log.Pending, "append"),
         "the count": (ratelimit, "_count"),
     }[step]
     monkeypatch.setattr(*target, fail)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from crossline.audit import Action, record
+from crossline.audit import Action, prepare, record
 from crossline.audit.log import anchor, last_anchor, verify
 from crossline.audit.models import Event
 
@@ -41,6 +41,26 @@ def test_appends_form_an_intact_chain(tmp_path: Path) -> None:
     assert all(b.prev_mac == a.mac for a, b in pairwise(events))
     result = verify(tmp_path / "anchors")
     assert result.ok and result.checked == 5 and result.head == 5
+
+
+def test_a_prepared_event_takes_its_place_at_the_head_when_appended(tmp_path: Path) -> None:
+    """`prepare` runs before the transaction (the submit path): events recorded meanwhile do
+    not fork the chain; the prepared one is chained to whatever the head is when appended."""
+    pending = prepare(Action.ASSESSMENT_SUBMITTED, actor="anonymous", detail={"channel": "api"})
+    before = _events(2)
+    appended = pending.append()
+    assert appended.seq == 3 and appended.prev_mac == before[-1].mac
+    stored = Event.objects.get(seq=3)
+    assert (stored.action, stored.actor, stored.detail, stored.mac, stored.key_id) == (
+        "assessment.submitted",
+        "anonymous",
+        {"channel": "api"},
+        appended.mac,
+        appended.key_id,
+    )
+    assert verify(tmp_path / "anchors").ok
+    with pytest.raises(TypeError):  # checked when prepared, before anything is written
+        prepare(Action.RECORD_VIEWED, actor="system", detail={"answers": {"phq9.1": 3}})
 
 
 def test_events_are_typed_and_details_short_scalars() -> None:

@@ -20,11 +20,12 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from ninja import Router
 
+from crossline import audit
 from crossline.api import idempotency, ratelimit
 from crossline.api.errors import TooManyRequests, read_json
 from crossline.api.rows import Insert
 from crossline.api.schemas import AssessmentCreated, Errors
-from crossline.audit import Action, record
+from crossline.audit import Action
 from crossline.crypto import json_bytes
 from crossline.engine import FieldError, InvalidInput, Request, evaluate, parse_request
 from crossline.intake.models import Assessment
@@ -98,12 +99,17 @@ def submit(request: HttpRequest) -> HttpResponse:
     sealed = {"decision": _DECISION.seal(decision_json, connection)}
     values = _ASSESSMENT.values(assessment, prepared=sealed)
 
+    # The audit event and the client's window are prepared here too: under the transaction
+    # (SQLite's write lock, which every worker queues for) only the statements run.
+    event = _event(request, assessment)
+    window = ratelimit.window(request, RATE_LIMIT_SCOPE)
+
     def create() -> tuple[Assessment, str]:
         _ASSESSMENT.run(assessment, values)
         return assessment, token
 
     def finish() -> None:
-        _finish(request, assessment)
+        _finish(event, window)
 
     if key is None:
         with transaction.atomic():
@@ -111,7 +117,12 @@ def submit(request: HttpRequest) -> HttpResponse:
             finish()
     else:
         done = idempotency.submit_once(
-            key, idempotency.body_hash(body), create, finish, recount=lambda: _limit(request)
+            key,
+            idempotency.body_hash(body),
+            create,
+            finish,
+            recount=lambda: _limit(request),
+            token=token,
         )
     if not done.replayed:
         return _created(request, done.assessment, done.token, decision_json)
@@ -147,12 +158,25 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
     return req, key
 
 
-def _finish(request: HttpRequest, assessment: Assessment) -> None:
+def _event(request: HttpRequest, assessment: Assessment) -> audit.Pending:
+    """The audit event "assessment submitted", by the assessment's id only (no answers)."""
+    return audit.prepare(
+        Action.ASSESSMENT_SUBMITTED,
+        request=request,
+        actor="anonymous",
+        patient=assessment.public_id,
+        object_type="assessment",
+        object_id=assessment.public_id,
+        detail={"channel": "api"},
+    )
+
+
+def _finish(event: audit.Pending, window: ratelimit.Window) -> None:
     """The last writes of a submission's transaction, after the assessment (one INSERT of
     values prepared and encrypted beforehand) and, with an Idempotency-Key, the key's record.
 
-    1. The audit event "assessment submitted", by the assessment's id only (no answers). On
-       PostgreSQL it takes the audit chain's lock, held to the commit.
+    1. The audit event, prepared beforehand (`_event`). On PostgreSQL it takes the audit
+       chain's lock, held to the commit.
     2. The client's rate-limit count: over the limit, the 429 raised here rolls the whole
        transaction back, so nothing is stored, nor counted (the count stays at the limit).
 
@@ -163,16 +187,10 @@ def _finish(request: HttpRequest, assessment: Assessment) -> None:
     queued on it (docs/benchmarks.md). A client refused once is refused again at the top of
     `submit` (`ratelimit.refused_already`), so a flood does not pay for these writes.
     """
-    record(
-        Action.ASSESSMENT_SUBMITTED,
-        request=request,
-        actor="anonymous",
-        patient=assessment.public_id,
-        object_type="assessment",
-        object_id=assessment.public_id,
-        detail={"channel": "api"},
-    )
-    _limit(request)
+    event.append()
+    verdict = ratelimit.count(window)
+    if not verdict.allowed:
+        raise _too_many(verdict)
 
 
 def _created(

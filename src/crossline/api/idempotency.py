@@ -42,6 +42,7 @@ class Submitted:
 
 Create = Callable[[], tuple[Assessment, str]]
 _RECORD = Insert(IdempotencyRecord)
+_ASSESSMENT_COLUMN = [f.name for f in _RECORD.fields].index("assessment")
 
 
 def _nothing() -> None:
@@ -70,15 +71,19 @@ def submit_once(
     create: Create,
     finish: Callable[[], None] = _nothing,
     recount: Callable[[], None] = _nothing,
+    token: str | None = None,
 ) -> Submitted:
     """Run `create` at most once per key, in a transaction that also records the key.
 
     `create` writes inside that transaction, then the key's record is inserted, then `finish`
     writes what must come last (it may raise, rolling everything back). When the key was used
     before, the writes are rolled back and `recount()` runs (it may raise, e.g. 429) before the
-    original is returned or the different body refused.
+    original is returned or the different body refused. A caller that knows the token `create`
+    will return passes it: the record is then encoded (its token encrypted) before the
+    transaction opens, and only the assessment's id is filled in inside.
     """
     key_hash = hashlib.sha256(key.encode()).hexdigest()
+    early = None if token is None else _encoded_record(key_hash, digest, token)
     # The common case is a new key: insert straight away (the writes of `create`, the record,
     # one commit). The unique key_hash turns a retry, a race or an expired record into an
     # IntegrityError, which rolls this whole transaction back — the assessment too — and is
@@ -86,13 +91,16 @@ def submit_once(
     for _ in range(2):
         try:
             with transaction.atomic():
-                assessment, token = create()
-                record = IdempotencyRecord(
-                    key_hash=key_hash, body_hash=digest, assessment=assessment, token=token
-                )
-                _RECORD.run(record, _RECORD.values(record))
+                assessment, made = create()
+                if early is None:
+                    record, values = _encoded_record(key_hash, digest, made)
+                else:
+                    record, values = early[0], list(early[1])
+                record.assessment = assessment
+                values[_ASSESSMENT_COLUMN] = assessment.pk
+                _RECORD.run(record, values)
                 finish()
-            return Submitted(assessment, token)
+            return Submitted(assessment, made)
         except IntegrityError:
             earlier = _live_record(key_hash)  # an earlier or concurrent request committed it
             if earlier is not None:
@@ -101,6 +109,12 @@ def submit_once(
             # expired: the key may be used again
             IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__lt=_cutoff()).delete()
     raise IntegrityError("Idempotency-Key: could not record the key")
+
+
+def _encoded_record(key_hash: str, digest: str, token: str) -> tuple[IdempotencyRecord, list[Any]]:
+    """The key's record and its row's values, but for the assessment's id (not known yet)."""
+    record = IdempotencyRecord(key_hash=key_hash, body_hash=digest, token=token)
+    return record, _RECORD.values(record)
 
 
 def _cutoff() -> datetime:

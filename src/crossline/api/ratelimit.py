@@ -55,11 +55,38 @@ def hit(
     Inside `transaction.atomic()` the count belongs to that transaction (a rollback takes it
     back); outside, it is committed at once.
     """
-    limit, now, minute, bucket = _window(request, scope, limit, now)
-    count = _count(bucket, minute)
-    if count > limit:
-        _refused(bucket, minute, count)
-    return Verdict(count <= limit, count, limit, _retry_after(minute, now))
+    return count(window(request, scope, limit, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One client's counter in one scope's current window: what `count` increments."""
+
+    bucket: str  # "scope:client:minute"
+    minute: int
+    limit: int
+    now: float
+
+
+def window(
+    request: HttpRequest, scope: str, limit: int | None = None, now: float | None = None
+) -> Window:
+    """The client's window, computed without the database: a caller that counts inside a
+    transaction computes it beforehand (the client's keyed hash is not work for the lock)."""
+    if not 0 < len(scope) <= MAX_SCOPE_LENGTH:
+        raise ValueError(f"rate-limit scope must be 1 to {MAX_SCOPE_LENGTH} characters")
+    limit = settings.CROSSLINE.rate_limit_per_minute if limit is None else limit
+    now = time.time() if now is None else now
+    minute = int(now // WINDOW_SECONDS)
+    return Window(f"{scope}:{client_key(request)}:{minute}", minute, limit, now)
+
+
+def count(w: Window) -> Verdict:
+    """Count one request in `w` (in the caller's transaction, if any)."""
+    n = _count(w.bucket, w.minute)
+    if n > w.limit:
+        _refused(w.bucket, w.minute, n)
+    return Verdict(n <= w.limit, n, w.limit, _retry_after(w.minute, w.now))
 
 
 def refused_already(
@@ -75,11 +102,11 @@ def refused_already(
     """
     if not _over:  # nobody refused lately: no client key to compute
         return None
-    limit, now, minute, bucket = _window(request, scope, limit, now)
-    seen = _over.get(bucket) if _over_minute == minute else None
-    if seen is None or seen <= limit:
+    w = window(request, scope, limit, now)
+    seen = _over.get(w.bucket) if _over_minute == w.minute else None
+    if seen is None or seen <= w.limit:
         return None
-    return Verdict(False, seen, limit, _retry_after(minute, now))
+    return Verdict(False, seen, w.limit, _retry_after(w.minute, w.now))
 
 
 def forget_refusals() -> None:
@@ -101,17 +128,6 @@ def _refused(bucket: str, minute: int, count: int) -> None:
         _over.clear()
         _over_minute = minute
     _over[bucket] = count
-
-
-def _window(
-    request: HttpRequest, scope: str, limit: int | None, now: float | None
-) -> tuple[int, float, int, str]:
-    if not 0 < len(scope) <= MAX_SCOPE_LENGTH:
-        raise ValueError(f"rate-limit scope must be 1 to {MAX_SCOPE_LENGTH} characters")
-    limit = settings.CROSSLINE.rate_limit_per_minute if limit is None else limit
-    now = time.time() if now is None else now
-    minute = int(now // WINDOW_SECONDS)
-    return limit, now, minute, f"{scope}:{client_key(request)}:{minute}"
 
 
 def _retry_after(minute: int, now: float) -> int:

@@ -1,4 +1,5 @@
-"""The tamper-evident audit log. `record()` appends an event in the caller's transaction."""
+"""The tamper-evident audit log. `record()` appends an event in the caller's transaction;
+`prepare()` checks and encodes one beforehand, for a hot path to `append()` in its transaction."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from crossline.audit.actions import Action
 
 if TYPE_CHECKING:
+    from crossline.audit.log import Pending
     from crossline.audit.models import Event
 
 
@@ -16,4 +18,11 @@ def record(action: Action | str, **kwargs: Any) -> Event:
     return _record(action, **kwargs)
 
 
-__all__ = ["Action", "record"]
+def prepare(action: Action | str, **kwargs: Any) -> Pending:
+    """An event checked and encoded now, appended later (`.append()`) in a transaction."""
+    from crossline.audit.log import prepare as _prepare
+
+    return _prepare(action, **kwargs)
+
+
+__all__ = ["Action", "Pending", "prepare", "record"]

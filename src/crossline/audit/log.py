@@ -130,6 +130,71 @@ def record(
 
     `patient` is a non-identifying reference (a case's or assessment's public id), never a name.
     """
+    return prepare(
+        action,
+        request=request,
+        actor=actor,
+        patient=patient,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    ).append()
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An event checked and encoded, waiting for its place in the chain (`append`).
+
+    Everything that does not depend on the chain's head is done here, so a caller on a hot
+    path (the API's submit) prepares before its transaction opens and the transaction — on
+    SQLite, the write lock every worker queues for — only reads the head, signs and inserts.
+    """
+
+    fields: dict[str, Any]  # the event's fields, as `Event(**fields)` takes them
+    encoded: dict[str, Any]  # the same, as the database stores them (minus the chain's)
+
+    def append(self) -> Event:
+        """Append the event inside the caller's transaction (or its own)."""
+        # No savepoint: the event lives or dies with the caller's transaction, and the append
+        # costs no extra round trips on the submit path.
+        # Plain statements, not the ORM: the append is on every submission's path (the ORM's
+        # query building cost more than the two statements themselves).
+        db = transaction.get_connection()  # once: each use of the proxy looks it up again
+        fields = dict(self.fields)
+        with transaction.atomic(savepoint=False), db.cursor() as cursor:
+            if db.vendor == "postgresql":
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
+            cursor.execute(_HEAD)
+            head = cursor.fetchone()
+            seq, prev_mac = (int(head[0]) + 1, str(head[1])) if head else (1, GENESIS)
+            fields["seq"] = seq
+            fields["key_id"] = key_id = _signing_key_id(head[2] if head else None)
+            fields["prev_mac"] = prev_mac
+            fields["mac"] = _mac(_ring()[key_id], fields, prev_mac)
+            # The chain's own values are an int and strings: stored as they are.
+            row = [fields[n] if n in _CHAINED else self.encoded[n] for n in _COLUMNS]
+            cursor.execute(_INSERT, row)
+        event = Event(**fields)
+        event._state.adding = False
+        event._state.db = db.alias
+        return event
+
+
+def prepare(
+    action: Action | str,
+    *,
+    request: HttpRequest | None = None,
+    actor: AbstractBaseUser | AnonymousUser | str | None = None,
+    patient: object = "",
+    object_type: str = "",
+    object_id: object = "",
+    detail: Mapping[str, Any] | None = None,
+) -> Pending:
+    """An event for `append()`, checked (a typed action, short scalar details) and encoded.
+
+    Encoded for the database of the connection in use now: prepare and append on one
+    connection (one request's).
+    """
     action = Action(action)  # ValueError on an unknown action: events are typed
     actor_id, actor_name = _actor(request, actor)
     fields: dict[str, Any] = {
@@ -143,33 +208,16 @@ def record(
         "request_id": request_id(request),
         "detail": _check_detail(detail or {}),
     }
-    # No savepoint: the event lives or dies with the caller's transaction, and the append
-    # costs no extra round trips on the submit path.
-    # Plain statements, not the ORM: the append is on every submission's path (the ORM's query
-    # building cost more than the two statements themselves).
-    db = transaction.get_connection()  # once: every use of the `connection` proxy looks it up
-    with transaction.atomic(savepoint=False), db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
-        cursor.execute(_HEAD)
-        head = cursor.fetchone()
-        seq, prev_mac = (int(head[0]) + 1, str(head[1])) if head else (1, GENESIS)
-        fields["seq"] = seq
-        fields["key_id"] = key_id = _signing_key_id(head[2] if head else None)
-        event = Event(**fields, prev_mac=prev_mac, mac=_mac(_ring()[key_id], fields, prev_mac))
-        cursor.execute(
-            _INSERT,
-            [field.get_db_prep_save(getattr(event, n), db) for n, field in _fields()],
-        )
-    event._state.adding = False
-    event._state.db = db.alias
-    return event
+    db = transaction.get_connection()
+    encoded = {n: field.get_db_prep_save(fields[n], db) for n, field in _fields() if n in fields}
+    return Pending(fields, encoded)
 
 
 _COLUMNS = (
     "seq", "at", "action", "actor_id", "actor", "patient", "object_type", "object_id",
     "request_id", "detail", "prev_mac", "mac", "key_id",
 )  # fmt: skip
+_CHAINED = ("seq", "prev_mac", "mac", "key_id")  # set by `append`: plain strings and an int
 _HEAD = 'SELECT "seq", "mac", "key_id" FROM "audit_event" ORDER BY "seq" DESC LIMIT 1'
 _QUOTED = ", ".join('"' + c + '"' for c in _COLUMNS)
 _INSERT = f'INSERT INTO "audit_event" ({_QUOTED}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})'
