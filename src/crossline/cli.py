@@ -337,6 +337,7 @@ def _serve(args: argparse.Namespace) -> int:
     # One sync worker per core: a request never waits on another service, and every extra
     # runnable process competes with the one holding SQLite's write lock (decision 0007).
     workers = args.workers or min(max(2, os.cpu_count() or 1), 8)
+    statsd = config.statsd_address
     print(
         f"crossline serving {config.base_url} (listening on http://{args.host}:{args.port}, "
         f"{workers} workers, database {config.database_url.split(':', 1)[0]})",
@@ -358,7 +359,9 @@ def _serve(args: argparse.Namespace) -> int:
         "--access-logformat",
         '"%(m)s" %(s)s %(B)s %(M)sms',
         "--logger-class",
-        "crossline.web.GunicornLogger",  # its error log withholds paths and client addresses
+        # Its error log withholds paths and client addresses; with StatsD, the same logger
+        # also sends gunicorn's request metrics (names and numbers only).
+        "crossline.web.StatsdGunicornLogger" if statsd else "crossline.web.GunicornLogger",
         "--graceful-timeout",
         "10",
         "--timeout",
@@ -367,6 +370,8 @@ def _serve(args: argparse.Namespace) -> int:
         # a second server on the machine would take it over. crossline does not use it.
         "--no-control-socket",
     ]
+    if statsd:
+        argv += ["--statsd-host", statsd, "--statsd-prefix", "crossline"]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
 

@@ -65,6 +65,9 @@ class Config:
     alert_webhook_secret: bytes = field(default=b"", repr=False)
     # GET /metrics answers a scrape that sends this bearer token; unset, /metrics is off (404).
     metrics_token: bytes = field(default=b"", repr=False)
+    # `crossline serve` sends gunicorn's request metrics (rate, duration, status) to a StatsD
+    # server at this "host:port" (UDP); empty: none are sent. Metric names only, never paths.
+    statsd_address: str = ""
     # `crossline worker` anchors the audit chain's head this often.
     anchor_every_minutes: float = 15.0
     # Course reminders by SMS: the sender, "disabled" (default: no phone number is used),
@@ -112,6 +115,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
         alert_webhook_secret=_webhook_secret(env),
         metrics_token=_metrics_token(env),
+        statsd_address=_statsd_address(env),
         anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
         sms_backend=env.get("CROSSLINE_SMS_BACKEND", "").strip() or "disabled",
         time_zone=_time_zone(env),
@@ -145,6 +149,19 @@ def _metrics_token(env: Mapping[str, str]) -> bytes:
     """Optional; when set, long enough and not a placeholder (it guards operational counts)."""
     token = env.get("CROSSLINE_METRICS_TOKEN", "").strip()
     return _strong("CROSSLINE_METRICS_TOKEN", token).encode() if token else b""
+
+
+def _statsd_address(env: Mapping[str, str]) -> str:
+    """Optional "host:port" of a StatsD server (an IPv6 host in brackets: "[::1]:8125")."""
+    value = env.get("CROSSLINE_STATSD_ADDRESS", "").strip()
+    if not value:
+        return ""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or host in ("[]",) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"CROSSLINE_STATSD_ADDRESS: {value!r} is not host:port (e.g. 127.0.0.1:8125)"
+        )
+    return value
 
 
 def _strong(variable: str, value: str) -> str:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import get_language
 from gunicorn.glogging import Logger as GunicornBaseLogger  # type: ignore[import-untyped]
+from gunicorn.instrument.statsd import Statsd  # type: ignore[import-untyped]
 
 from crossline.knowledge import load
 
@@ -179,9 +180,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class GunicornLogger(GunicornBaseLogger):  # type: ignore[misc]
-    """gunicorn's logger (`crossline serve --logger-class`), its error log filtered as above."""
+class _Redacted:
+    error_log: logging.Logger
 
     def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
+        super().setup(cfg)  # type: ignore[misc]
         self.error_log.addFilter(RedactingFilter())
+
+
+class GunicornLogger(_Redacted, GunicornBaseLogger):  # type: ignore[misc]
+    """gunicorn's logger (`crossline serve --logger-class`), its error log filtered as above."""
+
+
+class StatsdGunicornLogger(_Redacted, Statsd):  # type: ignore[misc]
+    """The same, also sending gunicorn's request metrics to StatsD (CROSSLINE_STATSD_ADDRESS):
+    a count and a duration per request and a count per status, with no path or client."""
