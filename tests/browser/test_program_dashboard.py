@@ -72,3 +72,37 @@ def test_the_program_dashboard_renders_and_is_accessible(
     axe_page.goto(f"{live_server.url}/clinic/program/")
     found = axe_violations(axe_page)
     assert not found, describe_violations({"/clinic/program/": found})
+
+
+def test_the_screens_export_from_the_dashboard_in_chromium(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """Dashboard link → the export form; a bad period names the field; a good one downloads
+    the CSV; axe-core finds no violation on the form, with and without errors."""
+    key = operator_session()
+    page = signed_in(open_context(), live_server, key).new_page()
+    page.goto(f"{live_server.url}/clinic/program/")
+    page.get_by_role("link", name="Export screen counts by day").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export screen counts")
+    page.get_by_label("First day").fill("2026-11-05")
+    page.get_by_label("Last day").fill("2026-11-01")
+    page.get_by_role("button", name="Download CSV").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be exported")
+    expect(page.get_by_label("Last day")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_end-error")).to_contain_text("before the first day")
+    page.screenshot(path=str(SHOTS / f"{shot_prefix}-error.png"), full_page=True)
+
+    page.get_by_label("First day").fill("2026-11-01")
+    page.get_by_label("Last day").fill("2026-11-05")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename == "crossline-screens-20261101-20261105.csv"
+    with open(download.path(), encoding="utf-8") as f:
+        assert f.readline().strip() == "day,result,safety_level,state,stored,purged,total"
+
+    axe_page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
+    for query in ("", "?start=2026-11-05&end=2026-11-01"):
+        axe_page.goto(f"{live_server.url}/clinic/program/export/{query}")
+        found = axe_violations(axe_page)
+        assert not found, describe_violations({f"/clinic/program/export/{query}": found})

@@ -74,3 +74,4 @@ class Action(StrEnum):
     RECOVERY_PLAN_SAVED = "recovery_plan.saved"
     REMINDER_SENT = "reminder.sent"
     PROGRAM_OUTCOMES_VIEWED = "program.outcomes_viewed"
+    PROGRAM_SCREENS_EXPORTED = "program.screens_exported"

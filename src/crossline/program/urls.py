@@ -8,4 +8,5 @@ app_name = "program"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
     path("courses/", views.courses, name="courses"),
+    path("export/", views.export_screens, name="export"),
 ]

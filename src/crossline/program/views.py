@@ -25,6 +25,7 @@ from crossline.engine.knowledge import _POLICY_FIELDS, OPERATOR_EDITABLE, Knowle
 from crossline.engine.outcomes import Measure
 from crossline.intake.models import AggregateCount, Assessment
 from crossline.program.consent import current_published
+from crossline.program.export import MAX_DAYS, PeriodForm, as_csv, screen_counts
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
 from crossline.program.policy import base_knowledge, current_knowledge
 from crossline.program.warnings import WARN_DAYS, telemedicine
@@ -216,3 +217,34 @@ def courses(request: HttpRequest) -> HttpResponse:
     ]
     context = {"summary": summary, "rate_rows": rate_rows, "policy": outcomes}
     return render(request, "program/courses.html", context)
+
+
+@role_required(Role.OPERATOR)
+def export_screens(request: HttpRequest) -> HttpResponse:
+    """The screens export: without a period, the form (the last WINDOW_DAYS days filled in);
+    with a valid one, the CSV download (audited: who, which period, how many rows); with a bad
+    one, the form again naming the field (400)."""
+    if "start" not in request.GET and "end" not in request.GET:
+        today = timezone.now().astimezone(dt.UTC).date()
+        initial = {"start": today - dt.timedelta(days=WINDOW_DAYS - 1), "end": today}
+        form = PeriodForm(initial={k: v.isoformat() for k, v in initial.items()})
+        return _export_page(request, form)
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return _export_page(request, form, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = screen_counts(start, end)
+    record(
+        Action.PROGRAM_SCREENS_EXPORTED,
+        request=request,
+        detail={"start": start.isoformat(), "end": end.isoformat(), "rows": len(rows)},
+    )
+    response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
+    name = f"crossline-screens-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _export_page(request: HttpRequest, form: PeriodForm, status: int = 200) -> HttpResponse:
+    context = {"form": form, "max_days": MAX_DAYS, "results": ELIGIBILITIES}
+    return render(request, "program/export.html", context, status=status)
