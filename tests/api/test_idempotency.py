@@ -179,3 +179,29 @@ def test_a_request_that_loses_the_race_returns_the_winners_assessment() -> None:
 
 def _new_assessment() -> tuple[Assessment, str]:
     return Assessment.start("en")
+
+
+def test_the_worker_deletes_key_records_past_their_24_hours_and_keeps_the_assessments(
+    api: ApiClient,
+) -> None:
+    """A record keeps the private link's token (encrypted) for retries only: once no retry may
+    ask for it, the hourly job deletes it; the assessment and its result page stay."""
+    from crossline.care import periodic  # noqa: F401 — registers the jobs
+    from crossline.care.schedule import _JOBS, run_due
+
+    now = timezone.now()
+    ids = [api.submit(BODY, key=f"expiry-{i}").json()["id"] for i in range(3)]
+    old = IdempotencyRecord.objects.filter(assessment__public_id__in=ids[:2])
+    old.update(created_at=now - timedelta(hours=24, seconds=1))
+    assert _JOBS["api.expire_keys"].interval() == timedelta(minutes=60)
+    assert "api.expire_keys" in run_due(now)
+    assert list(IdempotencyRecord.objects.values_list("assessment__public_id", flat=True)) == [
+        uuid.UUID(ids[2])
+    ]
+    assert Assessment.objects.count() == 3
+    assert idempotency.expire(now) == 0  # nothing left to delete
+    # The key is free again: a retry after 24 hours is a new submission (as before).
+    again = api.submit(BODY, key="expiry-0")
+    assert again.status_code == 201 and again.json()["id"] != ids[0]
+    IdempotencyRecord.objects.update(created_at=now - timedelta(days=2))  # two records
+    assert idempotency.expire(now, batch_size=1) == 2 and not IdempotencyRecord.objects.exists()

@@ -2,9 +2,10 @@
 
 Only a SHA-256 of the key is stored, beside a SHA-256 of the canonical JSON body, the assessment
 and its private-link token (encrypted). A key is honoured for 24 hours; an older record is
-ignored and replaced. Two requests racing with one key both try to insert the record in the
-same transaction as their assessment: the unique key_hash lets one commit and rolls the other
-back whole, and the loser returns the winner's assessment.
+ignored and replaced, and the worker deletes it within the hour after (`expire`). Two requests
+racing with one key both try to insert the record in the same transaction as their assessment:
+the unique key_hash lets one commit and rolls the other back whole, and the loser returns the
+winner's assessment.
 
 A key used before rolls back everything its request wrote, so whatever that write counted (the
 rate limit) is counted again by `recount` before the original is returned.
@@ -115,6 +116,17 @@ def _encoded_record(key_hash: str, digest: str, token: str) -> tuple[Idempotency
     """The key's record and its row's values, but for the assessment's id (not known yet)."""
     record = IdempotencyRecord(key_hash=key_hash, body_hash=digest, token=token)
     return record, _RECORD.values(record)
+
+
+def expire(now: datetime, batch_size: int = 1000) -> int:
+    """Delete the records of keys older than their 24 hours (the worker, hourly): a record
+    keeps the private link's token (encrypted), which no retry may ask for any more. One
+    transaction per batch; the assessments are kept. Returns how many were deleted."""
+    deleted = 0
+    old = IdempotencyRecord.objects.filter(created_at__lt=now - LIFETIME)
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def _cutoff() -> datetime:

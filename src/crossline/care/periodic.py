@@ -69,3 +69,12 @@ def flag_missed_checkins(now: datetime) -> int:
     from crossline.course.reminders import flag_missed
 
     return flag_missed(now)
+
+
+@every(60, name="api.expire_keys")
+def expire_idempotency_keys(now: datetime) -> int:
+    """Delete API Idempotency-Key records past their 24 hours (each holds a private link's
+    token, encrypted, for retries only)."""
+    from crossline.api.idempotency import expire
+
+    return expire(now)
