@@ -8,6 +8,20 @@ from crossline.intake.models import Assessment
 
 pytestmark = pytest.mark.django_db
 
+# A burned-out person in Florida, screen by screen: the short path to a burnout result.
+BURNED_OUT = [
+    ("phq9.1", "0"),
+    ("phq9.2", "1"),
+    ("phq9.9", "0"),
+    ("burnout.single", "4"),
+    ("gad7.1", "1"),
+    ("gad7.2", "1"),
+    ("scope.where", "work"),
+    ("scope.time_off", "lifts"),
+    ("profile.state", "FL"),
+    ("profile.age", "34"),
+]
+
 
 def answer(client: Client, screen: str, **form: str) -> str:
     response = client.post(f"/check/q/{screen}/", form)
@@ -20,20 +34,9 @@ def test_burned_out_person_gets_burnout_result_without_ketamine_offer() -> None:
     location = client.post("/check/start").url
     location = client.get(location)["Location"]
     assert location == "/check/q/phq9.1/"
-    for screen, value in [
-        ("phq9.1", "0"),
-        ("phq9.2", "1"),
-        ("phq9.9", "0"),
-        ("burnout.single", "4"),
-        ("gad7.1", "1"),
-        ("gad7.2", "1"),
-        ("scope.where", "work"),
-        ("scope.time_off", "lifts"),
-        ("profile.state", "FL"),
-    ]:
+    for screen, value in BURNED_OUT:
         assert location == f"/check/q/{screen}/"
         location = answer(client, screen, **{screen: value})
-    location = answer(client, "profile.age", **{"profile.age": "34"})
     assert location.startswith("/r/")
     page = client.get(location)
     text = page.content.decode()
@@ -74,3 +77,35 @@ def test_starting_checks_is_rate_limited_per_client(settings) -> None:
     assert refused.status_code == 429 and refused["Retry-After"]
     assert "tel:988" in refused.content.decode() or "988" in refused.content.decode()
     assert Assessment.objects.count() == 2  # nothing stored for the refused start
+
+
+def test_the_session_keeps_the_screens_token_for_a_day_and_drops_it_at_submission() -> None:
+    """The token opens the person's answers: it stays in the session only while the screen is
+    in progress (a day at most), and not after the result page is reached."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from crossline.care import periodic  # noqa: F401 — registers the jobs
+    from crossline.care.schedule import run_due
+
+    client = Client()
+    client.post("/check/start")
+    assert 24 * 3600 - 5 <= client.session.get_expiry_age() <= 24 * 3600
+    token = Session.objects.get().get_decoded()["assessment_token"]
+    assert Assessment.by_token(token) is not None
+    for screen, value in BURNED_OUT:
+        location = answer(client, screen, **{screen: value})
+    assert location == f"/r/{token}/"
+    stored = Session.objects.get(pk=client.session.session_key)
+    assert token not in stored.session_data and token not in stored.get_decoded().values()
+
+    # Expired sessions are deleted by the worker's hourly job; live ones stay.
+    live = Client()
+    live.post("/check/start")
+    Session.objects.exclude(pk=live.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert "sessions.clear_expired" in run_due(timezone.now())
+    assert list(Session.objects.values_list("pk", flat=True)) == [live.session.session_key]

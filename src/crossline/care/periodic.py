@@ -78,3 +78,13 @@ def expire_idempotency_keys(now: datetime) -> int:
     from crossline.api.idempotency import expire
 
     return expire(now)
+
+
+@every(60, name="sessions.clear_expired")
+def clear_expired_sessions(now: datetime) -> int:
+    """Delete expired sessions (Django leaves them in the table): a patient's session holds
+    the token of a screen in progress, a staff member's the second factor's state."""
+    from django.contrib.sessions.models import Session
+
+    deleted: int = Session.objects.filter(expire_date__lt=now).delete()[0]
+    return deleted

@@ -27,6 +27,11 @@ from crossline.intake.screens import screen_context
 from crossline.program.policy import current_knowledge
 
 SESSION_TOKEN = "assessment_token"
+# The private token of a screen in progress lives in the person's session (server-side, never in
+# a cookie) for a day after the start, then the session expires and the worker deletes it; it
+# is taken out of the session as the screen is submitted. A day covers a reload, a lost
+# connection or coming back in the evening; anything longer would only keep a secret around.
+IN_PROGRESS_SECONDS = 24 * 60 * 60
 
 
 def _language(request: HttpRequest) -> str:
@@ -60,6 +65,7 @@ def start(request: HttpRequest) -> HttpResponse:
     _, token = Assessment.start(_language(request))
     request.session.cycle_key()
     request.session[SESSION_TOKEN] = token
+    request.session.set_expiry(IN_PROGRESS_SECONDS)
     return redirect("intake:resume")
 
 
@@ -132,8 +138,7 @@ def _finish(request: HttpRequest, assessment: Assessment) -> str:
             object_id=locked.public_id,
             detail={"channel": "web"},
         )
-    request.session.pop(SESSION_TOKEN, None)
-    request.session["last_result"] = token
+    request.session.pop(SESSION_TOKEN, None)  # the result link is the person's to keep, not ours
     return str(token)
 
 
