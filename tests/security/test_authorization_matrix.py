@@ -68,6 +68,7 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/audit/": ("GET", OPERATOR),
     "clinic/program/": ("GET", OPERATOR),
     "clinic/program/courses/": ("GET", frozenset({"physician", "operator"})),
+    "clinic/program/export/": ("GET", OPERATOR),
     "clinic/account/": ("GET", SIGNED_IN),
     "clinic/account/sign-out-everywhere/": ("POST", SIGNED_IN),
 }
