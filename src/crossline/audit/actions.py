@@ -54,6 +54,7 @@ class Action(StrEnum):
     # Operator
     SETTINGS_CHANGED = "settings.changed"
     AUDIT_SEARCHED = "audit.searched"
+    AUDIT_EXPORTED = "audit.exported"
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_ANCHORED = "audit.anchored"
     # Appended by accounts
