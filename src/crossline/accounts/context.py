@@ -32,10 +32,20 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     return {"staff_nav": nav, "staff_warnings": staff_warnings(request, roles)}
 
 
+STALE_CODES = (
+    "Your recovery codes no longer work: the program changed the key they were kept under. "
+    "Make new ones on your account page."
+)
+
+
 def staff_warnings(request: HttpRequest, roles: frozenset[Role]) -> list[str]:
-    """Program-wide warnings (e.g. the telemedicine legal basis lapsing) for signed-in staff."""
+    """Program-wide warnings (e.g. the telemedicine legal basis lapsing) for signed-in staff,
+    and the user's own: recovery codes made under an index key that has since changed."""
     if not roles:
         return []
+    from crossline.accounts.models import RecoveryCodes
     from crossline.program.warnings import warnings_for
 
-    return warnings_for(roles)
+    user = getattr(request, "user", None)
+    own = [STALE_CODES] if user is not None and RecoveryCodes.stale(user) else []
+    return [*warnings_for(roles), *own]

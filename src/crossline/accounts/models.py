@@ -149,6 +149,21 @@ class AuthenticatorSecret(models.Model):
         return f"secret of authenticator {self.device_id}"
 
 
+class RecoveryKeyCheck(models.Model):
+    """Which index key a user's recovery codes were digested under, as a keyed digest of a
+    constant (it reveals nothing without the key). The codes themselves cannot be re-digested
+    when the key changes (only their digests are kept), so after a change they stop working;
+    this tells that apart from a code typed wrong, so the user can be told to make new ones."""
+
+    device = models.OneToOneField(
+        StaticDevice, primary_key=True, on_delete=models.CASCADE, related_name="key_check"
+    )
+    value = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"key check of recovery codes {self.device_id}"
+
+
 class RecoveryCodes(StaticDevice):  # type: ignore[misc]
     """A user's single-use recovery codes: django-otp's static device, whose tokens are stored
     as keyed digests of the codes (`crypto.code_digest`, keyed by the index key, which is
@@ -158,11 +173,27 @@ class RecoveryCodes(StaticDevice):  # type: ignore[misc]
         proxy = True
 
     @classmethod
+    def stale(cls, user: Any) -> bool:
+        """True when the user's codes were made under an index key that has since changed (or
+        before the key was recorded and it cannot be told): they no longer work."""
+        found = StaticDevice.objects.filter(user=user, confirmed=True).values_list(
+            "key_check__value", flat=True
+        )
+        return any(check != key_check() for check in found)
+
+    @classmethod
+    def holders_of_stale_codes(cls) -> int:
+        """How many users hold recovery codes that no longer work (see `stale`)."""
+        devices = StaticDevice.objects.filter(confirmed=True).exclude(key_check__value=key_check())
+        return int(devices.values("user").distinct().count())
+
+    @classmethod
     def issue(cls, user: Any, count: int) -> list[str]:
         """Replace the user's recovery codes with `count` new ones; returns the codes."""
         with transaction.atomic():
             StaticDevice.objects.filter(user=user).delete()
             device = cls.objects.create(user=user, name="Recovery codes", confirmed=True)
+            RecoveryKeyCheck.objects.create(device=device, value=key_check())
             codes = [StaticToken.random_token() for _ in range(count)]
             StaticToken.objects.bulk_create(
                 [StaticToken(device=device, token=recovery_digest(c)) for c in codes]
@@ -178,3 +209,8 @@ class RecoveryCodes(StaticDevice):  # type: ignore[misc]
 
 def recovery_digest(code: str) -> str:
     return code_digest(bytes(settings.CROSSLINE.index_key), code)
+
+
+def key_check() -> str:
+    """The current index key's check value (see RecoveryKeyCheck)."""
+    return code_digest(bytes(settings.CROSSLINE.index_key), "\x00recovery codes key check")

@@ -269,6 +269,7 @@ def account(request: HttpRequest) -> HttpResponse:
     context = {
         "roles": sorted(r.value for r in roles_of(user)),
         "codes_left": services.recovery_codes_left(user),
+        "codes_stale": not codes and RecoveryCodes.stale(user),
         "codes": codes,
         "code_error": code_error,
         "password_form": password_form,

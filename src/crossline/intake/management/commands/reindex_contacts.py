@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from crossline.accounts.models import RecoveryCodes
 from crossline.crypto import DecryptionError
 from crossline.intake.contact import contact_index
 from crossline.intake.models import ContactRequest
@@ -62,3 +63,11 @@ class Command(BaseCommand):
             last = batch[-1].pk
         verb = "would re-index" if dry_run else "re-indexed"
         self.stdout.write(f"contact requests: {verb} {stale}, {current} already current")
+        # Recovery codes cannot be re-digested (only digests are kept): say how many users must
+        # make new ones; each is told on every staff page until they do.
+        users = RecoveryCodes.holders_of_stale_codes()
+        if users:
+            self.stdout.write(
+                f"recovery codes: {users} staff member(s) hold codes made under an earlier index "
+                "key, which no longer work; each is asked on every staff page to make new ones"
+            )
