@@ -145,12 +145,14 @@ def _whole(name: str, value: str) -> int:
 DATABASES = {"default": _database(CONFIG.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Rate-limit counters live in the database cache so every worker process shares them.
+# A cache every worker process shares (the database's), so nothing a library caches differs
+# between processes. crossline itself caches nothing there: rate-limit counts are their own
+# table (crossline.api.models.RateCounter), which is never culled.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "crossline_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},  # rate-limit counters must not be culled early
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 
