@@ -25,4 +25,4 @@ def prepare(action: Action | str, **kwargs: Any) -> Pending:
     return _prepare(action, **kwargs)
 
 
-__all__ = ["Action", "Pending", "prepare", "record"]
+__all__ = ["Action", "prepare", "record"]  # and, for annotations only, Pending
