@@ -25,4 +25,13 @@ def prepare(action: Action | str, **kwargs: Any) -> Pending:
     return _prepare(action, **kwargs)
 
 
-__all__ = ["Action", "prepare", "record"]  # and, for annotations only, Pending
+def __getattr__(name: str) -> Any:
+    """`Pending`, from the module that needs the models (loaded after the app registry)."""
+    if name == "Pending":
+        from crossline.audit.log import Pending
+
+        return Pending
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Action", "Pending", "prepare", "record"]
