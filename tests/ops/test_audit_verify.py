@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -26,7 +27,12 @@ def test_verify_passes_on_an_intact_chain_and_names_the_first_bad_entry(
 
     intact = run_crossline("audit", "verify", env=env)
     assert intact.returncode == 0, intact.stderr
-    assert "intact" in intact.stdout and "5 entries" in intact.stdout
+    # The five events and the anchoring itself (recorded after the anchored head).
+    assert "intact" in intact.stdout and "6 entries" in intact.stdout
+    db = sqlite3.connect(data_dir / "crossline.sqlite3")
+    (action, detail) = db.execute("SELECT action, detail FROM audit_event WHERE seq = 6").fetchone()
+    db.close()
+    assert action == "audit.anchored" and json.loads(detail) == {"head": 5}
 
     db = sqlite3.connect(data_dir / "crossline.sqlite3")
     with db:

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         path = options["anchor_file"] or anchor_path()
         if options["what"] == "anchor":
             a = anchor(path)
+            # Recorded like the worker's anchors: the audit trail shows every anchoring.
+            record(Action.AUDIT_ANCHORED, actor="system", detail={"head": a.seq})
             self.stdout.write(f"anchored the audit chain at entry {a.seq} in {path}")
             return
         result = verify(path)
