@@ -216,3 +216,12 @@ def describe_violations(found: Mapping[str, list[dict[str, Any]]]) -> str:
             targets = ", ".join(v["targets"][:8]) + (" …" if len(v["targets"]) > 8 else "")
             lines.append(f"{kind}: {v['id']} ({v['impact']}) {v['help']} — {targets}")
     return "\n".join(lines)
+
+
+def assert_accessible(page: Page, base_url: str, paths: list[str]) -> None:
+    """Open each path in `page` (a bypass_csp context) and fail listing every axe violation."""
+    found = {}
+    for path in paths:
+        page.goto(f"{base_url}{path}")
+        found[path] = axe_violations(page)
+    assert not any(found.values()), describe_violations(found)

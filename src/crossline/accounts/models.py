@@ -179,7 +179,8 @@ class RecoveryCodes(StaticDevice):  # type: ignore[misc]
         found = StaticDevice.objects.filter(user=user, confirmed=True).values_list(
             "key_check__value", flat=True
         )
-        return any(check != key_check() for check in found)
+        current = key_check()
+        return any(check != current for check in found)
 
     @classmethod
     def holders_of_stale_codes(cls) -> int:

@@ -25,7 +25,6 @@ from crossline.api import idempotency, ratelimit
 from crossline.api.errors import TooManyRequests, read_json
 from crossline.api.rows import Insert
 from crossline.api.schemas import AssessmentCreated, Errors
-from crossline.audit import Action
 from crossline.crypto import json_bytes
 from crossline.engine import FieldError, InvalidInput, Request, evaluate, parse_request
 from crossline.intake.models import Assessment
@@ -101,7 +100,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
     # The audit event and the client's window are prepared here too: under the transaction
     # (SQLite's write lock, which every worker queues for) only the statements run.
-    event = _event(request, assessment)
+    event = assessment.submitted_event(request, "api")
     window = ratelimit.window(request, RATE_LIMIT_SCOPE)
 
     def create() -> tuple[Assessment, str]:
@@ -158,25 +157,12 @@ def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
     return req, key
 
 
-def _event(request: HttpRequest, assessment: Assessment) -> audit.Pending:
-    """The audit event "assessment submitted", by the assessment's id only (no answers)."""
-    return audit.prepare(
-        Action.ASSESSMENT_SUBMITTED,
-        request=request,
-        actor="anonymous",
-        patient=assessment.public_id,
-        object_type="assessment",
-        object_id=assessment.public_id,
-        detail={"channel": "api"},
-    )
-
-
 def _finish(event: audit.Pending, window: ratelimit.Window) -> None:
     """The last writes of a submission's transaction, after the assessment (one INSERT of
     values prepared and encrypted beforehand) and, with an Idempotency-Key, the key's record.
 
-    1. The audit event, prepared beforehand (`_event`). On PostgreSQL it takes the audit
-       chain's lock, held to the commit.
+    1. The audit event, prepared beforehand (`Assessment.submitted_event`). On PostgreSQL
+       it takes the audit chain's lock, held to the commit.
     2. The client's rate-limit count: over the limit, the 429 raised here rolls the whole
        transaction back, so nothing is stored, nor counted (the count stays at the limit).
 

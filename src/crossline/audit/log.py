@@ -116,29 +116,13 @@ def _actor(
     return None, "anonymous"
 
 
-def record(
-    action: Action | str,
-    *,
-    request: HttpRequest | None = None,
-    actor: AbstractBaseUser | AnonymousUser | str | None = None,
-    patient: object = "",
-    object_type: str = "",
-    object_id: object = "",
-    detail: Mapping[str, Any] | None = None,
-) -> Event:
-    """Append one event, inside the caller's transaction (or its own).
+def record(action: Action | str, **kwargs: Any) -> Event:
+    """Append one event, inside the caller's transaction (or its own): `prepare` (which takes
+    the event's fields), then `append`.
 
     `patient` is a non-identifying reference (a case's or assessment's public id), never a name.
     """
-    return prepare(
-        action,
-        request=request,
-        actor=actor,
-        patient=patient,
-        object_type=object_type,
-        object_id=object_id,
-        detail=detail,
-    ).append()
+    return prepare(action, **kwargs).append()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
+from crossline import periods
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
 from crossline.audit.actions import Action
@@ -46,9 +47,7 @@ class SearchForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
-        since, until = data.get("since"), data.get("until")
-        if isinstance(since, dt.date) and isinstance(until, dt.date) and until < since:
-            self.add_error("until", "The last day is before the first day.")
+        periods.check_order(self, "since", "until")
         return data
 
     def clean_patient(self) -> str:
@@ -71,17 +70,23 @@ def search(request: HttpRequest) -> HttpResponseBase:
         events = _filtered(events, data)
         filtered = any(data.values())
         if request.GET.get("format") == "csv":
-            return _export(request, events, data)
+            return _export(request, form, events)
         record(Action.AUDIT_SEARCHED, request=request, detail=_criteria(data))
-    status = 400 if form.is_bound and form.errors else 200
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _page(request, form, events, filtered)
+
+
+def _page(
+    request: HttpRequest, form: SearchForm, events: QuerySet[Event], filtered: bool
+) -> HttpResponse:
+    """The search page: the form (400 when it has errors) and a page of events."""
     context = {
         "form": form,
-        "page": page,
+        "page": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
         "filtered": filtered,
         "query": _query(request),
         "max_export": MAX_EXPORT_ROWS,
     }
+    status = 400 if form.is_bound and form.errors else 200
     return render(request, "audit/search.html", context, status=status)
 
 
@@ -93,14 +98,10 @@ def _filtered(events: QuerySet[Event], data: dict[str, object]) -> QuerySet[Even
     if data["action"]:
         events = events.filter(action=data["action"])
     if isinstance(data["since"], dt.date):
-        events = events.filter(at__gte=_midnight(data["since"]))
+        events = events.filter(at__gte=periods.start_of(data["since"]))
     if isinstance(data["until"], dt.date):
-        events = events.filter(at__lt=_midnight(data["until"] + dt.timedelta(days=1)))
+        events = events.filter(at__lt=periods.end_of(data["until"]))
     return events
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def _criteria(data: dict[str, object]) -> dict[str, object]:
@@ -115,24 +116,18 @@ def _criteria(data: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _export(
-    request: HttpRequest, events: QuerySet[Event], data: dict[str, object]
-) -> HttpResponseBase:
+def _export(request: HttpRequest, form: SearchForm, events: QuerySet[Event]) -> HttpResponseBase:
     """The matching events as CSV, oldest first; refused (the form again, 400) past
     MAX_EXPORT_ROWS. The export is itself an audit event, written before the file streams."""
     n = events.count()
     if n > MAX_EXPORT_ROWS:
-        form = SearchForm(request.GET)
-        form.is_valid()
         form.add_error(
             None,
             f"{n:,} events match: at most {MAX_EXPORT_ROWS:,} can be downloaded at once. "
             "Choose a shorter period.",
         )
-        page = Paginator(events, PAGE_SIZE).get_page(1)
-        context = {"form": form, "page": page, "filtered": True, "query": _query(request)}
-        context["max_export"] = MAX_EXPORT_ROWS
-        return render(request, "audit/search.html", context, status=400)
+        return _page(request, form, events, filtered=True)
+    data = form.cleaned_data
     record(Action.AUDIT_EXPORTED, request=request, detail={**_criteria(data), "rows": n})
     today = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(_csv_lines(events.order_by("seq")), content_type="text/csv")

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 
+from crossline import audit
 from crossline.crypto import token_hash
 from crossline.intake.fields import EncryptedJSONField
 
@@ -82,6 +83,19 @@ class Assessment(models.Model):
         assessment, token = cls.submission(language, answers, decision, now)
         assessment.save(force_insert=True)
         return assessment, token
+
+    def submitted_event(self, request: Any, channel: str) -> audit.Pending:
+        """The audit event "assessment submitted" (web or API), by the screen's id only — no
+        answers — prepared for `append()` in the transaction that submits it."""
+        return audit.prepare(
+            audit.Action.ASSESSMENT_SUBMITTED,
+            request=request,
+            actor="anonymous",
+            patient=self.public_id,
+            object_type="assessment",
+            object_id=self.public_id,
+            detail={"channel": channel},
+        )
 
     @classmethod
     def by_token(cls, token: str) -> Assessment | None:

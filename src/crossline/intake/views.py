@@ -19,7 +19,6 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crossline.api import ratelimit
-from crossline.audit import Action, record
 from crossline.engine import InvalidInput
 from crossline.intake import flow
 from crossline.intake.models import Assessment
@@ -129,15 +128,7 @@ def _finish(request: HttpRequest, assessment: Assessment) -> str:
         locked.status = Assessment.Status.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.save()
-        record(
-            Action.ASSESSMENT_SUBMITTED,
-            request=request,
-            actor="anonymous",
-            patient=locked.public_id,
-            object_type="assessment",
-            object_id=locked.public_id,
-            detail={"channel": "web"},
-        )
+        locked.submitted_event(request, "web").append()
     request.session.pop(SESSION_TOKEN, None)  # the result link is the person's to keep, not ours
     return str(token)
 

@@ -18,6 +18,7 @@ from django import forms
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
+from crossline import periods
 from crossline.engine.check import ELIGIBILITIES
 from crossline.intake.models import AggregateCount, Assessment
 
@@ -49,20 +50,21 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        periods.check_order(self, "start", "end")  # an error there takes "end" out of data
         start, end = data.get("start"), data.get("end")
-        if isinstance(start, dt.date) and isinstance(end, dt.date):
-            if end < start:
-                self.add_error("end", "The last day is before the first day.")
-            elif (end - start).days + 1 > MAX_DAYS:
-                self.add_error("end", f"At most {MAX_DAYS} days at a time.")
+        if (
+            isinstance(start, dt.date)
+            and isinstance(end, dt.date)
+            and (end - start).days + 1 > MAX_DAYS
+        ):
+            self.add_error("end", f"At most {MAX_DAYS} days at a time.")
         return data
 
 
 def screen_counts(start: dt.date, end: dt.date) -> list[Row]:
     """Screens started from `start` to `end` (UTC days, both included), grouped by day,
     result, safety level and state, in that order."""
-    begin = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-    stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    begin, stop = periods.start_of(start), periods.end_of(end)
     stored: Counter[Key] = Counter()
     live = (
         Assessment.objects.filter(created_at__gte=begin, created_at__lt=stop)
