@@ -148,3 +148,47 @@ def test_an_emergency_symptom_after_the_session_puts_911_first(
     assert box is not None and box["y"] < 400  # above the fold on a phone
     shoot(page, f"4-emergency-{lang}")
     assert not blocked, blocked
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_check_in_sent_from_two_tabs_is_stored_once_and_the_second_is_told(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    """The person opened the check-in twice (a reminder's link tapped twice), sent it from the
+    first tab, then from the second: the second is not stored, and its page says so in the
+    person's language and shows the after-session check that comes next."""
+    from crossline.course.models import CheckIn
+    from tests.course.conftest import sign
+
+    w = WORDS[lang]
+    p = planned_course(lang)
+    sign(p)
+    _, token = schedule(p)
+    url = f"{live_server.url}/s/{token}/"
+    context = open_context(bypass_csp=True, locale="es-US" if lang == "es" else "en-US")
+    tabs = [context.new_page(), context.new_page()]
+    for tab in tabs:
+        tab.goto(url)
+        tab.get_by_label(w["top"]).fill("128")
+        tab.get_by_label(w["bottom"]).fill("82")
+        tab.get_by_label(w["pulse"]).fill("74")
+        for field, value in SAFE.items():
+            tab.locator(f'input[name="{field}"][value="{value}"]').check()
+        tab.get_by_label(w["item9"]).check()
+    for tab in tabs:
+        tab.get_by_role("button", name=w["send"]).click()
+        tab.wait_for_load_state()
+
+    second = tabs[1]
+    notice = second.locator("#not-saved")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(
+        {"es": "Sus respuestas no se guardaron", "en": "Your answers were not saved"}[lang]
+    )
+    expect(second.locator('input[name="step"]')).to_have_value("post")
+    expect(second.locator("#errors")).to_have_count(0)
+    shoot(second, f"5-sent-twice-{lang}")
+    found = axe_violations(second)
+    assert not found, describe_violations({url: found})
+    assert CheckIn.objects.count() == 1

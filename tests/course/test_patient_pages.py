@@ -419,3 +419,151 @@ def test_a_scheduled_session_of_a_suspended_course_shows_no_form(planned: Planne
     Course.objects.filter(pk=planned.course.pk).update(status=rules.SUSPENDED)
     html = Client(HTTP_ACCEPT_LANGUAGE="es").get(f"/s/{token}/").content.decode()
     assert "No tome la dosis hoy." in html and '<form method="post"' not in html
+
+
+# --- a page that changed while it was open ------------------------------------------------------
+# The page was shown, then — before the person sent it — another tab sent it, the clinic acted
+# or the course was put on hold. The service refuses (nothing stored); the person sees the page
+# for where things stand now, told in their language that their answers were not saved, and
+# never the service's reason, which is English and written for the staff.
+
+NOT_SAVED = {"en": "Your answers were not saved", "es": "Sus respuestas no se guardaron"}
+STAFF_REASONS = ("already", "the session is", "the course is", "clinician must", "expired:")
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, name: str, change: Any) -> None:
+    """`services.<name>` runs `change` first: what happened after the page was shown."""
+    real = getattr(services, name)
+
+    def racing(target: Any, *args: Any, **kwargs: Any) -> Any:
+        change(target)
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(services, name, racing)
+
+
+def _refused_then_shown(lang: str, url: str, data: dict[str, Any]) -> str:
+    sent = client(lang).post(url, data)
+    assert sent.status_code == 302 and sent["Location"] == f"{url}?changed=1"
+    page = client(lang).get(sent["Location"])
+    assert page.status_code == 200
+    body = text(page)
+    assert NOT_SAVED[lang] in body and 'id="not-saved"' in body
+    assert not any(reason in body for reason in STAFF_REASONS)
+    return body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_session_cancelled_while_its_check_in_was_open(
+    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    assert 'name="vitals.systolic"' in text(client(lang).get(f"/s/{token}/"))
+    cancel = lambda session: Session.objects.filter(pk=session.pk).update(  # noqa: E731
+        status=rules.CANCELLED
+    )
+    _meanwhile(monkeypatch, "submit_session_checkin", cancel)
+    body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE))
+    assert '<form method="post" novalidate>' not in body
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_course_put_on_hold_while_the_check_in_was_open(
+    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    suspend = lambda session: Course.objects.filter(pk=session.course_id).update(  # noqa: E731
+        status=rules.SUSPENDED
+    )
+    _meanwhile(monkeypatch, "submit_session_checkin", suspend)
+    body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE))
+    assert {"en": "Do not take the dose today.", "es": "No tome la dosis hoy."}[lang] in body
+    assert not CheckIn.objects.exists()
+    s.refresh_from_db()
+    assert s.status == rules.SCHEDULED
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_weekly_questionnaire_sent_from_two_tabs_is_stored_once(
+    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w, token = weekly_link(planned)
+    answers = weekly_answers([0] * 9, [0] * 7, **({"course.bladder": "no"} if w.bladder else {}))
+    real = services.submit_weekly
+    _meanwhile(
+        monkeypatch,
+        "submit_weekly",
+        lambda weekly: real(weekly, answers, lang, timezone.now()),  # the other tab, first
+    )
+    _refused_then_shown(lang, f"/w/{token}/", form(answers))
+    assert CheckIn.objects.filter(weekly=w).count() == 1
+
+
+def test_the_notice_is_only_for_a_page_shown_again(planned: Planned) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    assert NOT_SAVED["en"] not in text(client("en").get(f"/s/{token}/"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_answer_the_engine_refuses_is_marked_in_the_persons_language(
+    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossline.engine import FieldError, InvalidInput
+
+    sign(planned)
+    _, token = schedule(planned)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise InvalidInput(
+            [FieldError("vitals.systolic", "must be at most 250"), FieldError("$", "bad body")]
+        )
+
+    monkeypatch.setattr(services, "submit_session_checkin", refuse)
+    page = client(lang).post(f"/s/{token}/", form(SAFE_PRE))
+    body = text(page)
+    assert page.status_code == 422
+    assert {"en": "This answer was not accepted", "es": "Esta respuesta no se aceptó"}[lang] in body
+    assert {"en": "Some answers were not accepted", "es": "Algunas respuestas no se aceptaron"}[
+        lang
+    ] in body
+    assert 'href="#id_vitals.systolic"' in body
+    assert "must be at most" not in body and "bad body" not in body
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_pre_check_in_sent_again_from_a_second_tab_is_not_read_as_the_after_check(
+    planned: Planned, lang: str
+) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    first = client(lang).post(f"/s/{token}/", form(SAFE_PRE, step="pre"))
+    assert first.status_code == 302 and first["Location"] == f"/s/{token}/"
+    body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE, step="pre"))
+    assert 'name="step" value="post"' in body  # the after-session form, without errors
+    assert 'id="errors"' not in body
+    assert CheckIn.objects.filter(session=s).count() == 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_check_in_sent_after_its_link_ran_out(planned: Planned, lang: str) -> None:
+    sign(planned)
+    s, token = schedule(planned)
+    assert 'name="step" value="pre"' in text(client(lang).get(f"/s/{token}/"))
+    Session.objects.filter(pk=s.pk).update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE, step="pre"))
+    assert {"en": "This link has expired", "es": "Este enlace"}[lang] in body
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_weekly_questionnaire_sent_again_from_a_second_tab(planned: Planned, lang: str) -> None:
+    w, token = weekly_link(planned)
+    answers = weekly_answers([0] * 9, [0] * 7, **({"course.bladder": "no"} if w.bladder else {}))
+    assert client(lang).post(f"/w/{token}/", form(answers, step="weekly")).status_code == 302
+    _refused_then_shown(lang, f"/w/{token}/", form(answers, step="weekly"))
+    assert CheckIn.objects.filter(weekly=w).count() == 1

@@ -56,16 +56,16 @@ class EngineForm(forms.Form):
         raise NotImplementedError
 
     def add_engine_errors(self, exc: InvalidInput) -> None:
+        """The engine's refusals on the fields they name. The form's own checks, in the
+        person's language, catch what the engine would; should the engine refuse more, its
+        messages (English, for the API and the staff) are not shown to the person: the field
+        is marked in their language instead."""
         for e in exc.errors:
             field = e.field.split("[")[0]
-            self.add_error(field if field in self.fields else None, f"{e.field}: {e.message}")
-
-    def add_course_error(self, message: str) -> None:
-        field, sep, text = message.partition(": ")
-        if sep and field in self.fields:
-            self.add_error(field, text)
-        else:
-            self.add_error(None, message)
+            if field in self.fields:
+                self.add_error(field, _("This answer was not accepted. Please check it."))
+            else:
+                self.add_error(None, _("Some answers were not accepted. Please check them."))
 
     def hide_asq_errors(self) -> None:
         """Second step: the ASQ questions appear for the first time, without errors."""

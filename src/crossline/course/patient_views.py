@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -32,6 +33,7 @@ from crossline.program.policy import current_knowledge
 from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
+CHANGED = "changed"  # query parameter: a submission was refused because the page had changed
 
 
 def _viewed(request: HttpRequest, course: Course, page: str) -> None:
@@ -49,7 +51,9 @@ def _viewed(request: HttpRequest, course: Course, page: str) -> None:
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    return render(request, f"course/{template}", context, status=status)
+    # Back here after a refused submission (`_submitted`): say that nothing was saved.
+    changed = request.method == "GET" and request.GET.get(CHANGED) == "1"
+    return render(request, f"course/{template}", context | {"not_saved": changed}, status=status)
 
 
 # --- /s/<token>/ ---------------------------------------------------------------------------------
@@ -63,27 +67,56 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     course = s.course
     lang = _language(request, course.language)
     k = current_knowledge()
-    now = timezone.now()
     base: dict[str, Any] = {"session": s, "course": course, "token": token}
-    if s.status in (rules.SCHEDULED, rules.READY) and now > s.link_expires_at:
-        _viewed(request, course, "session.expired")
-        return _page(request, "patient_expired.html", base)
-    if s.status == rules.SCHEDULED and not services.consent_signed(course):
+    page = _session_page(s, course)
+    if _sent_from_another_page(request, page):
+        return _changed("course_patient:session", token)
+    if page == "consent":
         return _consent(request, s, lang, base)
-    if s.status == rules.SCHEDULED and course.status != rules.ACTIVE:
-        # Suspended (a positive safety answer), paused or stopped: no pre check-in, no dose.
-        _viewed(request, course, "session.wait")
-        return _page(request, "patient_wait.html", base)
-    if s.status == rules.SCHEDULED:
+    if page == "pre":
         return _pre(request, s, k, lang, base)
-    if s.status == rules.READY:
+    if page == "post":
         return _post(request, s, k, lang, base)
-    _viewed(request, course, f"session.{s.status}")
-    if s.status == rules.HELD:
+    _viewed(request, course, f"session.{page}")
+    if page == "expired":
+        return _page(request, "patient_expired.html", base)
+    if page == "wait":
+        # Suspended (a positive safety answer), paused or stopped: no pre check-in, no dose.
+        return _page(request, "patient_wait.html", base)
+    if page == rules.HELD:
         return _page(request, "patient_hold.html", base | _hold(k, s, lang))
-    if s.status == rules.DONE:
+    if page == rules.DONE:
         return _page(request, "patient_done.html", base | _done(k, s, lang))
     return _page(request, "patient_closed.html", base)
+
+
+def _session_page(s: Session, course: Course) -> str:
+    """Which page the session's link shows now: one of the forms (`consent`, `pre`, `post`,
+    each posting its name as `step`) or a statement (`expired`, `wait`, or the session's
+    state: held, done, missed, cancelled)."""
+    if s.status in (rules.SCHEDULED, rules.READY) and timezone.now() > s.link_expires_at:
+        return "expired"
+    if s.status == rules.SCHEDULED and not services.consent_signed(course):
+        return "consent"
+    if s.status == rules.SCHEDULED and course.status != rules.ACTIVE:
+        return "wait"
+    if s.status == rules.SCHEDULED:
+        return "pre"
+    if s.status == rules.READY:
+        return "post"
+    return str(s.status)
+
+
+def _sent_from_another_page(request: HttpRequest, page: str) -> bool:
+    """A form sent from a page that is no longer the one its link shows: the other tab sent
+    it first, its time ran out, the clinic or another answer changed the course. Its answers
+    must not be read as the current page's (a pre check-in as an after-session check)."""
+    return request.method == "POST" and request.POST.get("step", page) != page
+
+
+def _changed(name: str, token: str) -> HttpResponse:
+    """Back to the link, which shows where things stand now and that nothing was saved."""
+    return HttpResponseRedirect(reverse(name, kwargs={"token": token}) + f"?{CHANGED}=1")
 
 
 def _consent(request: HttpRequest, s: Session, lang: str, base: dict[str, Any]) -> HttpResponse:
@@ -92,8 +125,8 @@ def _consent(request: HttpRequest, s: Session, lang: str, base: dict[str, Any]) 
         try:
             services.sign_consent(s.course, form.cleaned_data["signed_name"], lang, timezone.now())
             return redirect("course_patient:session", token=base["token"])
-        except services.CourseError as exc:
-            form.add_error("signed_name", str(exc).partition(": ")[2] or str(exc))
+        except services.CourseError:  # the only refusal: a name that is blank once trimmed
+            form.add_error("signed_name", _("Type your full name to sign"))
     if request.method == "GET":
         _viewed(request, s.course, "session.consent")
     wording = services.current_consent()
@@ -118,11 +151,14 @@ def _pre(
         form.hide_asq_errors()  # item 9 above 0: the ASQ is asked before anything is stored
         second_step = True
     elif form.is_valid():
-        if _submitted(
+        done = _submitted(
             form,
             lambda: services.submit_session_checkin(s, "pre", form.answers(), lang, timezone.now()),
-        ):
-            return redirect("course_patient:session", token=base["token"])
+            "course_patient:session",
+            base["token"],
+        )
+        if done is not None:
+            return done
     else:
         _viewed(request, s.course, "session.pre")
     context = base | {"form": form, "fasting": fasting, "second_step": second_step}
@@ -136,13 +172,16 @@ def _post(
     form = PostForm(data, k=k)
     if form.is_valid():
         doses = form.cleaned_data["doses_taken"]
-        if _submitted(
+        done = _submitted(
             form,
             lambda: services.submit_session_checkin(
                 s, "post", form.answers(), lang, timezone.now(), doses_taken=doses
             ),
-        ):
-            return redirect("course_patient:session", token=base["token"])
+            "course_patient:session",
+            base["token"],
+        )
+        if done is not None:
+            return done
     if data is None:
         _viewed(request, s.course, "session.post")
     pre = s.checkins.filter(kind=CheckIn.Kind.PRE).first()
@@ -158,17 +197,24 @@ def _post(
     return _page(request, "patient_post.html", context, 422 if form.errors else 200)
 
 
-def _submitted(form: EngineForm, submit: Any) -> bool:
-    """Submit through the service; its refusals come back onto the form (nothing stored)."""
+def _submitted(form: EngineForm, submit: Any, page: str, token: str) -> HttpResponse | None:
+    """Submit through the service, then back to the page (which then shows what comes next).
+
+    None when the engine refused an answer: the form shows it again, nothing stored. A refusal
+    from the course's rules means the session or questionnaire changed after the page was shown
+    (sent from another tab, the link's time ran out, the clinic cancelled it or the course was
+    put on hold): nothing was stored, and the page, shown again, is the one for where it stands
+    now, with a notice that the answers were not saved — in the person's language, never the
+    service's (English, staff-facing) reason.
+    """
     try:
         submit()
     except InvalidInput as exc:
         form.add_engine_errors(exc)
-        return False
-    except services.CourseError as exc:
-        form.add_course_error(str(exc))
-        return False
-    return True
+        return None
+    except services.CourseError:
+        return _changed(page, token)
+    return redirect(page, token=token)
 
 
 def _summaries(k: Knowledge, reasons: list[dict[str, Any]], lang: str) -> list[str]:
@@ -212,6 +258,9 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     lang = _language(request, course.language)
     k = current_knowledge()
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
+    is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
+    if _sent_from_another_page(request, "weekly" if is_open else "closed"):
+        return _changed("course_patient:weekly", token)
     if w.status == Weekly.Status.DONE:
         _viewed(request, course, "weekly.done")
         return _page(request, "patient_weekly_done.html", base | _weekly_result(w))
@@ -226,10 +275,14 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
         form.hide_asq_errors()
         second_step = True
     elif form.is_valid():
-        if _submitted(
-            form, lambda: services.submit_weekly(w, form.answers(), lang, timezone.now())
-        ):
-            return redirect("course_patient:weekly", token=token)
+        done = _submitted(
+            form,
+            lambda: services.submit_weekly(w, form.answers(), lang, timezone.now()),
+            "course_patient:weekly",
+            token,
+        )
+        if done is not None:
+            return done
     else:
         _viewed(request, course, "weekly.form")
     context = base | {
