@@ -3,8 +3,10 @@
 Django's test client against a real data directory (SQLite with crossline's PRAGMAs: WAL,
 synchronous=FULL) or a throw-away PostgreSQL database: the mean time of `GET /healthz`, of a
 candidate submission with an Idempotency-Key and of one without, and their ratio, in wall-clock
-and in CPU time of this process (what a saturated server runs out of). With
-`--profile`, a cProfile of the keyed submissions (the top functions by cumulative time).
+and in CPU time of this process (what a saturated server runs out of); on PostgreSQL also the
+CPU of the database server's process for this connection (/proc, the server being local). With
+`--profile`, a cProfile of the keyed submissions in CPU time (the top functions by cumulative
+time).
 
     .venv/bin/python bench/web_profile.py [--database sqlite|postgres] [-n 300] [--profile]
 """
@@ -41,6 +43,20 @@ def _setup(env: dict[str, str]) -> Any:
     return Client()
 
 
+def _backend_cpu() -> float:
+    """Seconds of CPU (user + system) the PostgreSQL backend of this process's connection has
+    used (the server runs on this machine: its /proc), or 0 on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -69,23 +85,27 @@ def main(argv: list[str] | None = None) -> int:
             )
             assert r.status_code == 201, r.content
 
-        def timed(fn: Any, *extra: Any) -> tuple[float, float]:
+        def timed(fn: Any, *extra: Any) -> tuple[float, float, float]:
             """Wall-clock and CPU milliseconds per request (CPU: this process only, so neither
-            the fsync waits nor other jobs on the machine count)."""
+            the fsync waits nor other jobs on the machine count), and on PostgreSQL the CPU of
+            the database server's process serving this connection."""
             for i in range(20):  # warm-up
                 fn(i, *extra)
+            server = _backend_cpu()
             wall, cpu = time.perf_counter(), time.process_time()
             for i in range(args.n):
                 fn(i, *extra)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            return wall / args.n * 1000, cpu / args.n * 1000
+            server = _backend_cpu() - server
+            return wall / args.n * 1000, cpu / args.n * 1000, server / args.n * 1000
 
         h1 = timed(healthz)
         keyed = timed(submit, True)
         unkeyed = timed(submit, False)
         h2 = timed(healthz)
         label = args.database
-        for i, what in enumerate(("wall", "CPU")):
+        kinds = ("wall", "CPU") + (("database CPU",) if url else ())
+        for i, what in enumerate(kinds):
             h = (h1[i] + h2[i]) / 2
             print(
                 f"{label} {what}: healthz {h:.2f} ms, keyed {keyed[i]:.2f} ms"
@@ -93,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" (ratio {h / unkeyed[i]:.2f})"
             )
         if args.profile:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             for i in range(args.n):
                 submit(i, True)
