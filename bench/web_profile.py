@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -57,12 +58,32 @@ def _backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class GcClock:
+    """CPU seconds this process has spent in the cyclic garbage collector (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.total += time.process_time() - self._start
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("-n", type=int, default=300, help="requests of each kind")
     p.add_argument("--profile", action="store_true", help="cProfile the keyed submissions")
     p.add_argument("--sort", default="cumulative", help="the profile's order (pstats keys)")
+    p.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave what setup loaded to the garbage collector (`crossline serve` freezes it)",
+    )
     args = p.parse_args(argv)
     bodies = [json.dumps(b) for b in answer_sets(200, eligibility="candidate")]
     with ExitStack() as stack:
@@ -71,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         env = base_env(tmp / "var", url, CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT)
         migrate(env)
         client = _setup(env)
+        clock = GcClock()
 
         def healthz(i: int) -> None:
             assert client.get("/healthz").status_code == 200
@@ -85,32 +107,41 @@ def main(argv: list[str] | None = None) -> int:
             )
             assert r.status_code == 201, r.content
 
-        def timed(fn: Any, *extra: Any) -> tuple[float, float, float]:
+        def timed(fn: Any, *extra: Any) -> tuple[float, ...]:
             """Wall-clock and CPU milliseconds per request (CPU: this process only, so neither
-            the fsync waits nor other jobs on the machine count), and on PostgreSQL the CPU of
-            the database server's process serving this connection."""
+            the fsync waits nor other jobs on the machine count), of that CPU the garbage
+            collector's, and on PostgreSQL the CPU of the database server's process serving
+            this connection."""
             for i in range(20):  # warm-up
                 fn(i, *extra)
-            server = _backend_cpu()
+            server, collecting = _backend_cpu(), clock.total
             wall, cpu = time.perf_counter(), time.process_time()
             for i in range(args.n):
                 fn(i, *extra)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            server = _backend_cpu() - server
-            return wall / args.n * 1000, cpu / args.n * 1000, server / args.n * 1000
+            server, collecting = _backend_cpu() - server, clock.total - collecting
+            return tuple(x / args.n * 1000 for x in (wall, cpu, collecting, server))
 
+        for i in range(20):  # what the first requests load, as a served worker has
+            healthz(i)
+            submit(i, True)
+        if not args.no_freeze:  # as `crossline serve` does before it forks its workers
+            gc.collect()
+            gc.freeze()
         h1 = timed(healthz)
         keyed = timed(submit, True)
         unkeyed = timed(submit, False)
         h2 = timed(healthz)
         label = args.database
-        kinds = ("wall", "CPU") + (("database CPU",) if url else ())
+        kinds = ("wall", "CPU", "of which GC") + (("database CPU",) if url else ())
         for i, what in enumerate(kinds):
             h = (h1[i] + h2[i]) / 2
+            ratios = what != "of which GC"  # a part of the CPU, not a cost to compare
             print(
                 f"{label} {what}: healthz {h:.2f} ms, keyed {keyed[i]:.2f} ms"
-                f" (ratio {h / keyed[i]:.2f}), unkeyed {unkeyed[i]:.2f} ms"
-                f" (ratio {h / unkeyed[i]:.2f})"
+                + (f" (ratio {h / keyed[i]:.2f})" if ratios else "")
+                + f", unkeyed {unkeyed[i]:.2f} ms"
+                + (f" (ratio {h / unkeyed[i]:.2f})" if ratios else "")
             )
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
