@@ -192,3 +192,62 @@ def test_a_check_in_sent_from_two_tabs_is_stored_once_and_the_second_is_told(
     found = axe_violations(second)
     assert not found, describe_violations({url: found})
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_patient_course_page_type_has_no_accessibility_violations(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    """Each page a patient's private links can show, in the order a course reaches them:
+    consent, pre check-in, after-session check, the 911 page, the weekly questionnaire and its
+    thanks, an expired link, the wait page of a course on hold, a cancelled session, and the
+    course overview."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crossline.course import services
+    from crossline.course.models import Course, Session
+    from crossline.engine import course as rules
+    from tests.course.conftest import SAFE_POST, SAFE_PRE, sign, weekly_answers
+
+    p = planned_course(lang)
+    page = open_context(bypass_csp=True, locale="es-US" if lang == "es" else "en-US").new_page()
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def audit(kind: str, path: str, heading: str | None = None) -> None:
+        page.goto(f"{live_server.url}{path}")
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        if heading is not None:
+            expect(page.locator("h1").first).to_have_text(heading)
+        found[kind] = axe_violations(page)
+        shoot(page, f"6-{len(found):02d}-{kind.split(':')[0].replace(' ', '-')}-{lang}")
+
+    first, token = schedule(p)
+    audit("consent", f"/s/{token}/")
+    sign(p)
+    audit("pre check-in", f"/s/{token}/")
+    services.submit_session_checkin(first, "pre", SAFE_PRE, lang, timezone.now())
+    audit("after-session check", f"/s/{token}/")
+    emergency = {**SAFE_POST, "post.emergency_symptoms": ["chest_pain"]}
+    services.submit_session_checkin(first, "post", emergency, lang, timezone.now())
+    audit("911 first", f"/s/{token}/", "Call 911 now.")  # both languages, English first
+
+    weekly = p.course.weeklies.order_by("number").first()
+    assert weekly is not None
+    audit("weekly questionnaire", f"/w/{weekly.token}/")
+    extra = {"course.bladder": "no"} if weekly.bladder else {}
+    services.submit_weekly(weekly, weekly_answers([0] * 9, [0] * 7, **extra), lang, timezone.now())
+    audit("weekly thanks", f"/w/{weekly.token}/")
+
+    second, token = schedule(p)
+    Session.objects.filter(pk=second.pk).update(link_expires_at=timezone.now() - timedelta(hours=1))
+    audit("expired link", f"/s/{token}/")
+    Session.objects.filter(pk=second.pk).update(link_expires_at=timezone.now() + timedelta(days=1))
+    Course.objects.filter(pk=p.course.pk).update(status=rules.SUSPENDED)
+    audit("wait: course on hold", f"/s/{token}/", WORDS[lang]["hold"])
+    Session.objects.filter(pk=second.pk).update(status=rules.CANCELLED)
+    audit("cancelled session", f"/s/{token}/")
+    audit("course overview", f"/r/{p.result_token}/course/")
+    assert not any(found.values()), describe_violations(found)
