@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import get_language
 from gunicorn.glogging import Logger as GunicornBaseLogger  # type: ignore[import-untyped]
@@ -80,6 +80,23 @@ def patient_language(request: HttpRequest, default: str) -> str:
         translation.activate(default)
     lang = (translation.get_language() or "en")[:2]
     return lang if lang in ("en", "es") else "en"
+
+
+NOT_SAVED = "changed"  # query parameter of a private-link page shown again after a refusal
+
+
+def back_not_saved(name: str, token: str) -> HttpResponseRedirect:
+    """Back to a private-link page (URL `name` with its `token`) after an answer that could not
+    be stored because the page had changed since it was shown: the page then shows where things
+    stand now and, in the person's language, that nothing was saved (`not_saved`)."""
+    from django.urls import reverse
+
+    return HttpResponseRedirect(reverse(name, kwargs={"token": token}) + f"?{NOT_SAVED}=1")
+
+
+def not_saved(request: HttpRequest) -> bool:
+    """Whether this page is shown again after `back_not_saved` (its template's `not_saved`)."""
+    return request.method == "GET" and request.GET.get(NOT_SAVED) == "1"
 
 
 def crisis_context(request: HttpRequest) -> dict[str, Any]:

@@ -184,7 +184,7 @@ def test_a_check_in_sent_from_two_tabs_is_stored_once_and_the_second_is_told(
     notice = second.locator("#not-saved")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text(
-        {"es": "Sus respuestas no se guardaron", "en": "Your answers were not saved"}[lang]
+        {"es": "Su respuesta no se guardó", "en": "Your answer was not saved"}[lang]
     )
     expect(second.locator('input[name="step"]')).to_have_value("post")
     expect(second.locator("#errors")).to_have_count(0)

@@ -424,10 +424,10 @@ def test_a_scheduled_session_of_a_suspended_course_shows_no_form(planned: Planne
 # --- a page that changed while it was open ------------------------------------------------------
 # The page was shown, then — before the person sent it — another tab sent it, the clinic acted
 # or the course was put on hold. The service refuses (nothing stored); the person sees the page
-# for where things stand now, told in their language that their answers were not saved, and
+# for where things stand now, told in their language that their answer was not saved, and
 # never the service's reason, which is English and written for the staff.
 
-NOT_SAVED = {"en": "Your answers were not saved", "es": "Sus respuestas no se guardaron"}
+NOT_SAVED = {"en": "Your answer was not saved", "es": "Su respuesta no se guardó"}
 STAFF_REASONS = ("already", "the session is", "the course is", "clinician must", "expired:")
 
 

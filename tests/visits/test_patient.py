@@ -171,3 +171,35 @@ def test_the_result_page_links_to_the_visit(patient: Patient, proposed: Visit) -
 def test_the_result_page_without_a_visit_has_no_visit_section(patient: Patient) -> None:
     html = Client().get(f"/r/{patient.token}/").content.decode()
     assert "/visit/" not in html
+
+
+# --- an answer to a page that changed while it was open ------------------------------------------
+
+NOT_SAVED = {"en": "Your answer was not saved", "es": "Su respuesta no se guardó"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_asking_for_another_time_after_the_clinic_cancelled_is_not_saved_and_says_so(
+    patient: Patient, proposed: Visit, lang: str
+) -> None:
+    assert 'id="reschedule"' in page(patient.token, lang)
+    Visit.objects.filter(pk=proposed.pk).update(status=Visit.Status.CANCELLED)  # meanwhile
+    answer = {"answer": "reschedule", "message": NOTE}
+    sent = Client().post(f"/r/{patient.token}/visit/", answer, HTTP_ACCEPT_LANGUAGE=lang)
+    assert sent.status_code == 302
+    assert sent["Location"] == f"/r/{patient.token}/visit/?changed=1"
+    shown = Client().get(sent["Location"], HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert NOT_SAVED[lang] in shown
+    assert {"en": "This visit is cancelled", "es": "Esta visita"}[lang] in shown
+    proposed.refresh_from_db()
+    assert proposed.status == Visit.Status.CANCELLED and proposed.patient_message is None
+    assert not Event.objects.filter(action="visit.answered_by_patient").exists()
+
+
+def test_confirming_twice_is_one_answer_and_no_notice(patient: Patient, proposed: Visit) -> None:
+    for _ in range(2):  # a double tap, or the same page in a second tab
+        sent = Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+        assert sent["Location"] == f"/r/{patient.token}/visit/"
+    assert Event.objects.filter(action="visit.answered_by_patient").count() == 1
+    html = page(patient.token)
+    assert "Your visit is confirmed" in html and NOT_SAVED["en"] not in html

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -30,10 +29,10 @@ from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
+from crossline.web import back_not_saved, not_saved
 from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
-CHANGED = "changed"  # query parameter: a submission was refused because the page had changed
 
 
 def _viewed(request: HttpRequest, course: Course, page: str) -> None:
@@ -51,9 +50,8 @@ def _viewed(request: HttpRequest, course: Course, page: str) -> None:
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    # Back here after a refused submission (`_submitted`): say that nothing was saved.
-    changed = request.method == "GET" and request.GET.get(CHANGED) == "1"
-    return render(request, f"course/{template}", context | {"not_saved": changed}, status=status)
+    context = context | {"not_saved": not_saved(request)}  # back after a refused submission
+    return render(request, f"course/{template}", context, status=status)
 
 
 # --- /s/<token>/ ---------------------------------------------------------------------------------
@@ -70,7 +68,7 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     base: dict[str, Any] = {"session": s, "course": course, "token": token}
     page = _session_page(s, course)
     if _sent_from_another_page(request, page):
-        return _changed("course_patient:session", token)
+        return back_not_saved("course_patient:session", token)
     if page == "consent":
         return _consent(request, s, lang, base)
     if page == "pre":
@@ -112,11 +110,6 @@ def _sent_from_another_page(request: HttpRequest, page: str) -> bool:
     it first, its time ran out, the clinic or another answer changed the course. Its answers
     must not be read as the current page's (a pre check-in as an after-session check)."""
     return request.method == "POST" and request.POST.get("step", page) != page
-
-
-def _changed(name: str, token: str) -> HttpResponse:
-    """Back to the link, which shows where things stand now and that nothing was saved."""
-    return HttpResponseRedirect(reverse(name, kwargs={"token": token}) + f"?{CHANGED}=1")
 
 
 def _consent(request: HttpRequest, s: Session, lang: str, base: dict[str, Any]) -> HttpResponse:
@@ -204,7 +197,7 @@ def _submitted(form: EngineForm, submit: Any, page: str, token: str) -> HttpResp
     from the course's rules means the session or questionnaire changed after the page was shown
     (sent from another tab, the link's time ran out, the clinic cancelled it or the course was
     put on hold): nothing was stored, and the page, shown again, is the one for where it stands
-    now, with a notice that the answers were not saved — in the person's language, never the
+    now, with a notice that the answer was not saved — in the person's language, never the
     service's (English, staff-facing) reason.
     """
     try:
@@ -213,7 +206,7 @@ def _submitted(form: EngineForm, submit: Any, page: str, token: str) -> HttpResp
         form.add_engine_errors(exc)
         return None
     except services.CourseError:
-        return _changed(page, token)
+        return back_not_saved(page, token)
     return redirect(page, token=token)
 
 
@@ -260,7 +253,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
     is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
     if _sent_from_another_page(request, "weekly" if is_open else "closed"):
-        return _changed("course_patient:weekly", token)
+        return back_not_saved("course_patient:weekly", token)
     if w.status == Weekly.Status.DONE:
         _viewed(request, course, "weekly.done")
         return _page(request, "patient_weekly_done.html", base | _weekly_result(w))

@@ -16,7 +16,7 @@ from crossline.intake.models import Assessment
 from crossline.visits import mail, scheduling
 from crossline.visits.forms import AnswerForm
 from crossline.visits.models import Visit
-from crossline.web import patient_language
+from crossline.web import back_not_saved, not_saved, patient_language
 
 
 def _assessment(token: str) -> Assessment:
@@ -45,23 +45,29 @@ def visit(request: HttpRequest, token: str) -> HttpResponse:
         if current is None:
             raise Http404
         if form.is_valid():
-            _answer(request, current, form, token, lang)
-            return redirect("patient_visit:visit", token=token)
+            if _answer(request, current, form, token, lang):
+                return redirect("patient_visit:visit", token=token)
+            return back_not_saved("patient_visit:visit", token)
     return render(
         request,
         "visits/patient_visit.html",
-        _context(current, form, token),
+        _context(current, form, token) | {"not_saved": not_saved(request)},
         status=422 if form.errors else 200,
     )
 
 
-def _answer(request: HttpRequest, current: Visit, form: AnswerForm, token: str, lang: str) -> None:
+def _answer(request: HttpRequest, current: Visit, form: AnswerForm, token: str, lang: str) -> bool:
+    """Record the person's answer; False when the visit no longer takes one (answered from
+    another tab, changed or cancelled by the clinic, or over): nothing stored."""
+    confirm = form.cleaned_data["answer"] == "confirm"
     try:
         with transaction.atomic():
             locked = Visit.objects.select_for_update().select_related("case").get(pk=current.pk)
+            if confirm and locked.status == Visit.Status.CONFIRMED:
+                return True  # the same answer twice (a double tap, a second tab): it stands
             scheduling.answer(
                 locked,
-                confirm=form.cleaned_data["answer"] == "confirm",
+                confirm=confirm,
                 message=form.cleaned_data["message"],
                 token=token,
                 language=lang,
@@ -69,7 +75,8 @@ def _answer(request: HttpRequest, current: Visit, form: AnswerForm, token: str, 
                 now=timezone.now(),
             )
     except scheduling.VisitError:
-        pass  # answered already, or over: the page shows the visit as it now stands
+        return False
+    return True
 
 
 def _context(current: Visit | None, form: AnswerForm, token: str) -> dict[str, Any]:
