@@ -453,37 +453,40 @@ def _refused_then_shown(lang: str, url: str, data: dict[str, Any]) -> str:
     return body
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_a_session_cancelled_while_its_check_in_was_open(
-    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sign(planned)
-    _, token = schedule(planned)
-    assert 'name="vitals.systolic"' in text(client(lang).get(f"/s/{token}/"))
-    cancel = lambda session: Session.objects.filter(pk=session.pk).update(  # noqa: E731
-        status=rules.CANCELLED
-    )
-    _meanwhile(monkeypatch, "submit_session_checkin", cancel)
-    body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE))
-    assert '<form method="post" novalidate>' not in body
-    assert not CheckIn.objects.exists()
+def _cancel(session: Session) -> None:  # the clinic cancels the session
+    Session.objects.filter(pk=session.pk).update(status=rules.CANCELLED)
+
+
+def _suspend(session: Session) -> None:  # a positive weekly answer suspends the course
+    Course.objects.filter(pk=session.course_id).update(status=rules.SUSPENDED)
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_course_put_on_hold_while_the_check_in_was_open(
-    planned: Planned, lang: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (_cancel, {"en": "This session was cancelled.", "es": "Esta sesión se canceló."}),
+        (_suspend, {"en": "Do not take the dose today.", "es": "No tome la dosis hoy."}),
+    ],
+    ids=["session cancelled", "course on hold"],
+)
+def test_a_check_in_sent_after_the_session_changed_meanwhile(
+    planned: Planned,
+    lang: str,
+    change: Any,
+    shown: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sign(planned)
     s, token = schedule(planned)
-    suspend = lambda session: Course.objects.filter(pk=session.course_id).update(  # noqa: E731
-        status=rules.SUSPENDED
-    )
-    _meanwhile(monkeypatch, "submit_session_checkin", suspend)
+    assert 'name="vitals.systolic"' in text(client(lang).get(f"/s/{token}/"))
+    _meanwhile(monkeypatch, "submit_session_checkin", change)
     body = _refused_then_shown(lang, f"/s/{token}/", form(SAFE_PRE))
-    assert {"en": "Do not take the dose today.", "es": "No tome la dosis hoy."}[lang] in body
+    assert shown[lang] in body
+    assert '<form method="post" novalidate>' not in body
     assert not CheckIn.objects.exists()
     s.refresh_from_db()
-    assert s.status == rules.SCHEDULED
+    assert s.status != rules.READY  # nothing moved it on
 
 
 @pytest.mark.parametrize("lang", LANGS)
