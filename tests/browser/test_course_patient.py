@@ -251,3 +251,42 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     audit("cancelled session", f"/s/{token}/")
     audit("course overview", f"/r/{p.result_token}/course/")
     assert not any(found.values()), describe_violations(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_weekly_with_risk_sent_after_its_link_ran_out_shows_crisis_help_first(
+    open_context: Callable[..., BrowserContext], live_server: Any
+) -> None:
+    """A Spanish-speaking patient fills the weekly questionnaire with item 9 above 0, but its
+    link runs out before they send it: nothing can be stored, and the crisis resources are the
+    first thing on the page that answers (axe-clean), with the way on to the link."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crossline.course.models import CheckIn, Weekly
+
+    p = planned_course("es")
+    weekly = p.course.weeklies.order_by("number").first()
+    assert weekly is not None
+    page = open_context(bypass_csp=True, locale="es-US").new_page()
+    page.goto(f"{live_server.url}/w/{weekly.token}/")
+    for item in range(1, 10):
+        page.locator(f'input[name="phq9.{item}"][value="{2 if item == 9 else 0}"]').check()
+    for item in range(1, 8):
+        page.locator(f'input[name="gad7.{item}"][value="0"]').check()
+    for extra in page.locator('input[name^="course."][value="no"]').all():
+        extra.check()
+    Weekly.objects.filter(pk=weekly.pk).update(
+        link_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    page.locator("#send").click()
+    panel = page.locator(".crisis-panel")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("link").first).to_be_visible()
+    expect(page.locator("h1#not-saved")).to_have_text("Su respuesta no se guardó")
+    expect(page.locator("#next")).to_have_attribute("href", f"/w/{weekly.token}/")
+    shoot(page, "7-not-saved-at-risk-es")
+    found = axe_violations(page)
+    assert not found, describe_violations({"not saved, at risk": found})
+    assert not CheckIn.objects.exists()

@@ -570,3 +570,40 @@ def test_a_weekly_questionnaire_sent_again_from_a_second_tab(planned: Planned, l
     assert client(lang).post(f"/w/{token}/", form(answers, step="weekly")).status_code == 302
     _refused_then_shown(lang, f"/w/{token}/", form(answers, step="weekly"))
     assert CheckIn.objects.filter(weekly=w).count() == 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_weekly_with_suicide_risk_sent_after_its_link_ran_out_shows_crisis_help_at_once(
+    planned: Planned, lang: str
+) -> None:
+    """Nothing can be stored, but the person's answer showed risk: the crisis resources come
+    first, on this very response (not after a redirect), with the way on to the page."""
+    w, token = weekly_link(planned)
+    extra = {"course.bladder": "no"} if w.bladder else {}
+    answers = weekly_answers([0] * 8 + [2], [0] * 7, **extra)
+    Weekly.objects.filter(pk=w.pk).update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    page = client(lang).post(f"/w/{token}/", form(answers, step="weekly"))
+    body = text(page)
+    assert page.status_code == 409
+    assert 'class="crisis-panel"' in body and 'href="tel:988"' in body
+    assert {"en": "Your answer was not saved", "es": "Su respuesta no se guardó"}[lang] in body
+    assert f'href="/w/{token}/"' in body
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("asq", [{"asq.1": "yes"}, {"asq.5": "refused"}])
+def test_an_asq_answer_showing_risk_on_a_changed_page_shows_crisis_help(
+    planned: Planned, asq: dict[str, str]
+) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    answers = form({**SAFE_PRE, "phq9.9": 0}, step="consent", **asq)  # a page long gone
+    page = client("en").post(f"/s/{token}/", answers)
+    assert page.status_code == 409 and 'class="crisis-panel"' in text(page)
+
+
+def test_without_risk_a_changed_page_is_a_redirect(planned: Planned) -> None:
+    sign(planned)
+    _, token = schedule(planned)
+    page = client("en").post(f"/s/{token}/", form(SAFE_PRE, step="consent"))
+    assert page.status_code == 302 and "crisis-panel" not in text(page)

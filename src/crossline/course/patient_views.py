@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -25,6 +26,7 @@ from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, Pr
 from crossline.engine import course as rules
 from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import InvalidInput
+from crossline.engine.instruments import ASQ_ACUITY, ASQ_ITEMS, shows_risk
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
@@ -68,7 +70,7 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     base: dict[str, Any] = {"session": s, "course": course, "token": token}
     page = _session_page(s, course)
     if _sent_from_another_page(request, page):
-        return back_not_saved("course_patient:session", token)
+        return _not_saved(request, "course_patient:session", token)
     if page == "consent":
         return _consent(request, s, lang, base)
     if page == "pre":
@@ -103,6 +105,21 @@ def _session_page(s: Session, course: Course) -> str:
     if s.status == rules.READY:
         return "post"
     return str(s.status)
+
+
+def _not_saved(request: HttpRequest, page: str, token: str) -> HttpResponse:
+    """The answer for a page that changed could not be stored. Back to the link, which shows
+    where things stand now with a notice — unless the answers sent show suicide risk (PHQ-9
+    item 9 above 0, an ASQ yes or refused: the engine's rule): then this page, at once, with
+    the crisis resources first (safety wins over the redirect), and a link on to the page."""
+    data = request.POST
+    sent: dict[str, Any] = {item: data.get(item) for item in (*ASQ_ITEMS, ASQ_ACUITY)}
+    item9 = data.get("phq9.9", "")
+    sent["phq9.9"] = int(item9) if item9.isdigit() else None
+    if not shows_risk(sent):
+        return back_not_saved(page, token)
+    context = {"at_risk": True, "next_url": reverse(page, kwargs={"token": token})}
+    return _page(request, "patient_not_saved.html", context, status=409)
 
 
 def _sent_from_another_page(request: HttpRequest, page: str) -> bool:
@@ -145,6 +162,7 @@ def _pre(
         second_step = True
     elif form.is_valid():
         done = _submitted(
+            request,
             form,
             lambda: services.submit_session_checkin(s, "pre", form.answers(), lang, timezone.now()),
             "course_patient:session",
@@ -166,6 +184,7 @@ def _post(
     if form.is_valid():
         doses = form.cleaned_data["doses_taken"]
         done = _submitted(
+            request,
             form,
             lambda: services.submit_session_checkin(
                 s, "post", form.answers(), lang, timezone.now(), doses_taken=doses
@@ -190,7 +209,9 @@ def _post(
     return _page(request, "patient_post.html", context, 422 if form.errors else 200)
 
 
-def _submitted(form: EngineForm, submit: Any, page: str, token: str) -> HttpResponse | None:
+def _submitted(
+    request: HttpRequest, form: EngineForm, submit: Any, page: str, token: str
+) -> HttpResponse | None:
     """Submit through the service, then back to the page (which then shows what comes next).
 
     None when the engine refused an answer: the form shows it again, nothing stored. A refusal
@@ -206,7 +227,7 @@ def _submitted(form: EngineForm, submit: Any, page: str, token: str) -> HttpResp
         form.add_engine_errors(exc)
         return None
     except services.CourseError:
-        return back_not_saved(page, token)
+        return _not_saved(request, page, token)
     return redirect(page, token=token)
 
 
@@ -253,7 +274,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
     is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
     if _sent_from_another_page(request, "weekly" if is_open else "closed"):
-        return back_not_saved("course_patient:weekly", token)
+        return _not_saved(request, "course_patient:weekly", token)
     if w.status == Weekly.Status.DONE:
         _viewed(request, course, "weekly.done")
         return _page(request, "patient_weekly_done.html", base | _weekly_result(w))
@@ -269,6 +290,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
         second_step = True
     elif form.is_valid():
         done = _submitted(
+            request,
             form,
             lambda: services.submit_weekly(w, form.answers(), lang, timezone.now()),
             "course_patient:weekly",

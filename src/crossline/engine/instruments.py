@@ -18,6 +18,7 @@ SCORE_NAMES = {"burnout": "burnout_single"}
 PHQ9_ITEMS = tuple(f"phq9.{i}" for i in range(1, 10))
 PHQ_ITEM_MAX = 3
 ASQ_ITEMS = ("asq.1", "asq.2", "asq.3", "asq.4")
+ASQ_ACUITY = "asq.5"
 ASQ_POSITIVE = frozenset({"yes", "refused"})
 
 
@@ -83,9 +84,15 @@ def safety_screen_positive(answers: Mapping[str, Any]) -> bool:
     return False
 
 
+def shows_risk(answers: Mapping[str, Any]) -> bool:
+    """Whether the crisis resources must appear at once: a positive safety screen, or the ASQ's
+    acuity question answered yes or refused (PRODUCT.md; FACTS §A4b, §F2)."""
+    return safety_screen_positive(answers) or answers.get(ASQ_ACUITY) in ASQ_POSITIVE
+
+
 def safety_level(answers: Mapping[str, Any]) -> str:
     """acute / non_acute / none. Unknown acuity on a positive screen is treated as acute."""
-    acuity = answers.get("asq.5")
+    acuity = answers.get(ASQ_ACUITY)
     if acuity in ASQ_POSITIVE:
         return "acute"
     if not safety_screen_positive(answers):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from crossline.engine import InvalidInput, evaluate, parse_answers, remaining_at_most, walk
 from crossline.engine.errors import FieldError
 from crossline.engine.flow import Step
-from crossline.engine.instruments import safety_level, safety_screen_positive
+from crossline.engine.instruments import safety_level, shows_risk
 from crossline.engine.knowledge import Knowledge
 
 CHECKLIST = "medical"
@@ -61,7 +61,7 @@ def state_of(k: Knowledge, answers: Mapping[str, Any]) -> FlowState:
         asked=w.asked,
         screens=tuple(screens),
         next=w.next,
-        at_risk=safety_screen_positive(known) or known.get("asq.5") in ("yes", "refused"),
+        at_risk=shows_risk(known),
         acute=acute,
         answered_steps=w.steps_answered,
         remaining_steps=remaining,
