@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -97,6 +97,19 @@ def back_not_saved(name: str, token: str) -> HttpResponseRedirect:
 def not_saved(request: HttpRequest) -> bool:
     """Whether this page is shown again after `back_not_saved` (its template's `not_saved`)."""
     return request.method == "GET" and request.GET.get(NOT_SAVED) == "1"
+
+
+def posted_risk(data: Mapping[str, Any]) -> bool:
+    """Whether a form's raw answers show suicide risk (the engine's `shows_risk`: PHQ-9 item 9
+    above 0, an ASQ yes or refused). Read even from a form that cannot be stored — its page
+    ended or changed — so that the crisis resources never wait on storage."""
+    from crossline.engine.instruments import ASQ_ACUITY, ASQ_ITEMS, shows_risk
+
+    sent: dict[str, Any] = {item: data.get(item) for item in (*ASQ_ITEMS, ASQ_ACUITY)}
+    item9 = data.get("phq9.9")
+    if isinstance(item9, str) and item9.isascii() and item9.isdigit():
+        sent["phq9.9"] = int(item9)
+    return shows_risk(sent)
 
 
 def crisis_context(request: HttpRequest) -> dict[str, Any]:

@@ -109,3 +109,33 @@ def test_the_session_keeps_the_screens_token_for_a_day_and_drops_it_at_submissio
     )
     assert "sessions.clear_expired" in run_due(timezone.now())
     assert list(Session.objects.values_list("pk", flat=True)) == [live.session.session_key]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_an_answer_to_a_check_that_ended_says_so_and_stores_nothing(lang: str) -> None:
+    """The check was submitted in another tab, or its day is over: nothing is stored, and
+    the page says so instead of a silent trip to the home page."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    client.post("/check/start")
+    assert client.post("/check/q/phq9.1/", {"phq9.1": "1"}).status_code == 302
+    session = client.session
+    del session["assessment_token"]  # as when the check is submitted or its day is over
+    session.save()
+    before = Assessment.objects.get().answers
+    page = client.post("/check/q/phq9.1/", {"phq9.1": "2"})
+    body = page.content.decode()
+    assert page.status_code == 409
+    assert {"en": "This check has ended", "es": "Esta prueba terminó"}[lang] in body
+    assert 'class="crisis-panel"' not in body
+    assert Assessment.objects.get().answers == before
+
+
+@pytest.mark.parametrize(("screen", "value"), [("phq9.9", "1"), ("asq.1", "yes")])
+def test_a_risky_answer_to_a_check_that_ended_brings_crisis_help_at_once(
+    screen: str, value: str
+) -> None:
+    page = Client().post(f"/check/q/{screen}/", {screen: value})  # no check in progress
+    body = page.content.decode()
+    assert page.status_code == 409
+    assert 'class="crisis-panel"' in body and 'href="tel:988"' in body
+    assert not Assessment.objects.exists()

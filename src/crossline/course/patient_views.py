@@ -26,12 +26,11 @@ from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, Pr
 from crossline.engine import course as rules
 from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import InvalidInput
-from crossline.engine.instruments import ASQ_ACUITY, ASQ_ITEMS, shows_risk
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
-from crossline.web import back_not_saved, not_saved
+from crossline.web import back_not_saved, not_saved, posted_risk
 from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
@@ -112,11 +111,7 @@ def _not_saved(request: HttpRequest, page: str, token: str) -> HttpResponse:
     where things stand now with a notice — unless the answers sent show suicide risk (PHQ-9
     item 9 above 0, an ASQ yes or refused: the engine's rule): then this page, at once, with
     the crisis resources first (safety wins over the redirect), and a link on to the page."""
-    data = request.POST
-    sent: dict[str, Any] = {item: data.get(item) for item in (*ASQ_ITEMS, ASQ_ACUITY)}
-    item9 = data.get("phq9.9", "")
-    sent["phq9.9"] = int(item9) if item9.isdigit() else None
-    if not shows_risk(sent):
+    if not posted_risk(request.POST):
         return back_not_saved(page, token)
     context = {"at_risk": True, "next_url": reverse(page, kwargs={"token": token})}
     return _page(request, "patient_not_saved.html", context, status=409)

@@ -24,6 +24,7 @@ from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.intake.screens import screen_context
 from crossline.program.policy import current_knowledge
+from crossline.web import posted_risk
 
 SESSION_TOKEN = "assessment_token"
 # The private token of a screen in progress lives in the person's session (server-side, never in
@@ -79,6 +80,8 @@ def resume(request: HttpRequest) -> HttpResponse:
 def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
     assessment = _current(request)
     if assessment is None:
+        if request.method == "POST":  # an answer to a check that has ended: say so, not a
+            return _ended(request)  # silent trip to the home page
         return redirect("intake:home")
     k = current_knowledge()
     state = flow.state_of(k, assessment.answers)
@@ -97,6 +100,14 @@ def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
     context = screen_context(k, screen_id, assessment.answers, state, _language(request))
     context["errors"] = errors
     return render(request, "intake/screen.html", context, status=422 if errors else 200)
+
+
+def _ended(request: HttpRequest) -> HttpResponse:
+    """The person answered a screen of a check that is no longer in progress (a day after its
+    start, or submitted in another tab): nothing is stored, and the page says so. An answer that
+    shows suicide risk brings the crisis resources first, on this very response."""
+    at_risk = posted_risk(request.POST)
+    return render(request, "intake/ended.html", {"at_risk": at_risk}, status=409)
 
 
 def _save(assessment: Assessment, answers: dict[str, Any]) -> None:
