@@ -103,3 +103,29 @@ def test_spanish_browser_gets_the_site_in_spanish(new_visitor: Callable[..., Vis
     expect_crisis_resources(page.locator("main ul.resources"), "es")
     for english in ENGLISH_ONLY["/crisis/"]:
         expect(page.locator("body")).not_to_contain_text(english, timeout=500)
+
+
+def test_a_risky_answer_to_a_check_that_ended_brings_crisis_help_first(
+    new_visitor: Callable[..., Visitor],
+) -> None:
+    """The person's check ended while the question was open (a day went by, or it was
+    submitted in another tab); they answer item 9 "more than half the days". Nothing can be
+    stored, and the page that answers puts the crisis resources first (Spanish; axe-clean)."""
+    from tests.browser.visitor import axe_violations, describe_violations
+
+    visitor = new_visitor(lang="es", locale="es-US", bypass_csp=True)
+    visitor.start()
+    visitor.skip_ahead(AT_ACUTE_RISK, until="phq9.9")
+    page = visitor.page
+    assert visitor.screen == "phq9.9"
+    page.locator('input[type="radio"][name="phq9.9"][value="2"]').check()
+    page.context.clear_cookies(name="sessionid")  # the check's session is gone
+    visitor.press(page.locator("form.screen button.primary"))
+
+    panel = page.locator(".crisis-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h2")).to_be_in_viewport()
+    expect_crisis_resources(panel, "es")
+    expect(page.locator("h1#ended")).to_have_text("Esta prueba terminó")
+    found = axe_violations(page)
+    assert not found, describe_violations({"check ended, at risk": found})
