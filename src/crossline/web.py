@@ -99,17 +99,25 @@ def not_saved(request: HttpRequest) -> bool:
     return request.method == "GET" and request.GET.get(NOT_SAVED) == "1"
 
 
-def posted_risk(data: Mapping[str, Any]) -> bool:
-    """Whether a form's raw answers show suicide risk (the engine's `shows_risk`: PHQ-9 item 9
-    above 0, an ASQ yes or refused). Read even from a form that cannot be stored — its page
-    ended or changed — so that the crisis resources never wait on storage."""
-    from crossline.engine.instruments import ASQ_ACUITY, ASQ_ITEMS, shows_risk
+def posted_safety_answers(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's raw safety answers (PHQ-9 item 9, the ASQ), read even from a form that cannot
+    be stored — its page ended or changed — so that the crisis resources never wait on storage.
+    Only well-formed values count: item 9 as a whole number, the ASQ as posted."""
+    from crossline.engine.instruments import ASQ_ACUITY, ASQ_ITEMS
 
     sent: dict[str, Any] = {item: data.get(item) for item in (*ASQ_ITEMS, ASQ_ACUITY)}
     item9 = data.get("phq9.9")
     if isinstance(item9, str) and item9.isascii() and item9.isdigit():
         sent["phq9.9"] = int(item9)
-    return shows_risk(sent)
+    return sent
+
+
+def posted_risk(data: Mapping[str, Any]) -> bool:
+    """Whether a form's raw answers show suicide risk (the engine's `shows_risk`: PHQ-9 item 9
+    above 0, an ASQ yes or refused)."""
+    from crossline.engine.instruments import shows_risk
+
+    return shows_risk(posted_safety_answers(data))
 
 
 def crisis_context(request: HttpRequest) -> dict[str, Any]:

@@ -264,6 +264,7 @@ def test_a_weekly_with_risk_sent_after_its_link_ran_out_shows_crisis_help_first(
 
     from django.utils import timezone
 
+    from crossline.care.models import Alert
     from crossline.course.models import CheckIn, Weekly
 
     p = planned_course("es")
@@ -290,3 +291,4 @@ def test_a_weekly_with_risk_sent_after_its_link_ran_out_shows_crisis_help_first(
     found = axe_violations(page)
     assert not found, describe_violations({"not saved, at risk": found})
     assert not CheckIn.objects.exists()
+    assert Alert.objects.filter(case=p.case, source=Alert.Source.WEEKLY).count() == 1

@@ -589,6 +589,16 @@ def test_a_weekly_with_suicide_risk_sent_after_its_link_ran_out_shows_crisis_hel
     assert {"en": "Your answer was not saved", "es": "Su respuesta no se guardó"}[lang] in body
     assert f'href="/w/{token}/"' in body
     assert not CheckIn.objects.exists()
+    # The program learns of it as of a stored positive answer: the course waits for a
+    # documented risk assessment and the roster is alerted (acuity unknown counts as acute).
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.SUSPENDED
+    [alert] = Alert.objects.filter(case=planned.case)
+    assert (alert.source, alert.level) == (Alert.Source.WEEKLY, Alert.Level.ACUTE)
+    assert alert.reasons == ["weekly.safety_positive"]
+    again = client(lang).post(f"/w/{token}/", form(answers, step="weekly"))
+    assert again.status_code == 409  # crisis help again, the roster not paged again
+    assert Alert.objects.filter(case=planned.case).count() == 1
 
 
 @pytest.mark.parametrize("asq", [{"asq.1": "yes"}, {"asq.5": "refused"}])
@@ -600,6 +610,8 @@ def test_an_asq_answer_showing_risk_on_a_changed_page_shows_crisis_help(
     answers = form({**SAFE_PRE, "phq9.9": 0}, step="consent", **asq)  # a page long gone
     page = client("en").post(f"/s/{token}/", answers)
     assert page.status_code == 409 and 'class="crisis-panel"' in text(page)
+    [alert] = Alert.objects.filter(case=planned.case)
+    assert alert.source == Alert.Source.PRE and alert.reasons == ["checkin.pre.safety_positive"]
 
 
 def test_without_risk_a_changed_page_is_a_redirect(planned: Planned) -> None:
@@ -607,3 +619,18 @@ def test_without_risk_a_changed_page_is_a_redirect(planned: Planned) -> None:
     _, token = schedule(planned)
     page = client("en").post(f"/s/{token}/", form(SAFE_PRE, step="consent"))
     assert page.status_code == 302 and "crisis-panel" not in text(page)
+    assert not Alert.objects.exists()
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.ACTIVE
+
+
+def test_a_positive_weekly_sent_from_two_tabs_alerts_once(planned: Planned) -> None:
+    w, token = weekly_link(planned)
+    extra = {"course.bladder": "no"} if w.bladder else {}
+    answers = weekly_answers([0] * 8 + [1], [0] * 7, **extra)
+    asq = {"asq.1": "no", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    sent = form(answers, step="weekly", asq_shown="1", **asq)
+    assert client("en").post(f"/w/{token}/", sent).status_code == 302  # stored: alert, suspend
+    assert client("en").post(f"/w/{token}/", sent).status_code == 409  # the second tab
+    assert CheckIn.objects.filter(weekly=w).count() == 1
+    assert Alert.objects.filter(case=planned.case).count() == 1

@@ -8,6 +8,7 @@ overview under the person's private result link. Every state change goes through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crossline.audit import Action, record
+from crossline.care.models import Alert
 from crossline.clinic.models import Case
 from crossline.course import services
 from crossline.course.charts import course_charts
@@ -26,11 +28,12 @@ from crossline.course.patient_forms import ConsentForm, EngineForm, PostForm, Pr
 from crossline.engine import course as rules
 from crossline.engine.checkin import reason_entry
 from crossline.engine.errors import InvalidInput
+from crossline.engine.instruments import shows_risk
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
-from crossline.web import back_not_saved, not_saved, posted_risk
+from crossline.web import back_not_saved, not_saved, posted_safety_answers
 from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
@@ -69,7 +72,7 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     base: dict[str, Any] = {"session": s, "course": course, "token": token}
     page = _session_page(s, course)
     if _sent_from_another_page(request, page):
-        return _not_saved(request, "course_patient:session", token)
+        return _not_saved(request, _session_link(token, course))
     if page == "consent":
         return _consent(request, s, lang, base)
     if page == "pre":
@@ -89,6 +92,10 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, "patient_closed.html", base)
 
 
+def _session_link(token: str, course: Course) -> _Link:
+    return _Link("course_patient:session", token, course, Alert.Source.PRE)
+
+
 def _session_page(s: Session, course: Course) -> str:
     """Which page the session's link shows now: one of the forms (`consent`, `pre`, `post`,
     each posting its name as `step`) or a statement (`expired`, `wait`, or the session's
@@ -106,14 +113,32 @@ def _session_page(s: Session, course: Course) -> str:
     return str(s.status)
 
 
-def _not_saved(request: HttpRequest, page: str, token: str) -> HttpResponse:
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A patient's private link: its URL's name and token, its course, and the alert source
+    its answers are reported under."""
+
+    name: str
+    token: str
+    course: Course
+    source: str
+
+    def redirect(self) -> HttpResponse:
+        return redirect(self.name, token=self.token)
+
+
+def _not_saved(request: HttpRequest, link: _Link) -> HttpResponse:
     """The answer for a page that changed could not be stored. Back to the link, which shows
     where things stand now with a notice — unless the answers sent show suicide risk (PHQ-9
-    item 9 above 0, an ASQ yes or refused: the engine's rule): then this page, at once, with
-    the crisis resources first (safety wins over the redirect), and a link on to the page."""
-    if not posted_risk(request.POST):
-        return back_not_saved(page, token)
-    context = {"at_risk": True, "next_url": reverse(page, kwargs={"token": token})}
+    item 9 above 0, an ASQ yes or refused: the engine's rule). Then the program is told as if
+    they had been stored (`services.risk_reported_unsaved`: course suspended, safety alert),
+    and this response, at once, puts the crisis resources first (safety does not wait for a
+    redirect), with a link on to the page."""
+    answers = posted_safety_answers(request.POST)
+    if not shows_risk(answers):
+        return back_not_saved(link.name, link.token)
+    services.risk_reported_unsaved(link.course, link.source, answers, timezone.now())
+    context = {"at_risk": True, "next_url": reverse(link.name, kwargs={"token": link.token})}
     return _page(request, "patient_not_saved.html", context, status=409)
 
 
@@ -160,8 +185,7 @@ def _pre(
             request,
             form,
             lambda: services.submit_session_checkin(s, "pre", form.answers(), lang, timezone.now()),
-            "course_patient:session",
-            base["token"],
+            _session_link(base["token"], s.course),
         )
         if done is not None:
             return done
@@ -184,8 +208,7 @@ def _post(
             lambda: services.submit_session_checkin(
                 s, "post", form.answers(), lang, timezone.now(), doses_taken=doses
             ),
-            "course_patient:session",
-            base["token"],
+            _session_link(base["token"], s.course),
         )
         if done is not None:
             return done
@@ -205,7 +228,7 @@ def _post(
 
 
 def _submitted(
-    request: HttpRequest, form: EngineForm, submit: Any, page: str, token: str
+    request: HttpRequest, form: EngineForm, submit: Any, link: _Link
 ) -> HttpResponse | None:
     """Submit through the service, then back to the page (which then shows what comes next).
 
@@ -222,8 +245,8 @@ def _submitted(
         form.add_engine_errors(exc)
         return None
     except services.CourseError:
-        return _not_saved(request, page, token)
-    return redirect(page, token=token)
+        return _not_saved(request, link)
+    return link.redirect()
 
 
 def _summaries(k: Knowledge, reasons: list[dict[str, Any]], lang: str) -> list[str]:
@@ -268,8 +291,9 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     k = current_knowledge()
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
     is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
+    link = _Link("course_patient:weekly", token, course, Alert.Source.WEEKLY)
     if _sent_from_another_page(request, "weekly" if is_open else "closed"):
-        return _not_saved(request, "course_patient:weekly", token)
+        return _not_saved(request, link)
     if w.status == Weekly.Status.DONE:
         _viewed(request, course, "weekly.done")
         return _page(request, "patient_weekly_done.html", base | _weekly_result(w))
@@ -288,8 +312,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
             request,
             form,
             lambda: services.submit_weekly(w, form.answers(), lang, timezone.now()),
-            "course_patient:weekly",
-            token,
+            link,
         )
         if done is not None:
             return done

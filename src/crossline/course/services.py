@@ -34,6 +34,7 @@ from crossline.course.models import (
 from crossline.crypto import token_hash
 from crossline.engine import course as rules
 from crossline.engine.checkin import checkin_policy, evaluate_checkin
+from crossline.engine.instruments import safety_level
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.outcomes import Measure, compute
 from crossline.engine.weekly import evaluate_weekly, reasons_with_citations
@@ -378,6 +379,36 @@ def submit_session_checkin(
 
             flag_after_session(s, now)
     return stored
+
+
+# The engine's rule for a positive safety answer, by the alert's source (engine/checkin.py,
+# engine/weekly.py): what an unstored risky answer is reported under.
+_SAFETY_RULE: dict[str, str] = {
+    Alert.Source.PRE: "checkin.pre.safety_positive",
+    Alert.Source.WEEKLY: "weekly.safety_positive",
+}
+
+
+def risk_reported_unsaved(
+    course: Course, source: str, answers: dict[str, Any], now: datetime
+) -> None:
+    """Answers that show suicide risk reached a course page that could not store them (its link
+    had run out, another tab had sent it, the course had changed). They are not stored — they
+    were never accepted — but the program must still learn of them: the same response as a
+    stored positive answer, the course suspended until a documented risk assessment and a safety
+    alert at the answers' level (engine's `safety_level`; acuity unknown counts as acute). One
+    open alert per case and source: a person sending again does not page the roster again."""
+    level = safety_level(answers)
+    if level == "none":
+        return
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        _suspend(locked, now)
+        open_already = Alert.objects.filter(
+            case=locked.case, source=source, acknowledged_at__isnull=True
+        ).exists()
+        if not open_already:
+            raise_alert(locked.case, level, source, [_SAFETY_RULE[source]], now)
 
 
 def _suspend(course: Course, now: datetime) -> None:
