@@ -297,7 +297,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     if w.status == Weekly.Status.DONE:
         _viewed(request, course, "weekly.done")
         return _page(request, "patient_weekly_done.html", base | _weekly_result(w))
-    if timezone.now() > w.link_expires_at or w.status == Weekly.Status.MISSED:
+    if not is_open:  # missed, or its link out of time
         _viewed(request, course, "weekly.expired")
         return _page(request, "patient_expired.html", base)
     recovery = RecoveryPlan.objects.filter(course=course).exists()

@@ -33,10 +33,11 @@ from crossline.course.models import (
 )
 from crossline.crypto import token_hash
 from crossline.engine import course as rules
-from crossline.engine.checkin import checkin_policy, evaluate_checkin
+from crossline.engine.checkin import PRE_SAFETY_RULE, checkin_policy, evaluate_checkin
 from crossline.engine.instruments import safety_level
 from crossline.engine.knowledge import Knowledge
 from crossline.engine.outcomes import Measure, compute
+from crossline.engine.weekly import SAFETY_RULE as WEEKLY_SAFETY_RULE
 from crossline.engine.weekly import evaluate_weekly, reasons_with_citations
 from crossline.evaluation.models import Decision
 from crossline.intake.models import new_token
@@ -381,11 +382,11 @@ def submit_session_checkin(
     return stored
 
 
-# The engine's rule for a positive safety answer, by the alert's source (engine/checkin.py,
-# engine/weekly.py): what an unstored risky answer is reported under.
+# The engine's rule for a positive safety answer, by the alert's source: what an unstored
+# risky answer is reported under.
 _SAFETY_RULE: dict[str, str] = {
-    Alert.Source.PRE: "checkin.pre.safety_positive",
-    Alert.Source.WEEKLY: "weekly.safety_positive",
+    Alert.Source.PRE: PRE_SAFETY_RULE,
+    Alert.Source.WEEKLY: WEEKLY_SAFETY_RULE,
 }
 
 

@@ -67,9 +67,10 @@ POST_IDS = frozenset({*POST_REQUIRED, PULSE, NAUSEA})
 
 # The registry: every rule id and its effect (checkin.toml holds the citations and summaries).
 HOLD, NOTE_EFFECT, ALERT, EMERGENCY = "hold", "note", "alert", "emergency"
+PRE_SAFETY_RULE = "checkin.pre.safety_positive"  # a positive PHQ-9 item 9 or ASQ answer
 RULES: Mapping[str, str] = {
     "checkin.pre.missing": HOLD,
-    "checkin.pre.safety_positive": HOLD,  # a hard floor: not a policy value
+    PRE_SAFETY_RULE: HOLD,  # a hard floor: not a policy value
     "checkin.pre.bp_high": HOLD,
     "checkin.pre.pulse_high": HOLD,
     "checkin.pre.no_monitor": HOLD,
@@ -350,7 +351,7 @@ def _pre_safety(k: Knowledge, p: CheckinPolicy, a: Answers) -> list[Reason]:
         return []
     triggers: dict[str, Any] = {"phq9.9": a["phq9.9"]} if a.get("phq9.9", 0) > 0 else {}
     triggers |= {i: a[i] for i in ASQ_ALL if a.get(i) in ASQ_POSITIVE}
-    return [_reason(k, "checkin.pre.safety_positive", triggers)]
+    return [_reason(k, PRE_SAFETY_RULE, triggers)]
 
 
 def _pre_vitals(k: Knowledge, p: CheckinPolicy, a: Answers) -> list[Reason]:

@@ -28,8 +28,9 @@ YES_NO = ("yes", "no")
 
 # Each rule id and the alert it raises: the safety level itself, or routine. Summaries and
 # citations live in checkin.toml [alerts] (`crossline knowledge check` verifies every id is there).
+SAFETY_RULE = "weekly.safety_positive"  # a positive PHQ-9 item 9 or ASQ answer
 RULES: Mapping[str, str] = {
-    "weekly.safety_positive": "safety",
+    SAFETY_RULE: "safety",
     "weekly.bladder_symptoms": "routine",
     "weekly.worsening": "routine",
     "weekly.non_response": "routine",
@@ -99,7 +100,7 @@ def evaluate_weekly(
     reasons = []
     level = safety_level(valid)
     if level != "none":
-        reasons.append("weekly.safety_positive")
+        reasons.append(SAFETY_RULE)
     if valid.get(BLADDER) == "yes":
         reasons.append("weekly.bladder_symptoms")
     return WeeklyResult(
