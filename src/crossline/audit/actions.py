@@ -39,6 +39,7 @@ class Action(StrEnum):
     RECORD_VIEWED = "record.viewed"
     CONTACT_VIEWED = "contact.viewed"
     RECORD_EXPORTED = "record.exported"
+    RECORD_DELETED = "record.deleted"  # patient-record retention: the case id, nothing else
     EVALUATION_SAVED = "evaluation.saved"
     EVALUATION_DECIDED = "evaluation.decided"
     EVALUATION_AMENDED = "evaluation.amended"  # an addendum to a decided evaluation

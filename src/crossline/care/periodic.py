@@ -88,3 +88,23 @@ def clear_expired_sessions(now: datetime) -> int:
 
     deleted: int = Session.objects.filter(expire_date__lt=now).delete()[0]
     return deleted
+
+
+@every(24 * 60, name="intake.purge_anonymous")
+def purge_anonymous_screens(now: datetime) -> int:
+    """Delete anonymous screens past the policy's days, keeping their counts (PRODUCT.md:
+    "deleted after 90 days"): the worker keeps that promise without a cron line."""
+    from crossline.intake.retention import purge_anonymous
+    from crossline.knowledge import load
+
+    return purge_anonymous(now, load().policy.anonymous_retention_days).deleted
+
+
+@every(24 * 60, name="clinic.purge_records")
+def purge_patient_records(now: datetime) -> int:
+    """Apply the operator's patient-record retention (program settings; unset: nothing)."""
+    from crossline.clinic import retention
+    from crossline.program.models import ProgramSettings
+
+    years = ProgramSettings.current().record_retention_years
+    return 0 if years is None else retention.apply(now, years).deleted

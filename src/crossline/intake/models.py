@@ -138,11 +138,13 @@ class IdempotencyRecord(models.Model):
 
 
 class AggregateCount(models.Model):
-    """How many anonymous screens there were, kept after retention deletes them (no PHI).
+    """How many screens there were, kept after retention deletes them (no PHI): anonymous
+    screens past their days, and the screens of patient records past their years.
 
-    One row per (day the screen started, eligibility, safety level, state); `purge_anonymous`
-    adds to `count` in the same transaction that deletes the screens. A blank eligibility and
-    safety level mean the screen was never submitted (blank state likewise: set at submission).
+    One row per (day the screen started, eligibility, safety level, state); retention adds to
+    `count` in the same transaction that deletes the screens (`retention.add_to_counts`). A
+    blank eligibility and safety level mean the screen was never submitted (blank state
+    likewise: set at submission).
     """
 
     day = models.DateField()

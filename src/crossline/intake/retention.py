@@ -4,7 +4,8 @@ A screen never linked to a person (no contact details, `linked_at` null) is dele
 older than the program's `anonymous_retention_days` (default 90) — submitted or still in
 progress. Before a screen is deleted its non-identifying columns are added to `AggregateCount`,
 in the same transaction, so reporting keeps the numbers and a crash never loses or double-counts
-one. Linked screens follow the operator's patient-record retention and are never touched here.
+one. Linked screens follow the operator's patient-record retention (`crossline.clinic.retention`)
+and are never touched here.
 
 The clock is an argument: the command passes `timezone.now()`, tests pass a fixed time.
 """
@@ -12,6 +13,7 @@ The clock is an argument: the command passes `timezone.now()`, tests pass a fixe
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,6 +25,7 @@ from crossline.intake.models import AggregateCount, Assessment
 BATCH_SIZE = 500
 
 GroupKey = tuple[date, str, str, str]  # day, eligibility, safety level, state
+Screen = tuple[datetime, str, str, str]  # created_at, eligibility, safety level, state
 
 
 @dataclass(frozen=True)
@@ -62,19 +65,22 @@ def _purge_batch(now: datetime, retention_days: int, batch_size: int) -> Counter
             .order_by("pk")
             .values_list("pk", "created_at", "eligibility", "safety_level", "state")[:batch_size]
         )
-        groups: Counter[GroupKey] = Counter(
-            (created.astimezone(UTC).date(), eligibility, safety, state)
-            for _, created, eligibility, safety, state in rows
-        )
-        for key, n in groups.items():
-            _add(key, n)
+        groups = add_to_counts(row[1:] for row in rows)
         Assessment.objects.filter(pk__in=[row[0] for row in rows]).delete()
     return groups
 
 
-def _add(key: GroupKey, n: int) -> None:
-    day, eligibility, safety_level, state = key
-    row, _ = AggregateCount.objects.get_or_create(
-        day=day, eligibility=eligibility, safety_level=safety_level, state=state
+def add_to_counts(screens: Iterable[Screen]) -> Counter[GroupKey]:
+    """Add screens about to be deleted to the aggregate counts, in the caller's transaction
+    (the one that deletes them); each screen as (created_at, eligibility, safety level, state).
+    Patient-record retention (`crossline.clinic.retention`) adds its screens here too."""
+    groups: Counter[GroupKey] = Counter(
+        (created.astimezone(UTC).date(), eligibility, safety, state)
+        for created, eligibility, safety, state in screens
     )
-    AggregateCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+    for (day, eligibility, safety_level, state), n in groups.items():
+        row, _ = AggregateCount.objects.get_or_create(
+            day=day, eligibility=eligibility, safety_level=safety_level, state=state
+        )
+        AggregateCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+    return groups

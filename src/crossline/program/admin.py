@@ -59,6 +59,7 @@ class ProgramSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "video_visit_url",
             "telemedicine_basis",
             "telemedicine_basis_expires",
+            "record_retention_years",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,6 +92,13 @@ class ProgramSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "prior in-person evaluation (FACTS §G1). Empty: none, so approval requires a "
             "recorded in-person evaluation."
         )
+        f["record_retention_years"].help_text = (
+            "Delete a patient record (screen, contact details, evaluation, visits, course, "
+            "alerts) once its last activity is this many years old; the worker checks daily "
+            "and `crossline manage purge_records --dry-run` lists what is due. Set it from the "
+            "medical-records law of every state you treat in (a minor's record often longer). "
+            "Empty: patient records are never deleted."
+        )
         f["telemedicine_basis_expires"].help_text = (
             "When that basis lapses (the DEA flexibilities end 2026-12-31 unless extended). "
             "Staff are warned from 90 days before."
@@ -120,6 +128,7 @@ class ProgramSettingsAdmin(OperatorModelAdmin):
             "Telemedicine prescribing",
             {"fields": ["telemedicine_basis", "telemedicine_basis_expires"]},
         ),
+        ("Patient records", {"fields": ["record_retention_years"]}),
         ("Last change", {"fields": ["updated_at", "updated_by"]}),
     ]
 

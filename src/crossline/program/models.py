@@ -12,8 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
+
+MAX_RETENTION_YEARS = 100
 
 
 class ProgramSettings(models.Model):
@@ -40,6 +42,14 @@ class ProgramSettings(models.Model):
     )
     telemedicine_basis_expires = models.DateField(
         null=True, blank=True, default=dt.date(2026, 12, 31)
+    )
+    # Patient-record retention (PRODUCT.md "Privacy and audit": operator-configured, check
+    # state law): records whose last activity is older than this many years are deleted
+    # (`crossline.clinic.retention`). None, the default: patient records are never deleted.
+    record_retention_years = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_YEARS)],
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
