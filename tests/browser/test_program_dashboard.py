@@ -104,3 +104,36 @@ def test_the_screens_export_from_the_dashboard_in_chromium(
     axe_page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
     paths = ["/clinic/program/export/", "/clinic/program/export/?start=2026-11-05&end=2026-11-01"]
     assert_accessible(axe_page, live_server.url, paths)
+
+
+def test_an_operator_sets_the_patient_record_retention_in_chromium(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """Unset by default (nothing is deleted); set in the admin, refused outside 1–100 years
+    with the field named, shown on the dashboard once saved."""
+    page = signed_in(open_context(), live_server, operator_session()).new_page()
+    page.goto(f"{live_server.url}/clinic/program/")
+    expect(page.locator("dd", has_text="patient records are never deleted")).to_be_visible()
+    page.get_by_role("link", name="Change program settings").click()
+    field = page.get_by_label("Patient records kept for (years after the last activity)")
+    field.fill("0")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator(".field-record_retention_years .errorlist")).to_contain_text(
+        "greater than or equal to 1"
+    )
+    page.locator(".field-record_retention_years").screenshot(
+        path=str(SHOTS / f"{shot_prefix}-refused.png")
+    )
+    field.fill("7")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.goto(f"{live_server.url}/clinic/program/")
+    expect(
+        page.locator("dd", has_text="7 years after their last activity, then deleted")
+    ).to_be_visible()
+    page.locator('section[aria-labelledby="settings-h"]').screenshot(
+        path=str(SHOTS / f"{shot_prefix}-settings.png")
+    )
+    from crossline.program.models import ProgramSettings
+
+    assert ProgramSettings.current().record_retention_years == 7

@@ -94,8 +94,9 @@ class ProgramSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         )
         f["record_retention_years"].help_text = (
             "Delete a patient record (screen, contact details, evaluation, visits, course, "
-            "alerts) once its last activity is this many years old; the worker checks daily "
-            "and `crossline manage purge_records --dry-run` lists what is due. Set it from the "
+            "alerts) once its last activity is this many years old; the worker checks daily, "
+            "and the command crossline manage purge_records --dry-run lists what is due. Set "
+            "it from the "
             "medical-records law of every state you treat in (a minor's record often longer). "
             "Empty: patient records are never deleted."
         )

@@ -47,6 +47,7 @@ class ProgramSettings(models.Model):
     # state law): records whose last activity is older than this many years are deleted
     # (`crossline.clinic.retention`). None, the default: patient records are never deleted.
     record_retention_years = models.PositiveSmallIntegerField(
+        "patient records kept for (years after the last activity)",
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_YEARS)],
