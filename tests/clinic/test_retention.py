@@ -20,7 +20,7 @@ from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.care.schedule import jobs, run_due
 from crossline.clinic import retention
-from crossline.clinic.models import Case
+from crossline.clinic.models import Case, RecordHold
 from crossline.course import dispensing, recovery, services
 from crossline.course.models import Course, Weekly
 from crossline.engine import course as rules
@@ -29,7 +29,7 @@ from crossline.intake.models import AggregateCount, Assessment, IdempotencyRecor
 from crossline.program.models import ProgramSettings
 from crossline.visits.models import Reminder, Visit
 from tests.course.conftest import SAFE_POST, SAFE_PRE, approve, plan, weekly_answers
-from tests.staff import staff_user
+from tests.staff import signed_in, staff_user
 from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -141,8 +141,9 @@ def interval(job: str) -> timedelta:
 
 
 def whole(case: Case) -> bool:
-    """Every part of a treated record still there (an approved case has no letter)."""
-    return all(n for name, n in parts_of(case).items() if name != "Letter")
+    """Every part of a treated record still there (an approved case has no letter; this one
+    no legal hold)."""
+    return all(n for name, n in parts_of(case).items() if name not in ("Letter", "RecordHold"))
 
 
 def years_after(day: date, years: int, days: int = 1) -> datetime:
@@ -177,7 +178,8 @@ def test_a_whole_record_past_its_years_is_deleted_and_counted(
     other = declined(physician)
     kept = make_patient().case  # open: a record in use
     before = {name: n + parts_of(other)[name] for name, n in parts_of(old).items()}
-    assert all(before.values()), before  # between them, the two records fill every part
+    del before["RecordHold"]  # a held record is never deleted (below)
+    assert all(before.values()), before  # between them, the two records fill every other part
     day = retention.last_activity(old)
     assert day > retention.last_activity(other)  # a course's planned dates run ahead of today
 
@@ -315,3 +317,70 @@ def test_the_worker_purges_anonymous_screens_daily() -> None:
     assert "intake.purge_anonymous" in run_due(timezone.now() + timedelta(days=91))
     assert not Assessment.objects.filter(pk=screen.pk).exists()
     assert AggregateCount.objects.get().count == 1
+
+
+# --- legal holds ------------------------------------------------------------------------------
+
+HOLDS = "/admin/clinic/recordhold/"
+
+
+def test_a_legal_hold_keeps_a_record_whatever_its_age(
+    program: ProgramSettings, physician: User
+) -> None:
+    case = declined(physician)
+    operator = staff_user("olive.operator", "operator")
+    client = signed_in(operator)
+    form = {"case_id": str(case.public_id), "reference": "Matter 2027-14", "_save": "Save"}
+    response = client.post(f"{HOLDS}add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    hold = RecordHold.objects.get()
+    assert (hold.case, hold.placed_by) == (case, operator)
+    later = years_after(retention.last_activity(case), YEARS)
+
+    applied = retention.apply(later, YEARS)
+    assert applied.deleted == 0
+    assert applied.held[0].held == ("a legal hold is placed (Matter 2027-14)",)
+
+    response = client.post(f"{HOLDS}{hold.pk}/delete/", {"post": "yes"})  # released
+    assert response.status_code == 302
+    assert retention.apply(later, YEARS).deleted == 1
+    changes = Event.objects.filter(action="record.hold_changed").order_by("seq")
+    assert [(e.patient, e.detail["operation"], e.actor) for e in changes] == [
+        (str(case.public_id), "added", "olive.operator"),
+        (str(case.public_id), "deleted", "olive.operator"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "error"),
+    [
+        ("not-an-id", "Enter a valid UUID."),
+        ("5b0c6f1e-0000-4000-8000-000000000000", "No case has this id."),
+        ("held", "This case is already under a legal hold."),
+    ],
+)
+def test_a_hold_is_refused_naming_the_field(physician: User, case_id: str, error: str) -> None:
+    case = declined(physician)
+    operator = staff_user("olive.operator", "operator")
+    if case_id == "held":
+        RecordHold.objects.create(
+            case=case, reference="first", placed_by=operator, placed_at=timezone.now()
+        )
+        case_id = str(case.public_id)
+    before = RecordHold.objects.count()
+    response = signed_in(operator).post(
+        f"{HOLDS}add/", {"case_id": case_id, "reference": "Matter 9", "_save": "Save"}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"case_id": [error]}
+    assert RecordHold.objects.count() == before
+    assert not Event.objects.filter(action="record.hold_changed").exists()
+
+
+@pytest.mark.parametrize("role", ["intake", "physician"])
+def test_only_an_operator_places_a_hold(physician: User, role: str) -> None:
+    case = declined(physician)
+    client = signed_in(staff_user(f"someone.{role}", role))
+    form = {"case_id": str(case.public_id), "reference": "Matter 9", "_save": "Save"}
+    assert client.post(f"{HOLDS}add/", form).status_code in (302, 403)
+    assert not RecordHold.objects.exists()

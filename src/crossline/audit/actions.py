@@ -40,6 +40,7 @@ class Action(StrEnum):
     CONTACT_VIEWED = "contact.viewed"
     RECORD_EXPORTED = "record.exported"
     RECORD_DELETED = "record.deleted"  # patient-record retention: the case id, nothing else
+    RECORD_HOLD_CHANGED = "record.hold_changed"  # a legal hold placed, changed or released
     EVALUATION_SAVED = "evaluation.saved"
     EVALUATION_DECIDED = "evaluation.decided"
     EVALUATION_AMENDED = "evaluation.amended"  # an addendum to a decided evaluation

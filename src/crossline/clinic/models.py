@@ -67,3 +67,29 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.public_id}"
+
+
+class RecordHold(models.Model):
+    """A legal hold on a patient record: patient-record retention (`clinic.retention`) never
+    deletes a held record, whatever its age. Placed and released by an operator in the admin
+    (each an audit event); released by deleting the hold."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="hold")
+    reference = models.CharField(
+        "hold reference",
+        max_length=80,
+        help_text=(
+            "Why the record is kept, as your records or legal team refers to it (for example a "
+            "matter number). Never a patient's name or details."
+        ),
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "legal hold"
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.case}"

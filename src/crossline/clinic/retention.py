@@ -16,7 +16,8 @@ of both usual wordings ("from the last patient contact", "from the most recent e
 
 A due record is **held back**, and reported, while it still asks something of someone: a case
 still open or claimed, a safety alert not acknowledged, a course not stopped. The operator
-settles those first; retention never decides that a person's open request is over.
+settles those first; retention never decides that a person's open request is over. An
+operator's legal hold (`RecordHold`, in the admin) holds a record back whatever its state.
 
 Deleting a record: one transaction per record. The screen's non-identifying columns are added
 to the aggregate counts first (as anonymous retention does), so reporting reads the same; then
@@ -38,7 +39,7 @@ from django.db.models import Max, Q
 
 from crossline.audit import Action, record
 from crossline.care.models import Alert, AlertEvent, Notification
-from crossline.clinic.models import Case
+from crossline.clinic.models import Case, RecordHold
 from crossline.course.models import (
     CheckIn,
     ConsentSignature,
@@ -63,6 +64,7 @@ CASE, SCREEN = "case", "screen"
 # foreign keys are PROTECT; the case before its screen, which it points to).
 # tests/clinic/test_retention.py fails when a model that reaches a case or a screen is missing.
 PARTS: tuple[tuple[type[models.Model], str, str], ...] = (
+    (RecordHold, "case", CASE),  # a held record is never deleted: listed for completeness
     (Notification, "alert__case", CASE),
     (AlertEvent, "alert__case", CASE),
     (Alert, "case", CASE),
@@ -151,6 +153,9 @@ def due(now: dt.datetime, years: int) -> Iterator[Due]:
 
 def held_because(case: Case) -> tuple[str, ...]:
     reasons = []
+    hold = RecordHold.objects.filter(case=case).first()
+    if hold is not None:
+        reasons.append(f"a legal hold is placed ({hold.reference})")
     if case.status in (Case.Status.OPEN, Case.Status.CLAIMED):
         reasons.append(f"the case is still {case.status}")
     if Alert.objects.filter(case=case, acknowledged_at__isnull=True).exists():

@@ -63,10 +63,15 @@ class AuditedAdminMixin:
         record(
             self.audit_action,
             request=request,
+            patient=self.audit_patient(obj),
             object_type=meta.label_lower[:80],
             object_id=obj.pk,
             detail={"model": meta.label_lower[:80], "operation": operation, **_chunks(fields)},
         )
+
+    def audit_patient(self, obj: models.Model) -> str:
+        """The non-identifying id of the patient record a change concerns (none by default)."""
+        return ""
 
     # The form's changed field names, kept for the log_* call that follows the save.
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
