@@ -137,3 +137,32 @@ def test_an_operator_sets_the_patient_record_retention_in_chromium(
     from crossline.program.models import ProgramSettings
 
     assert ProgramSettings.current().record_retention_years == 7
+
+
+def test_an_operator_places_and_releases_a_legal_hold_in_chromium(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    from crossline.clinic.models import RecordHold
+    from tests.visits.conftest import make_patient
+
+    case = make_patient().case
+    page = signed_in(open_context(), live_server, operator_session()).new_page()
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_role("link", name="Legal holds").first.click()
+    page.get_by_role("link", name="Add legal hold").click()
+    page.get_by_label("Case id").fill("not a case")
+    page.get_by_label("Hold reference").fill("Matter 2027-14")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".field-case_id .errorlist")).to_contain_text("Enter a valid UUID")
+    page.get_by_label("Case id").fill(str(case.public_id))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#result_list")).to_contain_text(str(case.public_id))
+    page.screenshot(path=str(SHOTS / f"{shot_prefix}-list.png"), full_page=True)
+    assert RecordHold.objects.get().case == case
+
+    page.locator("#result_list").get_by_role("link", name=str(case.public_id)).click()
+    page.screenshot(path=str(SHOTS / f"{shot_prefix}-change.png"), full_page=True)
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Yes, I’m sure").click()
+    expect(page.locator("#result_list, p.paginator").first).to_contain_text("0 legal holds")
+    assert not RecordHold.objects.exists()

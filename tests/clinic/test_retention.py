@@ -335,6 +335,8 @@ def test_a_legal_hold_keeps_a_record_whatever_its_age(
     assert response.status_code == 302, response.content.decode()[:2000]
     hold = RecordHold.objects.get()
     assert (hold.case, hold.placed_by) == (case, operator)
+    for page in ("", f"{hold.pk}/change/"):  # the list, and the hold (its reference editable)
+        assert client.get(f"{HOLDS}{page}").status_code == 200
     later = years_after(retention.last_activity(case), YEARS)
 
     applied = retention.apply(later, YEARS)

@@ -19,6 +19,9 @@ from crossline.program.admin_audit import OperatorModelAdmin
 
 
 class RecordHoldForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new hold: the case by its id. (A hold stays on its case: a change edits only the
+    reference.)"""
+
     case_id = forms.UUIDField(
         label="Case id",
         help_text="The case's id, as its page in the clinic and the retention listing show it.",
@@ -27,11 +30,6 @@ class RecordHoldForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = RecordHold
         fields = ["reference"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:  # a hold stays on its case: only the reference changes
-            del self.fields["case_id"]
 
     def clean_case_id(self) -> Any:
         case = Case.objects.filter(public_id=self.cleaned_data["case_id"]).first()
@@ -55,6 +53,18 @@ class RecordHoldAdmin(OperatorModelAdmin):
     @admin.display(description="case id")
     def case_public_id(self, obj: RecordHold) -> str:
         return str(obj.case.public_id) if obj.case_id else ""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["case_id", "reference"]
+        return ["case_public_id", "reference", "placed_by", "placed_at"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else []
