@@ -271,7 +271,7 @@ def test_nothing_is_deleted_without_a_period(physician: User) -> None:
     call_command("purge_records", stdout=out)
     assert "not set" in out.getvalue()
     # The worker's daily job does nothing either, however old the record.
-    assert interval("clinic.purge_records") == timedelta(days=1)
+    assert interval("clinic.purge_records") == timedelta(hours=1)
     assert "clinic.purge_records" in run_due(timezone.now() + timedelta(days=365 * 100))
     assert Case.objects.filter(pk=case.pk).exists()
 
@@ -301,19 +301,46 @@ def test_the_command_lists_then_deletes(
     assert not Assessment.objects.filter(pk=gone.assessment_id).exists()
 
 
-def test_the_worker_applies_the_period_daily(program: ProgramSettings, physician: User) -> None:
+def test_the_scan_reads_records_in_chunks_and_a_budget_stops_it(
+    program: ProgramSettings, physician: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [declined(physician) for _ in range(3)]
+    monkeypatch.setattr(retention, "SCAN_CHUNK", 2)  # two chunks: 2 cases, then 1
+    later = years_after(max(retention.last_activity(c) for c in cases), YEARS)
+    assert [d.case.pk for d in retention.due(later, YEARS)] == [c.pk for c in cases]
+    assert retention.last_activities(cases) == {c.pk: retention.last_activity(c) for c in cases}
+
+    spent = retention.apply(later, YEARS, budget=0)  # the worker's budget, already spent
+    assert (spent.deleted, spent.finished) == (0, False)
+    done = retention.apply(later, YEARS, budget=60)
+    assert (done.deleted, done.finished) == (3, True)
+
+
+def test_the_anonymous_purge_stops_between_batches_when_its_budget_is_spent() -> None:
+    from crossline.intake.retention import purge_anonymous
+    from tests.screens import submitted
+    from tests.web.personas import CANDIDATE
+
+    for _ in range(3):
+        submitted(CANDIDATE)
+    later = timezone.now() + timedelta(days=91)
+    assert purge_anonymous(later, 90, batch_size=1, budget=0).deleted == 1
+    assert purge_anonymous(later, 90, batch_size=1).deleted == 2
+
+
+def test_the_worker_applies_the_period_hourly(program: ProgramSettings, physician: User) -> None:
     case = declined(physician)
     later = years_after(retention.last_activity(case), YEARS)
     assert "clinic.purge_records" in run_due(later)
     assert not Case.objects.filter(pk=case.pk).exists()
 
 
-def test_the_worker_purges_anonymous_screens_daily() -> None:
+def test_the_worker_purges_anonymous_screens_hourly() -> None:
     from tests.screens import submitted
     from tests.web.personas import CANDIDATE
 
     screen, _ = submitted(CANDIDATE)
-    assert interval("intake.purge_anonymous") == timedelta(days=1)
+    assert interval("intake.purge_anonymous") == timedelta(hours=1)
     assert "intake.purge_anonymous" in run_due(timezone.now() + timedelta(days=91))
     assert not Assessment.objects.filter(pk=screen.pk).exists()
     assert AggregateCount.objects.get().count == 1

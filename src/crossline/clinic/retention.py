@@ -31,7 +31,8 @@ The clock is an argument: the worker passes `timezone.now()`, tests pass a fixed
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import models, transaction
@@ -111,6 +112,7 @@ class Applied:
     cutoff: dt.date  # records whose last activity is before this day are due
     deleted: int
     held: tuple[Due, ...]
+    finished: bool = True  # False: the time budget ran out first
 
 
 def cutoff(now: dt.datetime, years: int) -> dt.date:
@@ -125,18 +127,39 @@ def cutoff(now: dt.datetime, years: int) -> dt.date:
 
 def last_activity(case: Case) -> dt.date:
     """The latest date or time stored anywhere in the case's record, as a UTC day."""
-    latest: list[dt.date] = []
-    for model, rows in _rows(case):
-        fields = [
-            f.name
-            for f in model._meta.concrete_fields
-            if isinstance(f, models.DateField)  # DateTimeField is a DateField
-        ]
+    return last_activities([case])[case.pk]
+
+
+def last_activities(cases: Sequence[Case]) -> dict[int, dt.date]:
+    """`last_activity` of each case, by case id: one grouped query per part for all of them
+    (the daily scan reads every record opened before the cut-off)."""
+    latest = {case.pk: dt.date.min for case in cases}
+    case_of_screen = {case.assessment_id: case.pk for case in cases}
+    ids = {CASE: list(latest), SCREEN: list(case_of_screen)}
+    for model, lookup, via in PARTS:
+        fields = _DATES[model]
         if not fields:
             continue
-        found = rows.aggregate(**{f: Max(f) for f in fields})
-        latest.extend(_day(v) for v in found.values() if v is not None)
-    return max(latest)
+        rows = (
+            model._default_manager.filter(**{f"{lookup}__in": ids[via]})
+            .order_by()  # a model's default ordering would join the GROUP BY
+            .values(lookup)
+            .annotate(**{f"latest_{f}": Max(f) for f in fields})
+        )
+        for row in rows:
+            owner = row.pop(lookup)
+            pk = owner if via == CASE else case_of_screen[owner]
+            days = [_day(v) for v in row.values() if v is not None]
+            latest[pk] = max([latest[pk], *days])
+    return latest
+
+
+# Each part's date and time columns (DateTimeField is a DateField).
+_DATES = {
+    model: [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateField)]
+    for model, _, _ in PARTS
+}
+SCAN_CHUNK = 500  # cases whose last activity is read together
 
 
 def due(now: dt.datetime, years: int) -> Iterator[Due]:
@@ -145,10 +168,21 @@ def due(now: dt.datetime, years: int) -> Iterator[Due]:
     before = cutoff(now, years)
     # A record's last activity is at least its case's opening, so later cases cannot be due.
     start = dt.datetime.combine(before, dt.time.min, tzinfo=dt.UTC)
-    for case in Case.objects.filter(opened_at__lt=start).order_by("opened_at", "pk").iterator():
-        day = last_activity(case)
-        if day < before:
-            yield Due(case, day, held_because(case))
+    candidates = Case.objects.filter(opened_at__lt=start).order_by("opened_at", "pk")
+    chunk: list[Case] = []
+    for case in candidates.iterator(chunk_size=SCAN_CHUNK):
+        chunk.append(case)
+        if len(chunk) == SCAN_CHUNK:
+            yield from _due_among(chunk, before)
+            chunk = []
+    yield from _due_among(chunk, before)
+
+
+def _due_among(cases: list[Case], before: dt.date) -> Iterator[Due]:
+    days = last_activities(cases)
+    for case in cases:
+        if days[case.pk] < before:
+            yield Due(case, days[case.pk], held_because(case))
 
 
 def held_because(case: Case) -> tuple[str, ...]:
@@ -165,10 +199,16 @@ def held_because(case: Case) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def apply(now: dt.datetime, years: int) -> Applied:
-    """Delete every due record that is not held back; report those that are."""
-    deleted, held = 0, []
+def apply(now: dt.datetime, years: int, budget: float | None = None) -> Applied:
+    """Delete every due record that is not held back; report those that are. With a `budget`
+    (seconds), stop starting new deletions once it is spent (`Applied.finished` False): the
+    worker's loop also runs the escalation sweep, which must not wait long; the next run goes
+    on where this one stopped (the records already deleted are no longer due)."""
+    stop = None if budget is None else time.monotonic() + budget
+    deleted, held = 0, list[Due]()
     for item in due(now, years):
+        if stop is not None and time.monotonic() > stop:
+            return Applied(cutoff(now, years), deleted, tuple(held), finished=False)
         if item.held:
             held.append(item)
         elif delete(item.case.pk, now, years):

@@ -12,6 +12,7 @@ The clock is an argument: the command passes `timezone.now()`, tests pass a fixe
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,12 +47,18 @@ def expired(now: datetime, retention_days: int) -> QuerySet[Assessment]:
     )
 
 
-def purge_anonymous(now: datetime, retention_days: int, batch_size: int = BATCH_SIZE) -> Purged:
-    """Delete expired anonymous screens in batches, one transaction per batch."""
+def purge_anonymous(
+    now: datetime, retention_days: int, batch_size: int = BATCH_SIZE, budget: float | None = None
+) -> Purged:
+    """Delete expired anonymous screens in batches, one transaction per batch. With a `budget`
+    (seconds), start no new batch once it is spent; the next run goes on."""
+    stop = None if budget is None else time.monotonic() + budget
     deleted = never_submitted = 0
     while batch := _purge_batch(now, retention_days, batch_size):
         deleted += sum(batch.values())
         never_submitted += sum(n for (_, eligibility, _, _), n in batch.items() if not eligibility)
+        if stop is not None and time.monotonic() > stop:
+            break
     return Purged(cutoff(now, retention_days), deleted, never_submitted)
 
 
