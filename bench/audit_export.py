@@ -18,12 +18,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
-from web_server import base_env, migrate, postgres_database
+from web_server import in_process
 
 HERE = Path(__file__).resolve().parent
 _INSERT = (
@@ -38,17 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("-n", type=int, default=100_000, help="audit events to download")
     args = p.parse_args(argv)
-    with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crossline-audit-")))
-        url = stack.enter_context(postgres_database()) if args.database == "postgres" else None
-        env = base_env(tmp / "var", url)
-        migrate(env)
-        os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "crossline.settings"
-        os.environ["CROSSLINE_ALLOWED_HOSTS"] = "testserver"
-        import django
-
-        django.setup()
+    with in_process(args.database, "crossline-audit-"):
         from django.db import connection, transaction
         from django.utils import timezone
 

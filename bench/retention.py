@@ -18,32 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from web_client import answer_sets
-from web_server import BENCH_RATE_LIMIT, base_env, migrate, postgres_database
+from web_server import BENCH_RATE_LIMIT, in_process
 
 YEARS = 7
-
-
-def _setup(env: dict[str, str]) -> Any:
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crossline.settings"
-    os.environ["CROSSLINE_BASE_URL"] = "http://testserver"
-    os.environ["CROSSLINE_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.test import Client
-
-    return Client()
 
 
 def _records(client: Any, n: int) -> None:
@@ -113,15 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("-n", type=int, default=300, help="patient records")
     args = p.parse_args(argv)
-    with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crossline-ret-")))
-        url = stack.enter_context(postgres_database()) if args.database == "postgres" else None
-        env = base_env(tmp / "var", url, CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT)
-        migrate(env)
-        client = _setup(env)
-        _records(client, args.n)
+    with in_process(
+        args.database, "crossline-ret-", CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT
+    ):
+        from django.test import Client
 
-        from django.db import connections
+        _records(Client(), args.n)
+
         from django.utils import timezone
 
         from crossline.audit.models import Event
@@ -142,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.database}: {n} records · scan {t_scan * 1000 / n:.2f} ms a record "
             f"({t_scan:.2f} s) · delete {t_apply * 1000 / n:.2f} ms a record ({t_apply:.2f} s)"
         )
-        connections.close_all()
     return 0
 
 

@@ -20,28 +20,13 @@ import json
 import os
 import pstats
 import sys
-import tempfile
 import time
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from web_client import answer_sets
-from web_server import BENCH_RATE_LIMIT, base_env, migrate, postgres_database
-
-
-def _setup(env: dict[str, str]) -> Any:
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crossline.settings"
-    os.environ["CROSSLINE_BASE_URL"] = "http://testserver"
-    os.environ["CROSSLINE_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.test import Client
-
-    return Client()
+from web_server import BENCH_RATE_LIMIT, in_process
 
 
 def _backend_cpu() -> float:
@@ -86,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     bodies = [json.dumps(b) for b in answer_sets(200, eligibility="candidate")]
-    with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crossline-prof-")))
-        url = stack.enter_context(postgres_database()) if args.database == "postgres" else None
-        env = base_env(tmp / "var", url, CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT)
-        migrate(env)
-        client = _setup(env)
+    with in_process(
+        args.database, "crossline-prof-", CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT
+    ):
+        from django.test import Client
+
+        client = Client()
         clock = GcClock()
 
         def healthz(i: int) -> None:
@@ -133,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         unkeyed = timed(submit, False)
         h2 = timed(healthz)
         label = args.database
-        kinds = ("wall", "CPU", "of which GC") + (("database CPU",) if url else ())
+        kinds = ("wall", "CPU", "of which GC") + (
+            ("database CPU",) if args.database == "postgres" else ()
+        )
         for i, what in enumerate(kinds):
             h = (h1[i] + h2[i]) / 2
             ratios = what != "of which GC"  # a part of the CPU, not a cost to compare
@@ -151,10 +138,6 @@ def main(argv: list[str] | None = None) -> int:
             profiler.disable()
             stats = pstats.Stats(profiler).sort_stats(args.sort)
             stats.print_stats(45)
-
-        from django.db import connections
-
-        connections.close_all()
     return 0
 
 

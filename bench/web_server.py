@@ -209,3 +209,31 @@ def postgres_database(prefix: str = "crossline_bench") -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def in_process(database: str, prefix: str, **extra: str) -> Iterator[None]:
+    """Django set up in this process on a migrated throw-away data directory (SQLite, with
+    crossline's PRAGMAs) or PostgreSQL database (`database`: "sqlite" or "postgres"), for the
+    in-process benchmarks; `extra` settings go to the environment (e.g. the benchmark rate
+    limit). Connections are closed and the database dropped on the way out."""
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+        url = stack.enter_context(postgres_database()) if database == "postgres" else None
+        env = base_env(tmp / "var", url, **extra)
+        migrate(env)
+        os.environ.update(env)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "crossline.settings"
+        os.environ["CROSSLINE_BASE_URL"] = "http://testserver"
+        os.environ["CROSSLINE_ALLOWED_HOSTS"] = "testserver"
+        import django
+
+        django.setup()
+        try:
+            yield
+        finally:
+            from django.db import connections
+
+            connections.close_all()
