@@ -123,6 +123,9 @@ def test_check_passes_on_postgresql(data_dir: Path, postgres_url: str) -> None:
     checked = run_crossline("check", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "crossline checks OK (database postgresql)" in checked.stdout
+    assert "patient-record retention: not set: patient records are never deleted" in (
+        checked.stdout
+    )
 
 
 def test_what_the_master_loads_is_frozen_out_of_the_workers_collections() -> None:

@@ -1,10 +1,11 @@
-"""crossline's own start-up checks: knowledge release checks, keys, database settings."""
+"""crossline's own start-up checks: knowledge release checks, keys, database settings; and
+the patient-record retention in force, said plainly (unset: records are kept for ever)."""
 
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from crossline.engine.check import check
 from crossline.knowledge import load
@@ -31,3 +32,18 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write(f"crossline checks OK (database {connection.vendor})")
+        self.stdout.write(f"patient-record retention: {_retention()}")
+
+
+def _retention() -> str:
+    """The operator's period, said at deployment: unset means records are kept for ever."""
+    from crossline.program.models import ProgramSettings
+
+    try:
+        row = ProgramSettings.objects.order_by("pk").first()  # read only: creates nothing
+    except DatabaseError:
+        return "unknown (run `crossline migrate` first)"
+    years = row.record_retention_years if row is not None else None
+    if years is None:
+        return "not set: patient records are never deleted (program settings, admin)"
+    return f"{years} years after a record's last activity (the worker deletes hourly)"
