@@ -24,11 +24,11 @@ from crossline.clinic.models import Case, RecordHold
 from crossline.course import dispensing, recovery, services
 from crossline.course.models import Course, Weekly
 from crossline.engine import course as rules
-from crossline.evaluation.models import Addendum, Decision, Evaluation, Letter
+from crossline.evaluation.models import Addendum, Decision, Letter
 from crossline.intake.models import AggregateCount, Assessment, IdempotencyRecord
 from crossline.program.models import ProgramSettings
 from crossline.visits.models import Reminder, Visit
-from tests.course.conftest import SAFE_POST, SAFE_PRE, approve, plan, weekly_answers
+from tests.course.conftest import SAFE_POST, SAFE_PRE, approve, decide, plan, weekly_answers
 from tests.staff import signed_in, staff_user
 from tests.visits.conftest import make_patient
 
@@ -109,15 +109,7 @@ def declined(physician: User) -> Case:
     """A record that ended at the evaluation: declined, with the patient's letter."""
     case = make_patient().case
     now = timezone.now()
-    evaluation = Evaluation.objects.create(
-        case=case,
-        status=Evaluation.Status.DECIDED,
-        decision=Decision.DECLINE,
-        content={},
-        updated_by=physician,
-        decided_at=now,
-        decided_by=physician,
-    )
+    evaluation = decide(case, physician, Decision.DECLINE)
     Letter.objects.create(
         evaluation=evaluation,
         assessment=case.assessment,

@@ -75,18 +75,24 @@ def physician() -> User:
     return staff_user("dr.alvarez", Role.PHYSICIAN, email="dr.alvarez@program.example")
 
 
-def approve(case: Case, physician: User) -> None:
+def decide(case: Case, physician: User, decision: str) -> Evaluation:
+    """The case's evaluation, decided now by `physician`; the case marked decided."""
     now = timezone.now()
-    Evaluation.objects.create(
+    evaluation = Evaluation.objects.create(
         case=case,
         status=Evaluation.Status.DECIDED,
-        decision=Decision.APPROVE,
+        decision=decision,
         content={},
         updated_by=physician,
         decided_at=now,
         decided_by=physician,
     )
     Case.objects.filter(pk=case.pk).update(status=Case.Status.DECIDED)
+    return evaluation
+
+
+def approve(case: Case, physician: User) -> None:
+    decide(case, physician, Decision.APPROVE)
 
 
 def plan(case: Case, physician: User, token: str | None, **overrides: Any) -> Course:
