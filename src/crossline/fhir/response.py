@@ -1,0 +1,150 @@
+"""Answers as a FHIR QuestionnaireResponse to the assessment Questionnaire, and back.
+
+`from_answers` writes the answers given (validated contract answers) in the Questionnaire's
+groups; unanswered questions are left out, never written as 0. `to_answers` reads a response
+back into contract answers, naming the linkId of anything it cannot read; the result still goes
+through the contract's own validation (`crossline.engine.parse_answers`) before anything uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from crossline.engine import FieldError, InvalidInput
+from crossline.engine.knowledge import Item, Knowledge
+from crossline.fhir.codes import LOINC, USPS, answers_system, questionnaire_url
+from crossline.fhir.questionnaire import (
+    NO_MEDICINES,
+    SECTIONS,
+    no_medicines,
+    option_coding,
+    section_items,
+)
+
+
+def from_answers(
+    k: Knowledge,
+    answers: Mapping[str, Any],
+    base: str,
+    language: str = "en",
+    authored: str | None = None,
+    status: str = "completed",
+) -> dict[str, Any]:
+    """The QuestionnaireResponse (a JSON-ready dict) for validated contract answers."""
+    qr: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{questionnaire_url(base)}|{k.version}",
+        "status": status,
+        "language": language,
+    }
+    if authored is not None:
+        qr["authored"] = authored
+    qr["item"] = []
+    for section in SECTIONS:
+        if section in k.items:  # a question on its own, as in the Questionnaire
+            qr["item"] += _answered(k, [k.items[section]], answers, base, language)
+        elif items := _answered(k, section_items(k, section), answers, base, language):
+            qr["item"].append({"linkId": section, "item": items})
+    return qr
+
+
+def to_answers(k: Knowledge, qr: Mapping[str, Any], base: str) -> dict[str, Any]:
+    """The contract answers a response carries. Raises `InvalidInput` naming the linkId of each
+    question it cannot read: unknown, answered twice, or an answer of the wrong kind or code."""
+    answers: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for link_id, given in _questions(qr.get("item") or []):
+        item = k.items.get(link_id)
+        if item is None:
+            errors.append(FieldError(link_id, "is not a question of the crossline assessment"))
+        elif link_id in answers:
+            errors.append(FieldError(link_id, "is answered more than once"))
+        else:
+            try:
+                answers[link_id] = _read(item, given, base)
+            except ValueError as exc:
+                errors.append(FieldError(link_id, str(exc)))
+    if errors:
+        raise InvalidInput(errors)
+    return answers
+
+
+def _answered(
+    k: Knowledge, items: list[Item], answers: Mapping[str, Any], base: str, language: str
+) -> list[dict[str, Any]]:
+    return [
+        {"linkId": item.id, "answer": _answers(k, item, answers[item.id], base, language)}
+        for item in items
+        if answers.get(item.id) is not None
+    ]
+
+
+def _answers(
+    k: Knowledge, item: Item, value: Any, base: str, language: str
+) -> list[dict[str, Any]]:
+    if item.input == "medications":
+        if not value:  # "I take none" is an answer, unlike no answer at all
+            return [{"valueCoding": no_medicines(k, base, language)}]
+        return [{"valueString": name} for name in value]
+    if item.input == "us_state":
+        return [{"valueCoding": {"system": USPS, "code": value}}]
+    for option in item.options:
+        if option.value == value:
+            return [{"valueCoding": option_coding(item, option, base, language)}]
+    return [{"valueInteger": value}]
+
+
+def _questions(items: list[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """(linkId, answers) of every answered question, through any nesting of groups."""
+    for entry in items:
+        if not isinstance(entry, Mapping):
+            continue
+        if entry.get("answer"):
+            yield str(entry.get("linkId")), list(entry["answer"])
+        yield from _questions(entry.get("item") or [])
+
+
+def _read(item: Item, given: list[Any], base: str) -> Any:
+    if item.input == "medications":
+        return _medicines(given, base)
+    if len(given) != 1:
+        raise ValueError("takes one answer")
+    if item.input == "us_state":
+        return _code(_value(given[0], "valueCoding"), {USPS})[1]
+    if item.options:
+        system, code = _code(_value(given[0], "valueCoding"), {LOINC, answers_system(base)})
+        for option in item.options:
+            if option.loinc:  # the option's LOINC answer code, or a known alias of it
+                listed = system == LOINC and code in (option.loinc, *option.loinc_aliases)
+            else:
+                listed = system != LOINC and code == str(option.value)
+            if listed:
+                return option.value
+        raise ValueError(f"answer code {code!r} is not one of this question's answers")
+    return _value(given[0], "valueInteger")
+
+
+def _medicines(given: list[Any], base: str) -> list[str]:
+    """Typed names, or `[]` for the listed answer "none" (which cannot come with names)."""
+    if any(isinstance(a, Mapping) and "valueCoding" in a for a in given):
+        if len(given) != 1 or _code(given[0]["valueCoding"], {answers_system(base)}) != (
+            answers_system(base),
+            NO_MEDICINES,
+        ):
+            raise ValueError("lists medicines and also answers that there are none")
+        return []
+    return [_value(a, "valueString") for a in given]
+
+
+def _value(answer: Any, kind: str) -> Any:
+    if not isinstance(answer, Mapping) or kind not in answer:
+        raise ValueError(f"each answer must be a {kind}")
+    return answer[kind]
+
+
+def _code(coding: Any, systems: set[str]) -> tuple[str, str]:
+    """(system, code) of an answer's Coding, from one of `systems`."""
+    if not isinstance(coding, Mapping) or coding.get("system") not in systems:
+        raise ValueError(f"answer coding must be from {' or '.join(sorted(systems))}")
+    return str(coding["system"]), str(coding.get("code"))

@@ -1,0 +1,34 @@
+"""FHIR validation of crossline's resources with fhir.resources' R4B models.
+
+The models check structure and types (FHIR paths in the errors); they do not check code values
+(`status: "bogus"` passes), so the tests check crossline's codes themselves.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+
+class InvalidResource(ValueError):
+    """A resource fhir.resources refuses; the message lists the FHIR paths at fault."""
+
+
+def validate(resource: dict[str, Any]) -> None:
+    """Raise `InvalidResource` unless `resource` is a valid FHIR resource of its type."""
+    from pydantic import ValidationError
+
+    kind = resource.get("resourceType")
+    if not isinstance(kind, str) or not kind.isalpha():
+        raise InvalidResource("resourceType: missing")
+    try:
+        model = getattr(import_module(f"fhir.resources.R4B.{kind.lower()}"), kind)
+    except (ImportError, AttributeError):
+        raise InvalidResource(f"resourceType: unknown type {kind!r}") from None
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        paths = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidResource(f"{kind}: {paths}") from None

@@ -1,0 +1,275 @@
+"""The FHIR mappers: the assessment Questionnaire, responses both ways, score Observations.
+
+fhir.resources checks structure and types, not code values, so the codes are checked here
+against the knowledge base, which carries them with their sources (FACTS §A1–§A4b).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from crossline.engine import InvalidInput, evaluate, parse_answers
+from crossline.fhir import InvalidResource, observation, questionnaire, response, validate
+from crossline.fhir.codes import LOINC, ORDINAL_VALUE, TRANSLATION, USPS, answers_system
+from crossline.knowledge import load
+from tests.engine.personas import depressed_adult_in_florida, without
+from tests.engine.test_properties import ANSWERS
+
+K = load()
+BASE = "https://crossline.example.org/fhir/r4"
+QUESTIONNAIRE = questionnaire.assessment(K, BASE)
+ITEM_TYPES = {"group", "choice", "open-choice", "integer", "display"}
+
+
+def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for item in items:
+        yield item
+        yield from walk(item.get("item", []))
+
+
+def questions(q: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["linkId"]: i for i in walk(q["item"]) if i["type"] not in ("group", "display")}
+
+
+def translation(element: dict[str, Any], name: str) -> str:
+    (ext,) = element[f"_{name}"]["extension"]
+    assert ext["url"] == TRANSLATION
+    parts = {e["url"]: e.get("valueCode", e.get("valueString")) for e in ext["extension"]}
+    assert parts["lang"] == "es"
+    return str(parts["content"])
+
+
+# --- the Questionnaire ----------------------------------------------------------------------
+
+
+def test_the_questionnaire_is_valid_fhir() -> None:
+    validate(QUESTIONNAIRE)
+    assert QUESTIONNAIRE["status"] == "active"
+    assert QUESTIONNAIRE["version"] == K.version
+    assert {i["type"] for i in walk(QUESTIONNAIRE["item"])} <= ITEM_TYPES
+
+
+def test_every_contract_id_is_one_question_and_every_link_id_is_unique() -> None:
+    link_ids = [i["linkId"] for i in walk(QUESTIONNAIRE["item"])]
+    assert len(link_ids) == len(set(link_ids))
+    assert set(questions(QUESTIONNAIRE)) == set(K.items)
+
+
+def test_no_question_is_required_because_missing_is_never_zero() -> None:
+    assert not any(i.get("required") for i in walk(QUESTIONNAIRE["item"]))
+
+
+def test_question_texts_are_the_knowledge_base_texts_in_both_languages() -> None:
+    for link_id, q in questions(QUESTIONNAIRE).items():
+        item = K.items[link_id]
+        assert q["text"] == item.text["en"]
+        assert translation(q, "text") == item.text["es"]
+        if link_id == "medications":
+            continue  # typed names; its one listed answer, "none", is checked below
+        for option, given_option in zip(item.options, q.get("answerOption", []), strict=True):
+            assert given_option["valueCoding"]["display"] == option.text["en"]
+            assert translation(given_option["valueCoding"], "display") == option.text["es"]
+
+
+def test_a_questionnaire_in_spanish_keeps_english_as_the_translation() -> None:
+    spanish = questionnaire.assessment(K, BASE, "es")
+    validate(spanish)
+    phq1 = questions(spanish)["phq9.1"]
+    assert spanish["language"] == "es"
+    assert phq1["text"] == K.items["phq9.1"].text["es"]
+
+
+def test_loinc_codes_are_the_knowledge_base_codes() -> None:
+    groups = {g["linkId"]: g for g in QUESTIONNAIRE["item"]}
+    assert groups["phq9"]["code"] == [{"system": LOINC, "code": "44249-1"}]
+    assert groups["gad7"]["code"] == [{"system": LOINC, "code": "69737-5"}]
+    assert "code" not in groups["asq"]  # no LOINC panel for the ASQ (FACTS §A4b)
+    qs = questions(QUESTIONNAIRE)
+    assert qs["phq9.9"]["code"] == [{"system": LOINC, "code": "44260-8"}]
+    for link_id, q in qs.items():
+        item = K.items[link_id]
+        assert q.get("code") == ([{"system": LOINC, "code": item.loinc}] if item.loinc else None)
+        if link_id == "medications":
+            continue
+        for option, given_option in zip(item.options, q.get("answerOption", []), strict=True):
+            coding = given_option["valueCoding"]
+            if option.loinc:
+                assert (coding["system"], coding["code"]) == (LOINC, option.loinc)
+            else:
+                assert (coding["system"], coding["code"]) == (
+                    answers_system(BASE),
+                    str(option.value),
+                )
+
+
+def test_scored_answers_carry_their_value_and_nothing_else_does() -> None:
+    qs = questions(QUESTIONNAIRE)
+    ordinals = [
+        ext["valueDecimal"]
+        for ext in (o.get("extension", [{}])[0] for o in qs["phq9.1"]["answerOption"])
+    ]
+    assert ordinals == [0, 1, 2, 3]
+    assert all(
+        "extension" not in o
+        for link_id in ("asq.1", "scope.where", "medical.heart")
+        for o in qs[link_id]["answerOption"]
+    )
+    assert qs["phq9.1"]["answerOption"][0]["extension"][0]["url"] == ORDINAL_VALUE
+
+
+def test_free_answers_have_their_kind_and_range() -> None:
+    qs = questions(QUESTIONNAIRE)
+    assert qs["profile.state"]["answerValueSet"] == "http://hl7.org/fhir/ValueSet/usps-state"
+    assert (qs["medications"]["type"], qs["medications"]["repeats"]) == ("open-choice", True)
+    (none,) = qs["medications"]["answerOption"]
+    assert none["valueCoding"]["code"] == "none"
+    assert none["valueCoding"]["display"] == "I take no medicines or supplements"
+    assert translation(none["valueCoding"], "display") == "No tomo medicamentos ni suplementos"
+    age = {e["url"].rsplit("/", 1)[1]: e["valueInteger"] for e in qs["profile.age"]["extension"]}
+    assert (qs["profile.age"]["type"], age) == ("integer", {"minValue": 0, "maxValue": 120})
+
+
+def test_the_licences_of_the_instruments_are_in_the_copyright() -> None:
+    assert "No permission required to reproduce" in QUESTIONNAIRE["copyright"]  # Pfizer (PHQ, GAD)
+    assert "National Institute of Mental Health" in QUESTIONNAIRE["copyright"]  # the ASQ
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS)
+def test_any_valid_answers_survive_a_round_trip_through_a_response(raw: dict[str, Any]) -> None:
+    answers = parse_answers(K, raw)
+    qr = response.from_answers(K, answers, BASE, authored="2026-11-28T10:00:00Z")
+    validate(qr)
+    back = response.to_answers(K, json.loads(json.dumps(qr)), BASE)
+    assert parse_answers(K, back) == answers  # contract answers, validated as any others
+
+
+def test_a_response_leaves_unanswered_questions_out() -> None:
+    answers = parse_answers(K, without(depressed_adult_in_florida(), "phq9.3"))
+    qr = response.from_answers(K, answers, BASE)
+    answered = {i["linkId"] for i in walk(qr["item"]) if "answer" in i}
+    assert "phq9.3" not in answered
+    assert answered == set(answers)
+
+
+def test_a_response_answers_with_the_questionnaire_codes() -> None:
+    answers = parse_answers(K, depressed_adult_in_florida({"phq9.1": 2, "profile.state": "fl"}))
+    qs = {i["linkId"]: i for i in walk(response.from_answers(K, answers, BASE)["item"])}
+    assert qs["phq9.1"]["answer"] == [
+        {
+            "valueCoding": {
+                "system": LOINC,
+                "code": "LA6570-1",
+                "display": "More than half the days",
+            }
+            | {"_display": qs["phq9.1"]["answer"][0]["valueCoding"]["_display"]}
+        }
+    ]
+    assert qs["profile.state"]["answer"] == [{"valueCoding": {"system": USPS, "code": "FL"}}]
+
+
+def test_taking_no_medicines_is_an_answer_and_no_answer_is_not() -> None:
+    none = response.from_answers(K, {"medications": ()}, BASE)
+    assert none["item"][0]["answer"][0]["valueCoding"]["code"] == "none"
+    assert response.to_answers(K, none, BASE) == {"medications": []}
+    assert response.from_answers(K, {}, BASE)["item"] == []
+    mixed = _response(
+        {"medications": [none["item"][0]["answer"][0], {"valueString": "sertraline"}]}
+    )
+    with pytest.raises(InvalidInput, match="lists medicines and also answers that there are none"):
+        response.to_answers(K, mixed, BASE)
+
+
+def test_the_gad7_alias_answer_code_reads_as_its_value() -> None:
+    # FACTS §A3: LOINC lists LA18938-3 "More days than not" for item 2's value 2.
+    qr = _response({"gad7.2": [{"valueCoding": {"system": LOINC, "code": "LA18938-3"}}]})
+    assert response.to_answers(K, qr, BASE) == {"gad7.2": 2}
+
+
+@pytest.mark.parametrize(
+    ("link_id", "answer", "message"),
+    [
+        ("phq9.10", [{"valueInteger": 1}], "is not a question of the crossline assessment"),
+        ("phq9.1", [{"valueInteger": 1}], "each answer must be a valueCoding"),
+        ("phq9.1", [{"valueCoding": {"system": LOINC, "code": "LA33-6"}}], "not one of"),
+        ("phq9.1", [{"valueCoding": {"system": "http://snomed.info/sct", "code": "1"}}], "from"),
+        ("asq.1", [{"valueCoding": {"system": LOINC, "code": "LA33-6"}}] * 2, "takes one answer"),
+        ("profile.age", [{"valueString": "40"}], "each answer must be a valueInteger"),
+        ("medications", [{"valueInteger": 3}], "each answer must be a valueString"),
+    ],
+)
+def test_an_unreadable_answer_is_refused_naming_its_link_id(
+    link_id: str, answer: list[dict[str, Any]], message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        response.to_answers(K, _response({link_id: answer}), BASE)
+    (error,) = refused.value.errors
+    assert error.field == link_id
+    assert message in error.message
+
+
+def test_a_question_answered_twice_is_refused() -> None:
+    qr = _response(
+        {"burnout.single": [{"valueCoding": {"system": answers_system(BASE), "code": "3"}}]}
+    )
+    qr["item"].append(qr["item"][0])
+    with pytest.raises(InvalidInput) as refused:
+        response.to_answers(K, qr, BASE)
+    assert [e.field for e in refused.value.errors] == ["burnout.single"]
+
+
+def _response(answers: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    items = [{"linkId": link_id, "answer": given} for link_id, given in answers.items()]
+    return {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+
+
+# --- Observations ---------------------------------------------------------------------------
+
+
+def test_complete_coded_totals_become_observations() -> None:
+    decision = evaluate(K, parse_answers(K, depressed_adult_in_florida())).to_dict()
+    found = observation.scores(K, decision, "2026-11-28T10:00:00Z", "urn:uuid:1")
+    for resource in found:
+        validate(resource)
+    by_code = {o["code"]["coding"][0]["code"]: o for o in found}
+    assert by_code["44261-6"]["valueQuantity"]["value"] == decision["scores"]["phq9"]["total"]
+    assert by_code["44261-6"]["derivedFrom"] == [{"reference": "urn:uuid:1"}]
+    assert by_code["44261-6"]["valueQuantity"]["code"] == "{score}"
+
+
+def test_an_incomplete_total_is_not_an_observation() -> None:
+    answers = parse_answers(K, without(depressed_adult_in_florida(), "phq9.3", "gad7.7"))
+    decision = evaluate(K, answers).to_dict()
+    assert decision["scores"]["phq9"]["complete"] is False
+    assert observation.scores(K, decision, "2026-11-28T10:00:00Z") == []
+
+
+# --- validation and purity ------------------------------------------------------------------
+
+
+def test_validation_names_the_fhir_path_at_fault() -> None:
+    broken = json.loads(json.dumps(QUESTIONNAIRE))
+    broken["item"][0]["item"][0]["answerValueSet"] = 42
+    with pytest.raises(InvalidResource, match=r"item\.0\.item\.0\.answerValueSet"):
+        validate(broken)
+    with pytest.raises(InvalidResource, match="unknown type"):
+        validate({"resourceType": "Nonsense"})
+
+
+def test_the_engine_and_the_mappers_import_nothing_from_django() -> None:
+    code = (
+        "import sys, crossline.engine, crossline.fhir;"
+        " print(any(m.startswith('django') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
