@@ -54,9 +54,9 @@ class RequestLimitsMiddleware:
         return self.get_response(request)
 
 
-# /api/ is anonymous and stateless by contract: the cookie layers step aside for it (see
-# crossline.middleware); CSRF below too.
-STATELESS_PREFIXES = ("/api/",)
+# /api/ and /fhir/ are anonymous and stateless by contract: the cookie layers step aside for
+# them (see crossline.middleware); CSRF below too.
+STATELESS_PREFIXES = ("/api/", "/fhir/")
 
 
 class NotOnStatelessPaths:
