@@ -43,6 +43,7 @@ STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/": ("GET", CLINICAL),
     "clinic/claim-next/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/": ("GET", CLINICAL),
+    "clinic/cases/<uuid:public_id>/fhir.json": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/claim/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/release/": ("POST", CLINICAL),
     "clinic/cases/<uuid:public_id>/close/": ("POST", CLINICAL),

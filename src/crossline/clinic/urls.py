@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.queue_view, name="queue"),
     path("claim-next/", views.claim_next_view, name="claim_next"),
     path("cases/<uuid:public_id>/", views.record_view, name="record"),
+    path("cases/<uuid:public_id>/fhir.json", views.fhir_export_view, name="fhir_export"),
     path("cases/<uuid:public_id>/claim/", views.claim_view, name="claim"),
     path("cases/<uuid:public_id>/release/", views.release_view, name="release"),
     path("cases/<uuid:public_id>/close/", views.close_view, name="close"),

@@ -7,6 +7,7 @@ an audit event for what it showed or changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,8 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
+from crossline.api.fhir import CONTENT_TYPE as FHIR_JSON
+from crossline.api.fhir import fhir_base
 from crossline.audit import Action, record
-from crossline.clinic import claims, queue
+from crossline.clinic import claims, fhir_export, queue
 from crossline.clinic import record as applicant
 from crossline.clinic.models import Case, CloseReason, ReopenReason
 from crossline.knowledge import load
@@ -242,3 +245,25 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "evaluation_url": f"/clinic/cases/{case.public_id}/evaluation/",
         },
     )
+
+
+@require_GET
+@clinical
+def fhir_export_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The record as a FHIR R4 Bundle download (`crossline.clinic.fhir_export`), audited as an
+    export of the patient's data before a byte of it leaves."""
+    case = _case_or_404(request, public_id)
+    resource = fhir_export.record_bundle(case, fhir_base(request), timezone.now())
+    record(
+        Action.RECORD_EXPORTED,
+        request=request,
+        patient=case.public_id,
+        object_type="case",
+        object_id=case.public_id,
+        detail={"format": "fhir-r4", "resources": len(resource["entry"])},
+    )
+    body = json.dumps(resource, ensure_ascii=False, indent=1).encode()
+    response = HttpResponse(body, content_type=FHIR_JSON)
+    name = f"crossline-case-{case.public_id}.fhir.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -2,11 +2,12 @@
 resources (JSON-ready dicts) and back.
 
 Like the engine, nothing here imports Django, reads the clock or the environment: the web layer
-(`crossline.api.fhir`) passes the FHIR base URL and the times. Every resource is checked against
-fhir.resources' R4B models (`validate`) in the tests, and by the web layer once per build.
+(`crossline.api.fhir`, `crossline.clinic.fhir_export`) passes the FHIR base URL and the times
+(only a Bundle's entry names are random, `urn:uuid:`). Every resource is checked against
+fhir.resources' R4B models (`validate`) in the tests, and by the web layer before it serves one.
 """
 
-from crossline.fhir import observation, questionnaire, response
+from crossline.fhir import bundle, observation, patient, questionnaire, response
 from crossline.fhir.validate import InvalidResource, validate
 
 # The mappers, by the resource type each writes (one visible table; no discovery).
@@ -14,6 +15,8 @@ MAPPERS = {
     "Questionnaire": questionnaire.assessment,  # knowledge -> the assessment's questions
     "QuestionnaireResponse": response.from_answers,  # contract answers -> a response
     "Observation": observation.scores,  # a decision's complete LOINC-coded totals
+    "Patient": patient.from_contact,  # contact details a person gave
+    "Bundle": bundle.collection,  # resources downloaded together
 }
 # ... and the reader of the one resource crossline takes in.
 READERS = {"QuestionnaireResponse": response.to_answers}

@@ -34,3 +34,8 @@ def questionnaire_url(base: str) -> str:
 
 def answers_system(base: str) -> str:
     return f"{base}/{ANSWERS_CODE_SYSTEM}"
+
+
+def case_system(base: str) -> str:
+    """The identifier system of crossline's case ids (a Patient's identifier in an export)."""
+    return f"{base}/NamingSystem/case"

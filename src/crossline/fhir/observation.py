@@ -1,9 +1,9 @@
-"""A decision's complete total scores as FHIR Observations.
+"""Total scores as FHIR Observations: a screen's complete totals, and a course's weekly ones.
 
 Only instruments whose total has a LOINC code in the knowledge base (PHQ-9 44261-6, GAD-7
-70274-6; FACTS §A1, §A3) become Observations, and only when the score is complete: a missing
-answer leaves the total unknown, never 0, and an unknown total is not an Observation. The value
-is a UCUM `{score}` quantity, as in the US Core and MII examples ([S17]).
+70274-6; FACTS §A1, §A3) become Observations, and only complete totals: a missing answer leaves
+the total unknown, never 0, and an unknown total is not an Observation. The value is a UCUM
+`{score}` quantity, as in the US Core and MII examples ([S17]).
 """
 
 from __future__ import annotations
@@ -23,30 +23,47 @@ def scores(
     decision: Mapping[str, Any],
     effective: str,
     derived_from: str | None = None,
+    subject: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One Observation per complete, LOINC-coded total in `decision["scores"]`, effective at
-    `effective` (an ISO date-time) and, when given, derived from the response `derived_from`
-    (a reference such as "urn:uuid:…" or "QuestionnaireResponse/…")."""
+    """One Observation per complete, LOINC-coded total in a decision's `scores`, effective at
+    `effective` (an ISO date-time), derived from the response `derived_from` and about
+    `subject` when given (references such as "urn:uuid:…")."""
     out = []
     for scale in REPORTED_SCALES:
-        instrument = k.instruments.get(scale)
         score = decision["scores"].get(SCORE_NAMES.get(scale, scale)) or {}
-        if instrument is None or not instrument.loinc_total or not score.get("complete"):
-            continue
-        observation: dict[str, Any] = {
-            "resourceType": "Observation",
-            "status": "final",
-            "category": [SURVEY],
-            "code": {"coding": [{"system": LOINC, "code": instrument.loinc_total}]},
-            "effectiveDateTime": effective,
-            "valueQuantity": {
-                "value": score["total"],
-                "unit": "{score}",
-                "system": UCUM,
-                "code": "{score}",
-            },
-        }
-        if derived_from is not None:
-            observation["derivedFrom"] = [{"reference": derived_from}]
-        out.append(observation)
+        if coded(k, scale) and score.get("complete"):
+            out.append(total(k, scale, score["total"], effective, derived_from, subject))
     return out
+
+
+def coded(k: Knowledge, instrument_id: str) -> bool:
+    """Whether the instrument's total has a LOINC code (and so can be an Observation)."""
+    instrument = k.instruments.get(instrument_id)
+    return instrument is not None and instrument.loinc_total is not None
+
+
+def total(
+    k: Knowledge,
+    instrument_id: str,
+    value: int,
+    effective: str,
+    derived_from: str | None = None,
+    subject: str | None = None,
+) -> dict[str, Any]:
+    """The Observation of one complete total of a LOINC-coded instrument (`coded`)."""
+    code = k.instruments[instrument_id].loinc_total
+    if code is None:
+        raise ValueError(f"{instrument_id}: no LOINC code for its total")
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [SURVEY],
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "effectiveDateTime": effective,
+        "valueQuantity": {"value": value, "unit": "{score}", "system": UCUM, "code": "{score}"},
+    }
+    if subject is not None:
+        observation["subject"] = {"reference": subject}
+    if derived_from is not None:
+        observation["derivedFrom"] = [{"reference": derived_from}]
+    return observation

@@ -30,11 +30,13 @@ def from_answers(
     language: str = "en",
     authored: str | None = None,
     status: str = "completed",
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """The QuestionnaireResponse (a JSON-ready dict) for validated contract answers."""
+    """The QuestionnaireResponse (a JSON-ready dict) for validated contract answers, to the
+    Questionnaire of knowledge `version` (the one they were answered under; default: `k`'s)."""
     qr: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{questionnaire_url(base)}|{k.version}",
+        "questionnaire": f"{questionnaire_url(base)}|{version or k.version}",
         "status": status,
         "language": language,
     }
