@@ -21,10 +21,19 @@ $(TSTAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Browser tests: Debian's Chromium (Playwright's own download does not work here) and axe-core.
+# Browser tests: Debian's Chromium (Playwright's own download does not work here), axe-core,
+# and NLM's LHC-Forms (a real FHIR form renderer) for the Questionnaire test. LHC-Forms' browser
+# build is all that test needs: its tarball alone (npm pack, checked against the hash below),
+# not the 250 MB of Angular sources a full install pulls in.
+LFORMS     := lforms-40.1.3
+LFORMS_SHA := 288cff4360e8a90a44e994a01422d2cf970170000ce915b5739ccc383097edd9
 $(BSTAMP): package.json package-lock.json | $(BIN)/python
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 	npm ci --no-audit --no-fund --silent
+	cd node_modules && npm pack $(subst -,@,$(LFORMS)) --silent >/dev/null \
+	  && echo "$(LFORMS_SHA)  $(LFORMS).tgz" | sha256sum --check --quiet \
+	  && mkdir -p .$(LFORMS) && tar xzf $(LFORMS).tgz -C .$(LFORMS) --strip-components=3 package/dist/lforms \
+	  && rm $(LFORMS).tgz
 	touch $@
 
 ## make run: migrate the local SQLite database, start the background worker (alerts, reminders,

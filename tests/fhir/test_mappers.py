@@ -71,11 +71,21 @@ def test_question_texts_are_the_knowledge_base_texts_in_both_languages() -> None
         item = K.items[link_id]
         assert q["text"] == item.text["en"]
         assert translation(q, "text") == item.text["es"]
-        if link_id == "medications":
-            continue  # typed names; its one listed answer, "none", is checked below
+        if link_id in ("medications", "profile.state"):
+            continue  # the states and the answer "none": checked below
         for option, given_option in zip(item.options, q.get("answerOption", []), strict=True):
             assert given_option["valueCoding"]["display"] == option.text["en"]
             assert translation(given_option["valueCoding"], "display") == option.text["es"]
+
+
+def test_each_instrument_opens_with_its_own_instruction() -> None:
+    groups = {g["linkId"]: g for g in QUESTIONNAIRE["item"]}
+    for section in ("phq9", "gad7", "asq", "burnout"):
+        first = groups[section]["item"][0]
+        assert (first["linkId"], first["type"]) == (f"{section}.stem", "display")
+        assert first["text"] == K.instruments[section].stem["en"]
+        assert translation(first, "text") == K.instruments[section].stem["es"]
+    assert groups["phq9"]["item"][0]["text"].startswith("Over the last 2 weeks")
 
 
 def test_a_questionnaire_in_spanish_keeps_english_as_the_translation() -> None:
@@ -96,7 +106,7 @@ def test_loinc_codes_are_the_knowledge_base_codes() -> None:
     for link_id, q in qs.items():
         item = K.items[link_id]
         assert q.get("code") == ([{"system": LOINC, "code": item.loinc}] if item.loinc else None)
-        if link_id == "medications":
+        if link_id in ("medications", "profile.state"):
             continue
         for option, given_option in zip(item.options, q.get("answerOption", []), strict=True):
             coding = given_option["valueCoding"]
@@ -126,7 +136,10 @@ def test_scored_answers_carry_their_value_and_nothing_else_does() -> None:
 
 def test_free_answers_have_their_kind_and_range() -> None:
     qs = questions(QUESTIONNAIRE)
-    assert qs["profile.state"]["answerValueSet"] == "http://hl7.org/fhir/ValueSet/usps-state"
+    states = [o["valueCoding"] for o in qs["profile.state"]["answerOption"]]
+    assert {c["system"] for c in states} == {USPS}
+    assert {c["code"] for c in states} == K.accepted_strings["profile.state"]  # every USPS code
+    assert {"code": "FL", "display": "Florida", "system": USPS} in states
     assert (qs["medications"]["type"], qs["medications"]["repeats"]) == ("open-choice", True)
     (none,) = qs["medications"]["answerOption"]
     assert none["valueCoding"]["code"] == "none"
@@ -259,8 +272,10 @@ def test_an_incomplete_total_is_not_an_observation() -> None:
 
 def test_validation_names_the_fhir_path_at_fault() -> None:
     broken = json.loads(json.dumps(QUESTIONNAIRE))
-    broken["item"][0]["item"][0]["answerValueSet"] = 42
-    with pytest.raises(InvalidResource, match=r"item\.0\.item\.0\.answerValueSet"):
+    phq9 = broken["item"][1]
+    assert (phq9["linkId"], phq9["item"][1]["linkId"]) == ("phq9", "phq9.1")
+    phq9["item"][1]["answerOption"][0]["valueCoding"]["code"] = 42
+    with pytest.raises(InvalidResource, match=r"item\.1\.item\.1\.answerOption\.0"):
         validate(broken)
     with pytest.raises(InvalidResource, match="unknown type"):
         validate({"resourceType": "Nonsense"})

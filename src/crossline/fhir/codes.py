@@ -9,9 +9,8 @@ from __future__ import annotations
 FHIR_VERSION = "4.0.1"  # R4; resources are validated with fhir.resources' R4B models
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-# US Core uses USPS two-letter codes for US states; R4's value set of them.
+# US Core uses USPS two-letter codes for US states (R4's value set usps-state draws on it).
 USPS = "https://www.usps.com/"
-USPS_STATES = "http://hl7.org/fhir/ValueSet/usps-state"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # Core extensions (R4): an answer's numeric value, an item's range, text in another language.

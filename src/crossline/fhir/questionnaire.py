@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossline.engine.knowledge import Item, Knowledge, Option
+from crossline.engine.knowledge import Item, Knowledge, Option, Text
 from crossline.fhir.codes import (
     LOINC,
     MAX_VALUE,
     MIN_VALUE,
     ORDINAL_VALUE,
     QUESTIONNAIRE_ID,
-    USPS_STATES,
+    USPS,
     answers_system,
     questionnaire_url,
 )
 from crossline.fhir.text import localised
+from crossline.intake.states import STATE_NAMES  # plain data, no Django
 
 # The groups, in the contract's order (one visible table). "contraindications" is the
 # checklist, which is not an instrument; "medications", a question of its own, stands alone
@@ -104,13 +105,21 @@ def _section(k: Knowledge, section: str, base: str, language: str) -> dict[str, 
         return _question(k, k.items[section], base, language)
     group: dict[str, Any] = {"linkId": section, "type": "group"}
     instrument = k.instruments.get(section)
+    stem = None
     if instrument is not None:
         group |= localised("text", instrument.title, language)
         if instrument.loinc_panel:
             group["code"] = [{"system": LOINC, "code": instrument.loinc_panel}]
+        stem = instrument.stem
     elif section == "contraindications":
-        group |= localised("text", k.docs["contraindications.toml"]["checklist"]["title"], language)
-    group["item"] = [_question(k, item, base, language) for item in section_items(k, section)]
+        checklist = k.docs["contraindications.toml"]["checklist"]
+        group |= localised("text", checklist["title"], language)
+        stem = checklist["intro"]
+    questions = [_question(k, item, base, language) for item in section_items(k, section)]
+    # The instrument's instruction ("Over the last 2 weeks, …") is part of its validated
+    # wording: shown first, as a display item (never answered, so never in a response).
+    shown = [_display(f"{section}.stem", stem, language)] if stem else []
+    group["item"] = shown + questions
     return group
 
 
@@ -126,8 +135,8 @@ def _question(k: Knowledge, item: Item, base: str, language: str) -> dict[str, A
     q: dict[str, Any] = {"linkId": item.id} | localised("text", item.text, language)
     if item.loinc:
         q["code"] = [{"system": LOINC, "code": item.loinc}]
-    if item.input == "us_state":
-        q |= {"type": "choice", "answerValueSet": USPS_STATES}
+    if item.input == "us_state":  # listed, so a form needs no terminology server
+        q |= {"type": "choice", "answerOption": [_state(code) for code in STATE_NAMES]}
     elif item.input == "medications":  # typed names, or the one listed answer: none
         none = {"valueCoding": no_medicines(k, base, language)}
         q |= {"type": "open-choice", "repeats": True, "answerOption": [none]}
@@ -150,6 +159,10 @@ def _option(item: Item, option: Option, base: str, language: str) -> dict[str, A
     return out
 
 
+def _state(code: str) -> dict[str, Any]:
+    return {"valueCoding": {"system": USPS, "code": code, "display": STATE_NAMES[code]}}
+
+
 def _range(item: Item) -> list[dict[str, Any]]:
     low, high = item.int_range or (item.minimum, item.maximum)
     return [{"url": MIN_VALUE, "valueInteger": low}, {"url": MAX_VALUE, "valueInteger": high}]
@@ -157,8 +170,8 @@ def _range(item: Item) -> list[dict[str, Any]]:
 
 def _help(item: Item, language: str) -> dict[str, Any]:
     assert item.help is not None
-    return {
-        "linkId": f"{item.id}.help",
-        "type": "display",
-        "extension": [HELP_CONTROL],
-    } | localised("text", item.help, language)
+    return _display(f"{item.id}.help", item.help, language) | {"extension": [HELP_CONTROL]}
+
+
+def _display(link_id: str, text: Text, language: str) -> dict[str, Any]:
+    return {"linkId": link_id, "type": "display"} | localised("text", text, language)

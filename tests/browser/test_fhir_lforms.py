@@ -1,0 +1,94 @@
+"""crossline's assessment Questionnaire in a real FHIR form renderer: NLM's LHC-Forms in
+Chromium renders it (LOINC-coded PHQ-9, the ASQ, the checklist), a person answers a few
+questions, and the QuestionnaireResponse LHC-Forms writes reads back into exactly the contract
+answers they gave: nothing unanswered comes back, as 0 or otherwise. (LHC-Forms shows the
+Questionnaire's own language; the Spanish texts travel as translations it does not render.)
+
+LHC-Forms' browser build comes from its npm tarball (`make test` fetches it into
+node_modules/.lforms-<version>/); the page is served to Chromium by the test itself.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, Route
+
+from crossline.engine import parse_answers
+from crossline.fhir import response, validate
+from crossline.knowledge import load
+from tests.browser.visitor import ROOT, SHOTS
+
+LFORMS = next(iter(sorted((ROOT / "node_modules").glob(".lforms-*"))), None)
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>LHC-Forms</title><link rel="stylesheet" href="webcomponent/styles.css"></head>
+<body><div id="form"></div>
+<script src="webcomponent/assets/lib/zone.min.js"></script>
+<script src="webcomponent/runtime.js" type="module"></script>
+<script src="webcomponent/polyfills.js" type="module"></script>
+<script src="webcomponent/main.js" type="module"></script>
+<script src="fhir/R4/lformsFHIR.min.js" defer></script>
+</body></html>"""
+
+
+def serve_lforms(page: Page, at: str) -> None:
+    """Answer `at` (on the live server's host, so nothing goes off-site) with the test page
+    and LHC-Forms' files, before any request reaches the server."""
+    assert LFORMS is not None, "no LHC-Forms: `make test` fetches it (node_modules/.lforms-*)"
+
+    def handle(route: Route) -> None:
+        rest = route.request.url.removeprefix(at).split("?")[0]
+        if rest in ("", "index.html"):
+            route.fulfill(body=PAGE, content_type="text/html")
+            return
+        path = (LFORMS / rest).resolve()
+        assert path.is_relative_to(LFORMS) and path.is_file(), rest
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        route.fulfill(body=path.read_bytes(), content_type=kind)
+
+    page.route(f"{at}**", handle)
+
+
+def choose(page: Page, link_id: str, position: int) -> None:
+    """Pick the answer at `position` (0 = first) the way LHC-Forms' lists take one from the
+    keyboard: focus the field, arrow down to the answer, Enter."""
+    field = page.locator(f"input[id='{link_id}/1/1']")
+    field.click()
+    for _ in range(position + 1):
+        field.press("ArrowDown")
+    field.press("Enter")
+
+
+def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    page = open_context().new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})  # an EHR's screen, not a phone
+    got = page.request.get(f"{live_server.url}/fhir/r4/Questionnaire/crossline-assessment")
+    questionnaire = got.json()
+    at = f"{live_server.url}/__lforms__/"
+    serve_lforms(page, at)
+    page.goto(at)
+    page.wait_for_function("() => window.LForms && LForms.Util && LForms.Util.getFormFHIRData")
+    page.evaluate("q => LForms.Util.addFormToPage(q, 'form', {fhirVersion: 'R4'})", questionnaire)
+    page.wait_for_selector("input[id='phq9.1/1/1']")
+    k = load()
+    body = page.locator("#form")
+    for link_id in ("phq9.1", "phq9.9", "asq.1", "medical.pregnant"):
+        assert k.items[link_id].text["en"] in body.inner_text()
+    choose(page, "phq9.1", 1)  # Several days
+    choose(page, "phq9.2", 3)  # Nearly every day
+    page.screenshot(path=SHOTS / f"{shot_prefix}-rendered.png", full_page=False)
+
+    qr = page.evaluate(
+        "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
+        " document.getElementById('form'))"
+    )
+    (Path(SHOTS) / f"{shot_prefix}-response.json").write_text(json.dumps(qr, indent=1))
+    validate(qr)
+    answers = response.to_answers(k, qr, questionnaire["url"].rsplit("/Questionnaire/", 1)[0])
+    assert parse_answers(k, answers) == {"phq9.1": 1, "phq9.2": 3}
