@@ -377,11 +377,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _knowledge_check(args: argparse.Namespace) -> int:
+    from crossline import fhir
     from crossline.engine.check import check
     from crossline.knowledge import load, load_from
 
     knowledge = load_from(Path(args.directory)) if args.directory else load()
-    problems = check(knowledge)
+    problems = check(knowledge) + fhir.problems(knowledge)
     if problems:
         print(f"crossline: knowledge check FAILED ({len(problems)} problems):", file=sys.stderr)
         for p in problems:
@@ -392,7 +393,8 @@ def _knowledge_check(args: argparse.Namespace) -> int:
         f"{len(knowledge.items)} items, {len(knowledge.conditions)} conditions, "
         f"{len(knowledge.medication_classes)} medication classes "
         f"({len(knowledge.medication_index)} names), {len(knowledge.rules)} rules, "
-        f"{len(knowledge.citations)} citations; policy {knowledge.policy.version}"
+        f"{len(knowledge.citations)} citations; policy {knowledge.policy.version}; "
+        "a valid FHIR R4 Questionnaire in English and Spanish"
     )
     return 0
 

@@ -40,6 +40,16 @@ def test_check_fails_a_policy_citation_without_an_approver(tmp_path: Path) -> No
     assert "policy.service_area" in result.stderr and "approver" in result.stderr
 
 
+def test_check_fails_knowledge_that_cannot_make_the_fhir_questionnaire(tmp_path: Path) -> None:
+    directory = copy_knowledge(tmp_path)
+    edit_key_in_table(directory / "copy.toml", "questions.medications", "none", None)
+
+    result = crossline("knowledge", "check", "--directory", str(directory))
+
+    assert result.returncode == 1
+    assert "FHIR Questionnaire (en): KeyError: 'none'" in result.stderr
+
+
 def test_check_names_a_file_with_a_syntax_error(tmp_path: Path) -> None:
     directory = copy_knowledge(tmp_path)
     with (directory / "rules.toml").open("a", encoding="utf-8") as fh:

@@ -7,6 +7,7 @@ Like the engine, nothing here imports Django, reads the clock or the environment
 fhir.resources' R4B models (`validate`) in the tests, and by the web layer before it serves one.
 """
 
+from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.fhir import bundle, observation, patient, questionnaire, response
 from crossline.fhir.validate import InvalidResource, validate
 
@@ -21,4 +22,20 @@ MAPPERS = {
 # ... and the reader of the one resource crossline takes in.
 READERS = {"QuestionnaireResponse": response.to_answers}
 
-__all__ = ["MAPPERS", "READERS", "InvalidResource", "validate"]
+# The base URL the release check builds under (`crossline knowledge check`): any will do.
+CHECK_BASE = "https://crossline.invalid/fhir/r4"
+
+
+def problems(k: Knowledge) -> list[str]:
+    """What stops the knowledge base from making a valid Questionnaire in either language (a
+    release check): a text the mapper needs that is missing, or a resource FHIR refuses."""
+    found = []
+    for language in LANGUAGES:
+        try:
+            validate(questionnaire.assessment(k, CHECK_BASE, language))
+        except (InvalidResource, KeyError, TypeError) as exc:
+            found.append(f"FHIR Questionnaire ({language}): {type(exc).__name__}: {exc}")
+    return found
+
+
+__all__ = ["MAPPERS", "READERS", "InvalidResource", "problems", "validate"]
