@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -95,13 +96,23 @@ def approve(case: Case, physician: User) -> None:
     decide(case, physician, Decision.APPROVE)
 
 
+COURSE_ZONE = "America/New_York"
+
+
+def course_today() -> date:
+    """Today where the test courses run (their time zone), which is not the machine's (UTC)
+    date every evening: a course starting on the UTC date would start tomorrow, its baseline
+    questionnaire not yet due."""
+    return timezone.now().astimezone(ZoneInfo(COURSE_ZONE)).date()
+
+
 def plan(case: Case, physician: User, token: str | None, **overrides: Any) -> Course:
     values: dict[str, Any] = {
         "plan": PLAN,
-        "start_date": date.today(),
+        "start_date": course_today(),
         "sessions_planned": 6,
         "sessions_per_week": 2,
-        "time_zone": "America/New_York",
+        "time_zone": COURSE_ZONE,
         "language": "en",
         "result_token": token,
         "user": physician,

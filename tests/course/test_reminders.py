@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -18,7 +18,16 @@ from crossline.care.models import Alert
 from crossline.course import reminders, services
 from crossline.course.models import Course, Session, Weekly
 from crossline.engine import course as rules
-from tests.course.conftest import HIGH_BP_PRE, SAFE_PRE, Planned, approve, plan, schedule, sign
+from tests.course.conftest import (
+    HIGH_BP_PRE,
+    SAFE_PRE,
+    Planned,
+    approve,
+    course_today,
+    plan,
+    schedule,
+    sign,
+)
 from tests.mail import Mailbox, free_port
 from tests.visits.conftest import PATIENT_EMAIL, PATIENT_NAME, make_patient
 
@@ -42,7 +51,7 @@ def later_course(physician: User, lang: str = "en", days: int = 30) -> Planned:
     patient = make_patient(lang)
     approve(patient.case, physician)
     course = plan(
-        patient.case, physician, patient.token, start_date=date.today() + timedelta(days=days),
+        patient.case, physician, patient.token, start_date=course_today() + timedelta(days=days),
         language=lang,
     )  # fmt: skip
     return Planned(course, patient.case, patient.token, physician)
