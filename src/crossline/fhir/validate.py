@@ -21,10 +21,16 @@ def validate(resource: dict[str, Any]) -> None:
     kind = resource.get("resourceType")
     if not isinstance(kind, str) or not kind.isalpha():
         raise InvalidResource("resourceType: missing")
+    name = f"fhir.resources.R4B.{kind.lower()}"
     try:
-        model = getattr(import_module(f"fhir.resources.R4B.{kind.lower()}"), kind)
-    except (ImportError, AttributeError):
+        module = import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise  # a broken installation, not a bad resource
         raise InvalidResource(f"resourceType: unknown type {kind!r}") from None
+    model = getattr(module, kind, None)
+    if model is None:
+        raise InvalidResource(f"resourceType: unknown type {kind!r}")
     try:
         model.model_validate(resource)
     except ValidationError as exc:

@@ -1,0 +1,130 @@
+"""What crossline's FHIR costs: the Questionnaire (built and validated once, then served from
+cache), a record's export (built and validated on every download), the mappers' round trip.
+(Not named fhir.py: with bench/ on the path, as some tests put it, that would hide the `fhir`
+namespace package fhir.resources lives in.)
+
+In one process, Django's test client against a real data directory (SQLite with crossline's
+PRAGMAs) or a throw-away PostgreSQL database. `-n` records are made through the API and the
+contact step (a candidate's screen with contact details), then each is exported.
+
+    .venv/bin/python bench/fhir_costs.py [--database sqlite|postgres] [-n 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from web_client import answer_sets
+from web_server import BENCH_RATE_LIMIT, in_process
+
+BASE = "http://testserver/fhir/r4"
+
+
+def _ms(fn: Callable[[], Any], n: int) -> tuple[float, float]:
+    """Median and 95th percentile of `n` runs of `fn`, in milliseconds."""
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def _cases(client: Any, n: int) -> list[Any]:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from crossline.clinic.cases import open_case
+    from crossline.intake.models import Assessment, ContactRequest
+
+    cases = []
+    for body in answer_sets(n, eligibility="candidate"):
+        response = client.post(
+            "/api/v1/assessments", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+        screen = Assessment.objects.get(public_id=response.json()["id"])
+        with transaction.atomic():
+            request = ContactRequest.objects.create(
+                assessment=screen,
+                kind=ContactRequest.Kind.EVALUATION,
+                contact={"name": "Bench Person", "phone": "2015550147", "state": "FL"},
+                consent_to_contact=True,
+                consent_version="bench",
+            )
+            cases.append(open_case(request, timezone.now()))
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    p.add_argument("-n", type=int, default=200, help="records to export")
+    args = p.parse_args(argv)
+    with in_process(
+        args.database, "crossline-fhir-", CROSSLINE_RATE_LIMIT_PER_MINUTE=BENCH_RATE_LIMIT
+    ):
+        from django.test import Client
+        from django.utils import timezone
+
+        from crossline.api import fhir as served
+        from crossline.clinic import fhir_export
+        from crossline.engine import parse_answers
+        from crossline.fhir import questionnaire, response, validate
+        from crossline.knowledge import load
+
+        k = load()
+        client = Client()
+        start = time.perf_counter()
+        built = questionnaire.assessment(k, BASE)
+        build_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        validate(built)  # the first validation imports fhir.resources' models too
+        first_validate_ms = (time.perf_counter() - start) * 1000
+        validate_ms = _ms(lambda: validate(built), 20)
+        size = len(json.dumps(built, ensure_ascii=False, separators=(",", ":")).encode())
+
+        url = "/fhir/r4/Questionnaire/crossline-assessment"
+        assert client.get(url).status_code == 200  # builds the cached copy
+        served_ms = _ms(lambda: client.get(url), 200)
+
+        answers = [parse_answers(k, b["answers"]) for b in answer_sets(args.n)]
+        round_trip = []
+        for a in answers:
+            start = time.perf_counter()
+            back = response.to_answers(k, response.from_answers(k, a, BASE), BASE)
+            round_trip.append((time.perf_counter() - start) * 1000)
+            assert parse_answers(k, back) == a
+
+        cases = _cases(client, args.n)
+        export, export_bytes = [], []
+        for case in cases:
+            start = time.perf_counter()
+            bundle = fhir_export.record_bundle(case, BASE, timezone.now())
+            export.append((time.perf_counter() - start) * 1000)
+            export_bytes.append(len(json.dumps(bundle).encode()))
+        export.sort()
+        assert served.CONTENT_TYPE
+
+        print(f"database: {args.database}, records: {args.n}")
+        print(f"Questionnaire: {size:,} bytes; built in {build_ms:.1f} ms; first validation "
+              f"{first_validate_ms:.0f} ms (imports the models), then "
+              f"{validate_ms[0]:.1f} ms (median)")  # fmt: skip
+        print(f"GET {url} (cached): median {served_ms[0]:.2f} ms, p95 {served_ms[1]:.2f} ms")
+        print(f"answers → QuestionnaireResponse → answers: median "
+              f"{statistics.median(round_trip):.3f} ms")  # fmt: skip
+        print(f"record export (read, build, validate): median {statistics.median(export):.1f} ms, "
+              f"p95 {export[int(0.95 * (len(export) - 1))]:.1f} ms, "
+              f"{statistics.median(export_bytes):,.0f} bytes")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
