@@ -1,5 +1,6 @@
 """crossline's assessment Questionnaire in a real FHIR form renderer: NLM's LHC-Forms in
-Chromium renders it (LOINC-coded PHQ-9, the ASQ, the checklist), a person answers a few
+Chromium renders it (LOINC-coded PHQ-9, the ASQ, the checklist) under the crisis line, the
+crisis resources appear the moment item 9 is answered above "Not at all", a person answers a few
 questions, and the QuestionnaireResponse LHC-Forms writes reads back into exactly the contract
 answers they gave: nothing unanswered comes back, as 0 or otherwise. (LHC-Forms shows the
 Questionnaire's own language; the Spanish texts travel as translations it does not render.)
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from crossline.engine import parse_answers
 from crossline.fhir import response, validate
@@ -80,9 +81,16 @@ def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
     body = page.locator("#form")
     for link_id in ("phq9.1", "phq9.9", "asq.1", "medical.pregnant"):
         assert k.items[link_id].text["en"] in body.inner_text()
+    lifeline = page.get_by_text(k.resources[0].label["en"])  # "Call 988 — the 988 Suicide …"
+    expect(page.get_by_text(k.docs["resources.toml"]["banner"]["en"]).first).to_be_visible()
+    expect(lifeline).to_have_count(0)  # no risk answered yet: only the crisis line at the top
     choose(page, "phq9.1", 1)  # Several days
     choose(page, "phq9.2", 3)  # Nearly every day
     page.screenshot(path=SHOTS / f"{shot_prefix}-rendered.png", full_page=False)
+    choose(page, "phq9.9", 1)  # thoughts of self-harm on several days: resources at once
+    expect(lifeline.first).to_be_visible()
+    lifeline.first.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / f"{shot_prefix}-crisis.png", full_page=False)
 
     qr = page.evaluate(
         "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
@@ -91,4 +99,4 @@ def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
     (Path(SHOTS) / f"{shot_prefix}-response.json").write_text(json.dumps(qr, indent=1))
     validate(qr)
     answers = response.to_answers(k, qr, questionnaire["url"].rsplit("/Questionnaire/", 1)[0])
-    assert parse_answers(k, answers) == {"phq9.1": 1, "phq9.2": 3}
+    assert parse_answers(k, answers) == {"phq9.1": 1, "phq9.2": 3, "phq9.9": 1}

@@ -78,6 +78,51 @@ def test_question_texts_are_the_knowledge_base_texts_in_both_languages() -> None
             assert translation(given_option["valueCoding"], "display") == option.text["es"]
 
 
+def test_the_form_opens_with_the_crisis_line() -> None:
+    first = QUESTIONNAIRE["item"][0]
+    assert (first["linkId"], first["type"]) == ("crisis", "display")
+    assert first["text"] == "In crisis? Call or text 988 — or 911 in danger"
+    assert translation(first, "text").startswith("¿En crisis? Llame o envíe un mensaje")
+
+
+def crisis_group(section: str) -> dict[str, Any]:
+    group = next(g for g in QUESTIONNAIRE["item"] if g["linkId"] == section)
+    return next(i for i in group["item"] if i["linkId"] == f"{section}.crisis")
+
+
+def test_the_crisis_resources_appear_when_item_9_is_above_not_at_all() -> None:
+    phq9 = next(g for g in QUESTIONNAIRE["item"] if g["linkId"] == "phq9")
+    order = [i["linkId"] for i in phq9["item"]]
+    assert order[order.index("phq9.9") + 1] == "phq9.crisis"  # right under the risky answer
+    crisis = crisis_group("phq9")
+    assert crisis["enableBehavior"] == "any"
+    assert [
+        (w["question"], w["operator"], w["answerCoding"]["code"]) for w in crisis["enableWhen"]
+    ] == [
+        ("phq9.9", "=", "LA6569-3"),  # several days
+        ("phq9.9", "=", "LA6570-1"),  # more than half the days
+        ("phq9.9", "=", "LA6571-9"),  # nearly every day
+    ]
+    shown = [i["text"] for i in crisis["item"]]
+    assert shown[0] == "In crisis? Call or text 988 — or 911 in danger"
+    assert shown[1:] == [r.label["en"] for r in K.resources]
+    assert any("press 2" in t for t in shown) and any("911" in t for t in shown)
+
+
+def test_the_crisis_resources_appear_on_any_asq_yes_or_refusal() -> None:
+    when = {(w["question"], w["answerCoding"]["code"]) for w in crisis_group("asq")["enableWhen"]}
+    assert when == {
+        (item, code) for item in ("asq.1", "asq.2", "asq.3", "asq.4", "asq.5")
+        for code in ("LA33-6", "refused")
+    }  # fmt: skip
+
+
+def test_no_other_group_holds_crisis_items() -> None:
+    holders = {g["linkId"] for g in QUESTIONNAIRE["item"] for i in g.get("item", [])
+               if i["linkId"].endswith(".crisis")}  # fmt: skip
+    assert holders == {"phq9", "asq"}
+
+
 def test_each_instrument_opens_with_its_own_instruction() -> None:
     groups = {g["linkId"]: g for g in QUESTIONNAIRE["item"]}
     for section in ("phq9", "gad7", "asq", "burnout"):
@@ -272,10 +317,10 @@ def test_an_incomplete_total_is_not_an_observation() -> None:
 
 def test_validation_names_the_fhir_path_at_fault() -> None:
     broken = json.loads(json.dumps(QUESTIONNAIRE))
-    phq9 = broken["item"][1]
-    assert (phq9["linkId"], phq9["item"][1]["linkId"]) == ("phq9", "phq9.1")
-    phq9["item"][1]["answerOption"][0]["valueCoding"]["code"] = 42
-    with pytest.raises(InvalidResource, match=r"item\.1\.item\.1\.answerOption\.0"):
+    (i, phq9) = next((i, g) for i, g in enumerate(broken["item"]) if g["linkId"] == "phq9")
+    (j, phq1) = next((j, q) for j, q in enumerate(phq9["item"]) if q["linkId"] == "phq9.1")
+    phq1["answerOption"][0]["valueCoding"]["code"] = 42
+    with pytest.raises(InvalidResource, match=rf"item\.{i}\.item\.{j}\.answerOption\.0"):
         validate(broken)
     with pytest.raises(InvalidResource, match="unknown type"):
         validate({"resourceType": "Nonsense"})

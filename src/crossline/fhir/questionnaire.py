@@ -9,14 +9,16 @@ whose codes are the contract's own values.
 
 The adaptive order is not in the Questionnaire (a form that shows it asks everything): a front
 end that wants the short flow asks `POST /api/v1/flow/next`. No question is required: an
-unanswered question is missing, never 0.
+unanswered question is missing, never 0. The crisis line opens the form, and the crisis
+resources appear in it as soon as an answer shows risk (`crossline.fhir.crisis`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crossline.engine.knowledge import Item, Knowledge, Option, Text
+from crossline.engine.knowledge import Item, Knowledge, Option
+from crossline.fhir import crisis
 from crossline.fhir.codes import (
     LOINC,
     MAX_VALUE,
@@ -27,6 +29,7 @@ from crossline.fhir.codes import (
     answers_system,
     questionnaire_url,
 )
+from crossline.fhir.items import display, option_coding
 from crossline.fhir.text import localised
 from crossline.intake.states import STATE_NAMES  # plain data, no Django
 
@@ -56,7 +59,10 @@ DESCRIPTION = (
     "Every question of the crossline assessment, grouped by instrument. Each question's linkId"
     " is its id in the public assessment contract. crossline asks these adaptively; the order"
     " is not expressed here (POST /api/v1/flow/next gives it). Unanswered questions are never"
-    " scored as 0."
+    " scored as 0. Safety first: the form opens with the crisis line and shows the crisis"
+    " resources as soon as an answer shows suicide risk; a system that shows it must also act"
+    " on those answers at once, and gets crossline's decision (eligibility, safety level,"
+    " reasons) from POST /api/v1/assessments."
 )
 
 
@@ -75,7 +81,8 @@ def assessment(k: Knowledge, base: str, language: str = "en") -> dict[str, Any]:
         "publisher": "crossline",
         "description": DESCRIPTION,
         "copyright": "\n\n".join(_licences(k, language)),
-        "item": [_section(k, section, base, language) for section in SECTIONS],
+        "item": [crisis.banner(k, language)]
+        + [_section(k, section, base, language) for section in SECTIONS],
     }
 
 
@@ -84,16 +91,6 @@ def section_items(k: Knowledge, section: str) -> list[Item]:
     if section in k.items:
         return []
     return [item for item in k.items.values() if item.instrument == section]
-
-
-def option_coding(item: Item, option: Option, base: str, language: str) -> dict[str, Any]:
-    """The Coding of one answer: its LOINC answer code, or the contract value in crossline's
-    answer code system."""
-    if option.loinc:
-        coding = {"system": LOINC, "code": option.loinc}
-    else:
-        coding = {"system": answers_system(base), "code": str(option.value)}
-    return coding | localised("display", option.text, language)
 
 
 def _licences(k: Knowledge, language: str) -> list[str]:
@@ -118,7 +115,12 @@ def _section(k: Knowledge, section: str, base: str, language: str) -> dict[str, 
     questions = [_question(k, item, base, language) for item in section_items(k, section)]
     # The instrument's instruction ("Over the last 2 weeks, …") is part of its validated
     # wording: shown first, as a display item (never answered, so never in a response).
-    shown = [_display(f"{section}.stem", stem, language)] if stem else []
+    shown = [display(f"{section}.stem", stem, language)] if stem else []
+    # The crisis resources go right under the last question that can show risk.
+    at = next(
+        (i + 1 for i, q in enumerate(questions) if q["linkId"] == crisis.LAST.get(section)), 0
+    )
+    questions[at:at] = crisis.after(k, section, base, language)
     group["item"] = shown + questions
     return group
 
@@ -153,7 +155,7 @@ def _question(k: Knowledge, item: Item, base: str, language: str) -> dict[str, A
 
 
 def _option(item: Item, option: Option, base: str, language: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"valueCoding": option_coding(item, option, base, language)}
+    out: dict[str, Any] = {"valueCoding": option_coding(option, base, language)}
     if item.scored and isinstance(option.value, int):
         out["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": option.value}]
     return out
@@ -170,8 +172,4 @@ def _range(item: Item) -> list[dict[str, Any]]:
 
 def _help(item: Item, language: str) -> dict[str, Any]:
     assert item.help is not None
-    return _display(f"{item.id}.help", item.help, language) | {"extension": [HELP_CONTROL]}
-
-
-def _display(link_id: str, text: Text, language: str) -> dict[str, Any]:
-    return {"linkId": link_id, "type": "display"} | localised("text", text, language)
+    return display(f"{item.id}.help", item.help, language) | {"extension": [HELP_CONTROL]}

@@ -14,13 +14,8 @@ from typing import Any
 from crossline.engine import FieldError, InvalidInput
 from crossline.engine.knowledge import Item, Knowledge
 from crossline.fhir.codes import LOINC, USPS, answers_system, questionnaire_url
-from crossline.fhir.questionnaire import (
-    NO_MEDICINES,
-    SECTIONS,
-    no_medicines,
-    option_coding,
-    section_items,
-)
+from crossline.fhir.items import option_coding
+from crossline.fhir.questionnaire import NO_MEDICINES, SECTIONS, no_medicines, section_items
 
 
 def from_answers(
@@ -93,7 +88,7 @@ def _answers(
         return [{"valueCoding": {"system": USPS, "code": value}}]
     for option in item.options:
         if option.value == value:
-            return [{"valueCoding": option_coding(item, option, base, language)}]
+            return [{"valueCoding": option_coding(option, base, language)}]
     return [{"valueInteger": value}]
 
 
