@@ -18,6 +18,12 @@ def record(action: Action | str, **kwargs: Any) -> Event:
     return _record(action, **kwargs)
 
 
+def record_case(action: Action | str, case_id: object, **kwargs: Any) -> Event:
+    """`record()` for an event about one case: its public id names both the patient and the
+    object (never anything that identifies the person)."""
+    return record(action, patient=case_id, object_type="case", object_id=case_id, **kwargs)
+
+
 def prepare(action: Action | str, **kwargs: Any) -> Pending:
     """An event checked and encoded now, appended later (`.append()`) in a transaction."""
     from crossline.audit.log import prepare as _prepare

@@ -37,7 +37,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from crossline.accounts.roles import Role, has_role
-from crossline.audit import Action, record
+from crossline.audit import Action, record_case
 from crossline.clinic.models import Case
 
 Status = Case.Status
@@ -75,13 +75,11 @@ def _take(case_pk: int, user: Any, now: datetime) -> bool:
 
 def _claimed(case_pk: int, user: Any, request: HttpRequest | None, how: str) -> Case:
     case = Case.objects.select_related("claimed_by").get(pk=case_pk)
-    record(
+    record_case(
         Action.CASE_CLAIMED,
+        case.public_id,
         request=request,
         actor=user if request is None else None,
-        patient=case.public_id,
-        object_type="case",
-        object_id=case.public_id,
         detail={"how": how, "urgency": case.urgency},
     )
     return case
@@ -180,13 +178,11 @@ def _change(
     with transaction.atomic():
         if Case.objects.filter(pk=case.pk, **where).update(**to) != 1:
             return False
-        record(
+        record_case(
             action,
+            case.public_id,
             request=request,
             actor=user if request is None else None,
-            patient=case.public_id,
-            object_type="case",
-            object_id=case.public_id,
             detail=detail,
         )
     return True

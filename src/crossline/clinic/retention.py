@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.db.models import Max, Q
 
-from crossline.audit import Action, record
+from crossline.audit import Action, record_case
 from crossline.care.models import Alert, AlertEvent, Notification
 from crossline.clinic.models import Case, RecordHold
 from crossline.course.models import (
@@ -231,12 +231,10 @@ def delete(case_pk: int, now: dt.datetime, years: int) -> bool:
         public_id = case.public_id
         for _, rows in _rows(case):
             rows.delete()
-        record(
+        record_case(
             Action.RECORD_DELETED,
+            public_id,
             actor="system",
-            patient=public_id,
-            object_type="case",
-            object_id=public_id,
             detail={"last_activity": day.isoformat(), "retention_years": years},
         )
     return True

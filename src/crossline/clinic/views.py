@@ -25,7 +25,7 @@ from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
 from crossline.api.fhir import CONTENT_TYPE as FHIR_JSON
 from crossline.api.fhir import fhir_base
-from crossline.audit import Action, record
+from crossline.audit import Action, record, record_case
 from crossline.clinic import claims, fhir_export, queue
 from crossline.clinic import record as applicant
 from crossline.clinic.models import Case, CloseReason, ReopenReason
@@ -136,12 +136,10 @@ def release_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         messages.info(request, "This case is not claimed.")
         return HttpResponseRedirect(_record_url(case))
     if not claims.may_release(case, request.user):
-        record(
+        record_case(
             Action.PERMISSION_DENIED,
+            case.public_id,
             request=request,
-            patient=case.public_id,
-            object_type="case",
-            object_id=case.public_id,
             detail={"view": "release_view"},
         )
         raise PermissionDenied
@@ -205,19 +203,15 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     k = load()
     lang = assessment.language
     found = applicant.contacts(assessment)
-    record(
+    record_case(
         Action.RECORD_VIEWED,
+        case.public_id,
         request=request,
-        patient=case.public_id,
-        object_type="case",
-        object_id=case.public_id,
     )
-    record(
+    record_case(
         Action.CONTACT_VIEWED,
+        case.public_id,
         request=request,
-        patient=case.public_id,
-        object_type="case",
-        object_id=case.public_id,
         detail={"requests": len(found)},
     )
     user = request.user
@@ -254,12 +248,10 @@ def fhir_export_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     export of the patient's data before a byte of it leaves."""
     case = _case_or_404(request, public_id)
     resource = fhir_export.record_bundle(case, fhir_base(request), timezone.now())
-    record(
+    record_case(
         Action.RECORD_EXPORTED,
+        case.public_id,
         request=request,
-        patient=case.public_id,
-        object_type="case",
-        object_id=case.public_id,
         detail={"format": "fhir-r4", "resources": len(resource["entry"])},
     )
     body = json.dumps(resource, ensure_ascii=False, indent=1).encode()

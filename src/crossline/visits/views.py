@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
-from crossline.audit import Action, record
+from crossline.audit import Action, record_case
 from crossline.clinic.models import Case
 from crossline.visits import mail, scheduling
 from crossline.visits.forms import DEFAULT_MINUTES, OutcomeForm, ProposalForm
@@ -61,12 +61,10 @@ def visit_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.success(request, "Time proposed. The patient answers through their link.")
             return redirect("visits:visit", public_id=case.public_id)
     with transaction.atomic():  # the page shows the patient's note: a read of PHI
-        record(
+        record_case(
             Action.RECORD_VIEWED,
+            case.public_id,
             request=request,
-            patient=case.public_id,
-            object_type="case",
-            object_id=case.public_id,
             detail={"view": "visit"},
         )
     context = _context(case, current, form, now)
