@@ -38,6 +38,9 @@ api = CrosslineAPI(
     description=(
         "Assessments (the public assessment contract) and the adaptive flow. Every refusal is"
         ' `{"errors": [{"field", "message"}]}`; request bodies are JSON and at most 64 KB.'
+        " The same questions, with their LOINC codes, are a FHIR R4 Questionnaire at"
+        " `/fhir/r4/Questionnaire/crossline-assessment` (the server's CapabilityStatement:"
+        " `/fhir/r4/metadata`); its linkIds are the answer ids below."
     ),
     urls_namespace="api",
     docs_url=None,
