@@ -26,3 +26,18 @@ def _no_remembered_refusals() -> Iterator[None]:
     forget_refusals()
     yield
     forget_refusals()
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Hold the rate limiter's clock in the middle of the current one-minute window, so a test
+    that counts several requests cannot see them split across two windows (CI runs at any
+    second). Only `crossline.api.ratelimit` sees the held clock. Returns the held time."""
+    import time
+    from types import SimpleNamespace
+
+    from crossline.api import ratelimit
+
+    held = (time.time() // ratelimit.WINDOW_SECONDS) * ratelimit.WINDOW_SECONDS + 30
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: held))
+    return held

@@ -25,7 +25,7 @@ from crossline.web import MAX_BODY_BYTES
 from tests.api.conftest import ApiClient
 from tests.engine.personas import burned_out_not_depressed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_rate_window")]
 
 BODY = {"answers": burned_out_not_depressed()}
 

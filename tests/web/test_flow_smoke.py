@@ -63,6 +63,7 @@ def test_positive_item_9_shows_crisis_help_on_the_very_next_screen() -> None:
     assert 'class="crisis-panel"' in page and "tel:988" in page and "AYUDA" in page
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_starting_checks_is_rate_limited_per_client(settings) -> None:
     from dataclasses import replace
 
