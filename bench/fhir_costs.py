@@ -1,5 +1,6 @@
 """What crossline's FHIR costs: the Questionnaire (built and validated once, then served from
-cache), a record's export (built and validated on every download), the mappers' round trip.
+cache), a record's export (built and validated on every download), the mappers' round trip,
+and a CDS Hooks call (the EHR's ES384 token checked, 20 prefetched medicines, the cards).
 (Not named fhir.py: with bench/ on the path, as some tests put it, that would hide the `fhir`
 namespace package fhir.resources lives in.)
 
@@ -63,6 +64,56 @@ def _cases(client: Any, n: int) -> list[Any]:
     return cases
 
 
+def _cds_calls(client: Any, n: int) -> tuple[list[float], int]:
+    """`n` CDS Hooks calls from a trusted EHR, each with a fresh ES384 token (signed beforehand:
+    signing is the EHR's cost), a ketamine order and 20 active medicines: 13 of the knowledge
+    base's classes and 7 names it does not know."""
+    import uuid
+    from dataclasses import replace
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from django.conf import settings
+
+    from crossline.knowledge import load
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    jwk = {**jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "b"}
+    issuer, url = "https://ehr.bench", "/cds-services/crossline-ketamine-order-sign"
+    settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={issuer: {"keys": [jwk]}})
+    names = [f"{c.names[0]} 10 mg" for c in load().medication_classes.values()]
+    names += [f"unlisted medicine {i} 5 mg" for i in range(20 - len(names))]
+
+    def request(text: str, status: str = "active") -> dict[str, Any]:
+        return {"resource": {"resourceType": "MedicationRequest", "status": status,
+                             "intent": "order", "subject": {"reference": "Patient/p"},
+                             "medicationCodeableConcept": {"text": text}}}  # fmt: skip
+
+    body = json.dumps({
+        "hook": "order-sign", "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/1", "patientId": "p", "draftOrders": {
+            "resourceType": "Bundle", "type": "collection",
+            "entry": [request("ketamine 100 mg/ml injection", "draft")]}},
+        "prefetch": {"medications": {"resourceType": "Bundle", "type": "searchset",
+                                     "entry": [request(n) for n in names]}},
+    })  # fmt: skip
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": f"http://testserver{url}", "iat": now, "exp": now + 300}
+    tokens = [
+        jwt.encode({**claims, "jti": str(uuid.uuid4())}, key, "ES384", headers={"kid": "b"})
+        for _ in range(n)
+    ]
+    times = []
+    for token in tokens:
+        start = time.perf_counter()
+        answer = client.post(url, body, content_type="application/json",
+                             headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        times.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200, answer.content
+    times.sort()
+    return times, len(body)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -112,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             export_bytes.append(len(json.dumps(bundle).encode()))
         export.sort()
         assert served.CONTENT_TYPE
+        cds_ms, cds_bytes = _cds_calls(client, args.n)
 
         print(f"database: {args.database}, records: {args.n}")
         print(f"Questionnaire: {size:,} bytes; built in {build_ms:.1f} ms; first validation "
@@ -123,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"record export (read, build, validate): median {statistics.median(export):.1f} ms, "
               f"p95 {export[int(0.95 * (len(export) - 1))]:.1f} ms, "
               f"{statistics.median(export_bytes):,.0f} bytes")  # fmt: skip
+        cds_p95 = cds_ms[int(0.95 * (len(cds_ms) - 1))]
+        print(f"CDS Hooks call (token checked, {cds_bytes:,} B request, cards, audited): median "
+              f"{statistics.median(cds_ms):.2f} ms, p95 {cds_p95:.2f} ms")  # fmt: skip
     return 0
 
 

@@ -9,6 +9,7 @@ key stops start-up with a message naming the variable. Secrets never print.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import secrets
@@ -16,6 +17,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,6 +79,10 @@ class Config:
     # The zone staff pages show times in (an IANA name, e.g. America/New_York). Stored times
     # are UTC whatever it is; patients' course pages use each course's own zone.
     time_zone: str = "UTC"
+    # The EHRs trusted to call the CDS Hooks service: issuer (the JWT's `iss`) -> its public
+    # JWK Set, from the JSON file CROSSLINE_CDS_CLIENTS_FILE (docs/operations.md). Empty: every
+    # call is refused (401); discovery, which says nothing about anyone, stays open.
+    cds_clients: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Config:
@@ -119,7 +125,68 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         anchor_every_minutes=_positive(env, "CROSSLINE_AUDIT_ANCHOR_EVERY_MINUTES", 15.0),
         sms_backend=env.get("CROSSLINE_SMS_BACKEND", "").strip() or "disabled",
         time_zone=_time_zone(env),
+        cds_clients=_cds_clients(env),
     )
+
+
+# Public-key signatures only: CDS Hooks forbids `none` and shared-secret (HMAC) algorithms.
+CDS_ALGORITHMS = ("ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+
+
+def _cds_clients(env: Mapping[str, str]) -> dict[str, Mapping[str, Any]]:
+    """`{"clients": [{"iss": "https://ehr.example", "jwks": {"keys": [...]}}]}`: each issuer
+    once, each key public (no private or symmetric key material) and usable by PyJWT."""
+    name = "CROSSLINE_CDS_CLIENTS_FILE"
+    path = env.get(name, "").strip()
+    if not path:
+        return {}
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{name}: cannot read {path!r} as JSON ({exc})") from None
+    clients = doc.get("clients") if isinstance(doc, dict) else None
+    if not isinstance(clients, list) or not clients:
+        raise ConfigError(f'{name}: expected {{"clients": [{{"iss": …, "jwks": …}}]}}')
+    out: dict[str, Mapping[str, Any]] = {}
+    for i, client in enumerate(clients):
+        where = f"{name}: clients[{i}]"
+        iss = client.get("iss") if isinstance(client, dict) else None
+        jwks = client.get("jwks") if isinstance(client, dict) else None
+        if not isinstance(iss, str) or not iss:
+            raise ConfigError(f"{where}.iss: required, the issuer the EHR's tokens name")
+        if iss in out:
+            raise ConfigError(f"{where}.iss: {iss!r} is listed twice")
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise ConfigError(f"{where}.jwks: required, a JWK Set with at least one key")
+        kids: set[str] = set()
+        for j, key in enumerate(keys):
+            problem = _public_signing_key_problem(key)
+            if not problem and key["kid"] in kids:
+                problem = f"kid {key['kid']!r} is listed twice"
+            if problem:
+                raise ConfigError(f"{where}.jwks.keys[{j}]: {problem}")
+            kids.add(key["kid"])
+        out[iss] = {"keys": keys}
+    return out
+
+
+def _public_signing_key_problem(key: Any) -> str:
+    import jwt
+
+    if not isinstance(key, dict) or not isinstance(key.get("kid"), str):
+        return "each key needs a `kid` (CDS Hooks tokens name their key)"
+    if key.get("kty") not in ("EC", "RSA"):
+        return "only EC or RSA public keys (CDS Hooks forbids shared-secret signatures)"
+    if "d" in key:
+        return "this is a private key: give the EHR's public key only"
+    if key.get("alg") is not None and key["alg"] not in CDS_ALGORITHMS:
+        return f"alg {key['alg']!r} is not one of {', '.join(CDS_ALGORITHMS)}"
+    try:
+        jwt.PyJWK(key)
+    except jwt.PyJWTError as exc:
+        return f"not a usable key ({exc})"
+    return ""
 
 
 def _time_zone(env: Mapping[str, str]) -> str:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include("crossline.api.urls")),
     path("fhir/r4/", include("crossline.api.fhir")),
+    path("", include("crossline.api.cds")),  # /cds-services: CDS Hooks
     # Staff: sign-in and accounts, the clinician workspace, audit search, the operator admin.
     path("clinic/", include("crossline.accounts.urls")),
     path("clinic/audit/", include("crossline.audit.urls")),

@@ -17,6 +17,10 @@ from gunicorn.instrument.statsd import Statsd  # type: ignore[import-untyped]
 from crossline.knowledge import load
 
 MAX_BODY_BYTES = 64 * 1024
+# A CDS Hooks call carries an EHR's FHIR Bundles (the patient's medicines): more room, and the
+# body is read only after the caller's signed token is checked (crossline.api.cds).
+CDS_PREFIX = "/cds-services"
+MAX_CDS_BODY_BYTES = 1024 * 1024
 
 
 class PrivacyHeadersMiddleware:
@@ -42,21 +46,22 @@ class RequestLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = MAX_CDS_BODY_BYTES if request.path_info.startswith(CDS_PREFIX) else MAX_BODY_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            length = MAX_BODY_BYTES + 1
-        if length > MAX_BODY_BYTES:
+            length = limit + 1
+        if length > limit:
             return JsonResponse(
-                {"errors": [{"field": "$", "message": f"body larger than {MAX_BODY_BYTES} bytes"}]},
+                {"errors": [{"field": "$", "message": f"body larger than {limit} bytes"}]},
                 status=413,
             )
         return self.get_response(request)
 
 
-# /api/ and /fhir/ are anonymous and stateless by contract: the cookie layers step aside for
+# /api/, /fhir/ and /cds-services are stateless by contract: the cookie layers step aside for
 # them (see crossline.middleware); CSRF below too.
-STATELESS_PREFIXES = ("/api/", "/fhir/")
+STATELESS_PREFIXES = ("/api/", "/fhir/", CDS_PREFIX)
 
 
 class NotOnStatelessPaths:

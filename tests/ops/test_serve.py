@@ -98,6 +98,7 @@ def test_the_apps_sqlite_connection_is_wal_with_full_sync(data_dir: Path) -> Non
     checked = run_crossline("check", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "crossline checks OK (database sqlite)" in checked.stdout
+    assert "CDS Hooks: no EHR trusted" in checked.stdout
 
 
 def test_database_url_postgres_keeps_the_data_in_postgresql(

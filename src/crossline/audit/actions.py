@@ -78,3 +78,5 @@ class Action(StrEnum):
     REMINDER_SENT = "reminder.sent"
     PROGRAM_OUTCOMES_VIEWED = "program.outcomes_viewed"
     PROGRAM_SCREENS_EXPORTED = "program.screens_exported"
+    # Integrators: an EHR's CDS Hooks call answered (the EHR and the card counts; no patient)
+    CDS_CHECKED = "cds.checked"

@@ -108,6 +108,7 @@ def _citing_entries(k: Knowledge) -> Iterable[tuple[str, tuple[str, ...]]]:
         yield f"condition {cid}", cond.citations
     for mid, med in k.medication_classes.items():
         yield f"medication class {mid}", med.citations
+    yield "medication subject", k.subject.citations
     for iid, inst in k.instruments.items():
         yield f"instrument {iid}", inst.citations
     for value, ids in k.policy.citations.items():

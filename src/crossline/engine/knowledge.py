@@ -149,6 +149,12 @@ class MedicationClass:
 
 
 @dataclass(frozen=True, slots=True)
+class MedicationSubject:
+    names: tuple[str, ...]
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     id: str
     type: str
@@ -274,6 +280,9 @@ class Knowledge:
     medication_classes: Mapping[str, MedicationClass]
     medication_index: Mapping[str, str]  # normalised name -> class id
     medication_max_words: int
+    # The medicines the classes are checked against (ketamine, esketamine and their names): an
+    # order naming one is what the CDS Hooks service answers (`crossline.fhir.cds`).
+    subject: MedicationSubject
     citations: Mapping[str, Citation]
     rules: Mapping[str, Rule]
     families: Mapping[str, Mapping[str, Any]]
@@ -387,6 +396,7 @@ def _build(docs: Mapping[str, Mapping[str, Any]], version: str, problems: list[s
         scored=False,
     )
     classes, index = _medications(docs["medications.toml"], problems)
+    subject = _subject(docs["medications.toml"], index, problems)
     if problems:
         raise KnowledgeError(problems)
     rules_doc = docs["rules.toml"]
@@ -400,6 +410,7 @@ def _build(docs: Mapping[str, Mapping[str, Any]], version: str, problems: list[s
         medication_classes=classes,
         medication_index=index,
         medication_max_words=max(len(n.split()) for n in index),
+        subject=subject,
         citations=_citations(docs["citations.toml"]),
         rules={
             rid: Rule(rid, r["effect"], tuple(r["citations"]), r["summary"])
@@ -509,6 +520,18 @@ def _medications(
                 problems.append(f"duplicate medication name {name!r} in {index[name]} and {cid}")
             index[name] = cid
     return classes, index
+
+
+def _subject(
+    doc: Mapping[str, Any], index: Mapping[str, str], problems: list[str]
+) -> MedicationSubject:
+    subject = MedicationSubject(tuple(doc["subject"]["names"]), tuple(doc["subject"]["citations"]))
+    for name in subject.names:
+        if normalise_name(name) != name:
+            problems.append(f"medication subject name not normalised: {name!r}")
+        if name in index:
+            problems.append(f"medication subject name {name!r} is also in class {index[name]}")
+    return subject
 
 
 def _citations(doc: Mapping[str, Any]) -> dict[str, Citation]:

@@ -73,7 +73,8 @@ def tokens(text: str) -> list[str]:
     return _GLUED_UNIT.sub(" ", _fold(text)).split()
 
 
-def _is_dose_word(word: str) -> bool:
+def is_dose_word(word: str) -> bool:
+    """A dose, formulation or frequency word, or a number: what may follow a name."""
     return word in DOSE_WORDS or _NUMBER.match(word) is not None
 
 
@@ -85,6 +86,6 @@ def match(entry: str, index: Mapping[str, str], max_words: int) -> MedicationMat
     for n in range(min(max_words, len(words)), 0, -1):
         name = " ".join(words[:n])
         class_id = index.get(name)
-        if class_id is not None and all(_is_dose_word(w) for w in words[n:]):
+        if class_id is not None and all(is_dose_word(w) for w in words[n:]):
             return MedicationMatch(entry, name, class_id)
     return MedicationMatch(entry, None, None)

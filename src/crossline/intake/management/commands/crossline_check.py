@@ -1,5 +1,6 @@
 """crossline's own start-up checks: knowledge release checks, keys, database settings; and
-the patient-record retention in force, said plainly (unset: records are kept for ever)."""
+the patient-record retention in force, said plainly (unset: records are kept for ever), and
+which EHRs may call the CDS Hooks service."""
 
 from typing import Any
 
@@ -29,10 +30,22 @@ class Command(BaseCommand):
                 problems.append(
                     f"sqlite: journal_mode={mode} synchronous={sync} (want wal, 2=FULL)"
                 )
+        if cfg.cds_clients and cfg.production and not cfg.base_url_configured:
+            problems.append(
+                "cds: CROSSLINE_CDS_CLIENTS_FILE is set without CROSSLINE_BASE_URL (an EHR's "
+                "token names the service's public URL as its audience)"
+            )
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write(f"crossline checks OK (database {connection.vendor})")
         self.stdout.write(f"patient-record retention: {_retention()}")
+        self.stdout.write(f"CDS Hooks: {_cds(cfg.cds_clients)}")
+
+
+def _cds(clients: Any) -> str:
+    if not clients:
+        return "no EHR trusted (CROSSLINE_CDS_CLIENTS_FILE unset): every service call gets 401"
+    return f"{len(clients)} trusted EHR(s): {', '.join(sorted(clients))}"
 
 
 def _retention() -> str:

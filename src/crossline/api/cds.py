@@ -1,0 +1,177 @@
+"""/cds-services: crossline's CDS Hooks service (the contraindication and interaction check an
+EHR calls when ketamine or esketamine is ordered; the cards come from `crossline.fhir.cds`).
+
+Who may call: CDS Hooks has every EHR sign a short-lived JWT with its private key for every
+call. A call is answered only when its token names a trusted issuer (CROSSLINE_CDS_CLIENTS_FILE,
+with the issuer's public JWK Set), is signed by one of that issuer's keys with a public-key
+algorithm, names this very endpoint as its audience, has not expired, lives five minutes at
+most, and has not been used before (its `jti`, remembered in the shared cache until it
+expires). Discovery says nothing about anyone and stays open.
+
+What is kept: nothing about the patient. Each answered call appends one audit event naming
+the EHR (issuer), the service and how many cards of each kind it returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+
+from crossline.audit import Action
+from crossline.audit import log as audit_log
+from crossline.config import CDS_ALGORITHMS
+from crossline.engine import InvalidInput
+from crossline.fhir import cds
+from crossline.knowledge import load
+from crossline.web import MAX_CDS_BODY_BYTES
+
+log = logging.getLogger(__name__)
+
+LEEWAY_SECONDS = 60  # clock difference tolerated between the EHR and this server
+MAX_LIFETIME_SECONDS = 300  # a token meant for one call; also bounds how long a jti is kept
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
+
+
+class Refused(Exception):
+    """The caller is not who CDS Hooks requires (HTTP 401); the message says why."""
+
+
+@require_GET
+def discovery(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(cds.discovery(load()))
+
+
+@require_POST
+def service(request: HttpRequest, service_id: str) -> HttpResponse:
+    if service_id not in cds.SERVICES:
+        return _error(404, "service", f"no CDS service {service_id!r} here (see /cds-services)")
+    try:
+        issuer = verify(request, endpoint_url(request))
+    except Refused as exc:
+        log.warning("CDS Hooks call refused: %s", exc)  # why, never what the call carried
+        response = _error(401, "Authorization", str(exc))
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    raw = request.read(MAX_CDS_BODY_BYTES + 1)  # not `.body`: the site-wide limit is 64 KB
+    if len(raw) > MAX_CDS_BODY_BYTES:
+        return _error(413, "$", f"body larger than {MAX_CDS_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+        answer = cds.evaluate(load(), service_id, body, _site(request))
+    except ValueError:  # json.JSONDecodeError, and UnicodeDecodeError, are ValueErrors
+        return _error(400, "$", "the body must be JSON")
+    except InvalidInput as exc:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return JsonResponse({"errors": errors}, status=422)
+    except cds.PrefetchMissing as exc:
+        return _error(412, str(exc).split(" ")[0], f"needed and not prefetched: {exc}")
+    cards = answer["cards"]
+    audit_log.record(
+        Action.CDS_CHECKED,
+        actor=f"cds:{issuer}"[:254],
+        object_type="cds_service",
+        object_id=service_id,
+        detail={
+            "cards": len(cards),
+            "critical": sum(c["indicator"] == "critical" for c in cards),
+            "warning": sum(c["indicator"] == "warning" for c in cards),
+        },
+    )
+    return JsonResponse(answer)
+
+
+def verify(request: HttpRequest, audience: str) -> str:
+    """The issuer of the request's CDS Hooks JWT, once every check passes; `Refused` otherwise.
+    Records the token's `jti` so the same token is refused the next time."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refused("a signed JWT is required (Authorization: Bearer <JWT>)")
+    clients = settings.CROSSLINE.cds_clients
+    if not clients:
+        raise Refused("no CDS client is trusted here (CROSSLINE_CDS_CLIENTS_FILE is not set)")
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Refused("the bearer token is not a JWT") from None
+    issuer = unverified.get("iss")
+    if not isinstance(issuer, str) or issuer not in clients:
+        raise Refused("the token's issuer (iss) is not a trusted CDS client")
+    algorithm = header.get("alg")
+    if algorithm not in CDS_ALGORITHMS:
+        raise Refused(f"alg {algorithm!r}: only {', '.join(CDS_ALGORITHMS)} are accepted")
+    kid = header.get("kid")
+    found = _keys(issuer).get(kid) if isinstance(kid, str) else None
+    if found is None:
+        raise Refused("the token's key (kid) is not in its issuer's JWK Set")
+    jwk, key = found
+    if jwk.get("alg", algorithm) != algorithm or not algorithm.startswith(_FAMILY[jwk["kty"]]):
+        raise Refused(f"alg {algorithm!r} does not fit the key it names")
+    try:
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.PyJWTError as exc:
+        raise Refused(f"the token is not valid: {exc}") from None
+    if claims["exp"] - claims["iat"] > MAX_LIFETIME_SECONDS:
+        raise Refused(f"the token lives more than {MAX_LIFETIME_SECONDS} seconds")
+    seen = hashlib.sha256(f"{issuer}\n{claims['jti']}".encode()).hexdigest()
+    keep = max(1, int(claims["exp"] - time.time()) + LEEWAY_SECONDS + 1)
+    if not cache.add(f"cds-jti:{seen}", 1, timeout=keep):
+        raise Refused("the token was used before (jti): sign a new one for each call")
+    return issuer
+
+
+_FAMILY = {"EC": ("ES",), "RSA": ("RS", "PS")}
+
+
+def _keys(issuer: str) -> dict[str, tuple[dict[str, Any], jwt.PyJWK]]:
+    """The issuer's keys by kid: each as configured (its `alg`, `kty`) and as PyJWT uses it."""
+    return _parsed(json.dumps(settings.CROSSLINE.cds_clients[issuer], sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _parsed(jwks: str) -> dict[str, tuple[dict[str, Any], jwt.PyJWK]]:
+    """Parsed once per distinct key set (keyed by its JSON, so a changed setting is seen)."""
+    return {jwk["kid"]: (jwk, jwt.PyJWK(jwk)) for jwk in json.loads(jwks)["keys"]}
+
+
+def endpoint_url(request: HttpRequest) -> str:
+    """This endpoint's URL, the audience its tokens must name: under CROSSLINE_BASE_URL when
+    set (as behind a proxy), else as the request reached it."""
+    if settings.CROSSLINE.base_url_configured:
+        return settings.CROSSLINE.base_url + request.path
+    return request.build_absolute_uri(request.path)
+
+
+def _site(request: HttpRequest) -> str:
+    if settings.CROSSLINE.base_url_configured:
+        return str(settings.CROSSLINE.base_url)
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _error(status: int, field: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status)
+
+
+urlpatterns = [
+    path("cds-services", discovery, name="cds-discovery"),
+    path("cds-services/<str:service_id>", service, name="cds-service"),
+]

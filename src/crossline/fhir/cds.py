@@ -1,0 +1,362 @@
+"""CDS Hooks 2.0: the contraindication and interaction check inside an EHR (PRODUCT.md,
+"Integrator").
+
+When a prescriber chooses (`order-select`) or signs (`order-sign`) an order for ketamine or
+esketamine, the EHR calls crossline with the draft orders and, prefetched, the patient's active
+medicines. crossline answers with cards, most urgent first:
+
+- **critical**, one per class the screen excludes (`effect = "exclude"`, e.g. MAOIs);
+- **warning**, one per class the physician reviews (benzodiazepines, opioids, …);
+- **warning**, the names it does not recognise — matching is exact, never fuzzy, so an unknown
+  name is a reason to look, never a reason to stay quiet (the screen's own rule);
+- **info**, the contraindication checklist to confirm: crossline reads medicine names only,
+  not conditions (no coded mapping for them is in the knowledge base).
+
+The checks, their words and their sources are the knowledge base's (medications.toml,
+contraindications.toml, copy.toml [cds]). Nothing here computes or suggests a dose, and nothing
+about the patient is kept. Pure like the engine: the HTTP side (who may call, the JWT) is
+`crossline.api.cds`; `site` is the crossline address the cards link to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crossline.engine import FieldError, InvalidInput
+from crossline.engine.knowledge import Knowledge
+from crossline.engine.medications import is_dose_word, match, tokens
+
+LANGUAGE = "en"  # CDS Hooks requests carry no language; the prescriber-facing copy is English
+SUMMARY_LIMIT = 140  # "One-sentence, <140-character summary"
+PREFETCH = {
+    "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
+    "statements": "MedicationStatement?patient={{context.patientId}}&status=active",
+}
+REQUIRED_PREFETCH = "medications"  # without it (and no FHIR access of our own): 412
+SERVICES = {  # service id -> the hook it answers
+    "crossline-ketamine-order-select": "order-select",
+    "crossline-ketamine-order-sign": "order-sign",
+}
+# Statuses of a medicine the patient is not (or no longer) taking: left out of the check.
+NOT_CURRENT = frozenset(
+    {"cancelled", "completed", "entered-in-error", "stopped", "not-taken", "revoked"}
+)
+MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement")
+
+
+class PrefetchMissing(Exception):
+    """The request lacks the prefetched medicines the check needs (HTTP 412)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Medicine:
+    """One medicine in the request: the names it goes by and where it sits (for errors)."""
+
+    names: tuple[str, ...]
+    where: str
+
+
+def discovery(k: Knowledge) -> dict[str, Any]:
+    """The discovery document (`GET /cds-services`)."""
+    copy = k.copy["cds"]
+    return {
+        "services": [
+            {
+                "hook": hook,
+                "id": service_id,
+                "title": copy["title"][LANGUAGE],
+                "description": copy["description"][LANGUAGE],
+                "prefetch": dict(PREFETCH),
+            }
+            for service_id, hook in SERVICES.items()
+        ]
+    }
+
+
+def evaluate(
+    k: Knowledge, service_id: str, request: Mapping[str, Any], site: str
+) -> dict[str, Any]:
+    """The cards for one call. Raises `InvalidInput` naming each malformed field,
+    `PrefetchMissing` when the medicines were not prefetched, `KeyError` for an unknown
+    service."""
+    hook = SERVICES[service_id]
+    _check_request(request, hook)
+    context = request["context"]
+    draft = _bundle(context.get("draftOrders"), "context.draftOrders", required=True)
+    prefetch = request.get("prefetch") or {}
+    if not isinstance(prefetch, Mapping):
+        raise InvalidInput([FieldError("prefetch", "must be an object")])
+    if REQUIRED_PREFETCH not in prefetch:
+        raise PrefetchMissing(f"prefetch.{REQUIRED_PREFETCH} ({PREFETCH[REQUIRED_PREFETCH]})")
+    sources = {"context.draftOrders": draft}
+    for key in PREFETCH:
+        sources[f"prefetch.{key}"] = _bundle(prefetch.get(key), f"prefetch.{key}")
+    catalogue = _medication_resources(sources)
+    ordered = list(_medicines(draft, "context.draftOrders", catalogue, k))
+    if not any(_is_subject(k, m) for m in ordered):
+        return {"cards": []}  # no ketamine or esketamine in this order: nothing to say
+    others = [m for m in ordered if not _is_subject(k, m)]
+    for key in PREFETCH:
+        where = f"prefetch.{key}"
+        others += [
+            m for m in _medicines(sources[where], where, catalogue, k) if not _is_subject(k, m)
+        ]
+    return {"cards": _cards(k, others, site)}
+
+
+# --- reading the request ---------------------------------------------------------------------
+
+
+def _check_request(request: Mapping[str, Any], hook: str) -> None:
+    errors = []
+    if not isinstance(request, Mapping):
+        raise InvalidInput([FieldError("$", "must be a JSON object")])
+    if request.get("hook") != hook:
+        errors.append(FieldError("hook", f"this service answers {hook!r}"))
+    if not isinstance(request.get("hookInstance"), str) or not request["hookInstance"]:
+        errors.append(FieldError("hookInstance", "required: a string"))
+    context = request.get("context")
+    if not isinstance(context, Mapping):
+        errors.append(FieldError("context", "required: an object"))
+    elif not isinstance(context.get("patientId"), str):
+        errors.append(FieldError("context.patientId", "required: a string"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _bundle(value: Any, where: str, required: bool = False) -> list[Mapping[str, Any]]:
+    """The resources a Bundle (or a single resource) holds; null means none (CDS Hooks uses
+    null for "no data")."""
+    if value is None:
+        if required:
+            raise InvalidInput([FieldError(where, "required: a Bundle of the draft orders")])
+        return []
+    if not isinstance(value, Mapping) or not isinstance(value.get("resourceType"), str):
+        raise InvalidInput([FieldError(where, "must be a FHIR resource or Bundle")])
+    if value["resourceType"] != "Bundle":
+        return [value]
+    entries = value.get("entry", [])
+    if not isinstance(entries, list):
+        raise InvalidInput([FieldError(f"{where}.entry", "must be an array")])
+    out = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+            raise InvalidInput([FieldError(f"{where}.entry[{i}].resource", "must be a resource")])
+        out.append(resource)
+    return out
+
+
+def _medication_resources(
+    sources: Mapping[str, list[Mapping[str, Any]]],
+) -> dict[str, Mapping[str, Any]]:
+    """Medication resources any bundle includes, by reference ("Medication/<id>")."""
+    found = {}
+    for resources in sources.values():
+        for r in resources:
+            if r["resourceType"] == "Medication" and isinstance(r.get("id"), str):
+                found[f"Medication/{r['id']}"] = r
+    return found
+
+
+def _medicines(
+    resources: list[Mapping[str, Any]],
+    where: str,
+    catalogue: Mapping[str, Mapping[str, Any]],
+    k: Knowledge,
+) -> Iterable[Medicine]:
+    for i, r in enumerate(resources):
+        if r["resourceType"] not in MEDICINE_TYPES or r.get("status") in NOT_CURRENT:
+            continue  # other resources (an OperationOutcome, a ServiceRequest) are not medicines
+        here = f"{where}[{i}]"
+        yield Medicine(_names(r, here, catalogue, k), here)
+
+
+def _names(
+    r: Mapping[str, Any], where: str, catalogue: Mapping[str, Mapping[str, Any]], k: Knowledge
+) -> tuple[str, ...]:
+    concept = r.get("medicationCodeableConcept")
+    if concept is None and "medicationReference" in r:
+        reference = r["medicationReference"]
+        target = reference.get("reference") if isinstance(reference, Mapping) else None
+        if not isinstance(target, str):
+            field = f"{where}.medicationReference.reference"
+            raise InvalidInput([FieldError(field, "must be a string")])
+        medication = _contained(r, target[1:]) if target.startswith("#") else catalogue.get(target)
+        concept = medication.get("code") if medication else None
+        if concept is None:
+            display = reference.get("display")
+            if isinstance(display, str) and display.strip():
+                return (display,)
+            return (k.copy["cds"]["unnamed"][LANGUAGE].format(reference=target),)
+    if not isinstance(concept, Mapping):
+        field = f"{where}.medicationCodeableConcept"
+        raise InvalidInput([FieldError(field, "a medicine needs a code or a reference")])
+    names = [concept["text"]] if isinstance(concept.get("text"), str) else []
+    for coding in concept.get("coding") or ():
+        if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
+            names.append(coding["display"])
+    names = [n for n in names if n.strip()]
+    if not names:
+        field = f"{where}.medicationCodeableConcept"
+        raise InvalidInput([FieldError(field, "has no text or display name to check")])
+    return tuple(dict.fromkeys(names))
+
+
+def _contained(r: Mapping[str, Any], local_id: str) -> Mapping[str, Any] | None:
+    for c in r.get("contained") or ():
+        if isinstance(c, Mapping) and c.get("id") == local_id:
+            return c
+    return None
+
+
+def _words(name: str) -> list[str]:
+    """A name's words without leading dose words: RxNorm names start some products with them
+    ("24 HR methylphenidate …"), and the name itself must still match exactly."""
+    words = tokens(name)
+    while words and is_dose_word(words[0]):
+        words.pop(0)
+    return words
+
+
+def _is_subject(k: Knowledge, m: Medicine) -> bool:
+    return any(_words(n)[:1] and _words(n)[0] in k.subject.names for n in m.names)
+
+
+def _class_of(k: Knowledge, m: Medicine) -> str | None:
+    """The first class any of the medicine's names matches; "none" for a recognised medicine
+    with no interaction of note; None when no name is recognised."""
+    for name in m.names:
+        found = match(" ".join(_words(name)), k.medication_index, k.medication_max_words)
+        if found.class_id is not None:
+            return found.class_id
+    return None
+
+
+# --- the cards -------------------------------------------------------------------------------
+
+
+def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[dict[str, Any]]:
+    copy = k.copy["cds"]
+    by_class: dict[str, list[str]] = {}
+    unrecognised: list[str] = []
+    for m in medicines:
+        cid = _class_of(k, m)
+        if cid is None:
+            unrecognised.append(m.names[0])
+        elif cid != "none" and k.medication_classes[cid].effect != "note":
+            by_class.setdefault(cid, []).append(m.names[0])
+    cards = []
+    for effect, indicator, key in (
+        ("exclude", "critical", "avoid"),
+        ("review", "warning", "review"),
+    ):
+        for cid, names in by_class.items():
+            c = k.medication_classes[cid]
+            if c.effect == effect:
+                cards.append(_class_card(k, cid, list(dict.fromkeys(names)), indicator, key, site))
+    if unrecognised:
+        names = list(dict.fromkeys(unrecognised))
+        rule = k.rules["medication.unrecognised"]
+        cards.append(
+            _card(
+                k,
+                copy["unrecognised"][LANGUAGE],
+                "warning",
+                "\n".join(
+                    [copy["unrecognised_detail"][LANGUAGE], ""]
+                    + [f"- {_md(n)}" for n in names]
+                    + _sources(k, rule.citations)
+                ),
+                site,
+                [(copy["learn"][LANGUAGE], f"{site}/learn/#medicines")],
+            )
+        )
+    cards.append(_conditions_card(k, site))
+    return cards
+
+
+def _class_card(
+    k: Knowledge, cid: str, names: list[str], indicator: str, key: str, site: str
+) -> dict[str, Any]:
+    copy, c = k.copy["cds"], k.medication_classes[cid]
+    label = c.label[LANGUAGE]
+    summary = copy[key][LANGUAGE].format(label=label, names=", ".join(names))
+    if len(summary) >= SUMMARY_LIMIT:
+        summary = copy[f"{key}_short"][LANGUAGE].format(label=label)
+    detail = [
+        f"**{_md(label)}**: {_md(', '.join(names))}",
+        "",
+        _md(c.flag[LANGUAGE]),
+        "",
+        f"{copy['mechanism'][LANGUAGE]}: {_md(c.mechanism)}",
+        *_sources(k, c.citations),
+    ]
+    return _card(
+        k,
+        summary,
+        indicator,
+        "\n".join(detail),
+        site,
+        [(copy["learn"][LANGUAGE], f"{site}/learn/#medicines-{cid}")],
+    )
+
+
+def _conditions_card(k: Knowledge, site: str) -> dict[str, Any]:
+    copy = k.copy["cds"]
+    detail = [copy["conditions_detail"][LANGUAGE]]
+    cited: list[str] = []
+    for kind, heading in (("exclusion", "exclusions"), ("review", "reviews")):
+        detail += ["", f"**{copy[heading][LANGUAGE]}**", ""]
+        for cond in k.conditions.values():
+            if cond.kind == kind:
+                detail.append(f"- {_md(cond.label[LANGUAGE])} [{', '.join(cond.citations)}]")
+                cited += cond.citations
+    detail += _sources(k, tuple(dict.fromkeys(cited)))
+    return _card(
+        k,
+        copy["conditions"][LANGUAGE],
+        "info",
+        "\n".join(detail),
+        site,
+        [(copy["learn_conditions"][LANGUAGE], f"{site}/learn/#who-should-not")],
+    )
+
+
+def _card(
+    k: Knowledge,
+    summary: str,
+    indicator: str,
+    detail: str,
+    site: str,
+    links: list[tuple[str, str]],
+) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "indicator": indicator,
+        "detail": detail,
+        "source": {
+            "label": f"{k.copy['cds']['source'][LANGUAGE]} (knowledge {k.version})",
+            "url": f"{site}/learn/",
+        },
+        "links": [{"label": label, "url": url, "type": "absolute"} for label, url in links],
+    }
+
+
+def _sources(k: Knowledge, citations: Iterable[str]) -> list[str]:
+    lines = ["", f"{k.copy['cds']['sources'][LANGUAGE]}:"]
+    for cid in citations:
+        citation = k.citations[cid]
+        lines.append(f"- [{cid}] {_md(citation.reference or citation.text)}")
+    return lines
+
+
+def _md(text: str) -> str:
+    """Text from the record or the knowledge base, safe inside GitHub-flavoured Markdown: its
+    markup characters escaped (a medicine name cannot become a link or an image)."""
+    return "".join(f"\\{ch}" if ch in _MARKDOWN else ch for ch in text)
+
+
+_MARKDOWN = frozenset("\\`*_[]<>|~")

@@ -1,0 +1,290 @@
+"""/cds-services over HTTP: who may call (the EHR's signed JWT, as CDS Hooks requires), what a
+call returns, what is kept (an audit event; nothing about the patient)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
+from django.test import Client, override_settings
+
+from crossline.audit.models import Event
+from crossline.config import ConfigError, from_environment
+from crossline.web import MAX_CDS_BODY_BYTES
+
+pytestmark = pytest.mark.django_db
+
+ISS = "https://ehr.example.org"
+URL = "/cds-services/crossline-ketamine-order-sign"
+AUDIENCE = f"http://testserver{URL}"
+EC_KEY = ec.generate_private_key(ec.SECP384R1())
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_jwk(private: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = jwt.algorithms.ECAlgorithm if alg.startswith("ES") else jwt.algorithms.RSAAlgorithm
+    jwk = algorithm.to_jwk(private.public_key(), as_dict=True)
+    return {**jwk, "kid": kid, "alg": alg, "use": "sig"}
+
+
+JWKS = {"keys": [public_jwk(EC_KEY, "ec-1", "ES384"), public_jwk(RSA_KEY, "rsa-1", "RS384")]}
+
+
+@pytest.fixture(autouse=True)
+def trusted_ehr() -> Any:
+    with override_settings(CROSSLINE=replace(settings.CROSSLINE, cds_clients={ISS: JWKS})):
+        yield
+
+
+def token(
+    key: Any = EC_KEY, kid: str = "ec-1", alg: str = "ES384", lifetime: int = 60, **claims: Any
+) -> str:
+    now = int(time.time())
+    payload = {
+        "iss": ISS,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
+        **claims,
+    }
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid, "typ": "JWT"})
+
+
+BODY = {
+    "hook": "order-sign",
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "context": {
+        "userId": "Practitioner/1",
+        "patientId": "1288992",
+        "draftOrders": {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "MedicationRequest",
+                        "status": "draft",
+                        "medicationCodeableConcept": {"text": "ketamine 100 mg/ml injection"},
+                    }
+                }
+            ],
+        },
+    },
+    "prefetch": {
+        "medications": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "MedicationRequest",
+                        "status": "active",
+                        "subject": {"reference": "Patient/1288992", "display": "Zebediah Quill"},
+                        "medicationCodeableConcept": {"text": "phenelzine 15 mg"},
+                    }
+                }
+            ],
+        }
+    },
+}
+
+
+def call(bearer: str | None, body: Any = BODY, url: str = URL) -> Any:
+    headers = {} if bearer is None else {"Authorization": f"Bearer {bearer}"}
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return Client().post(url, data, content_type="application/json", headers=headers)
+
+
+def test_discovery_is_open_and_lists_the_services() -> None:
+    response = Client().get("/cds-services")
+    assert response.status_code == 200
+    assert [s["hook"] for s in response.json()["services"]] == ["order-select", "order-sign"]
+
+
+def test_a_trusted_ehrs_call_gets_cards_and_is_audited_without_the_patient() -> None:
+    response = call(token())
+    assert response.status_code == 200, response.content
+    cards = response.json()["cards"]
+    assert [c["indicator"] for c in cards] == ["critical", "info"]
+    event = Event.objects.get(action="cds.checked")
+    assert event.actor == f"cds:{ISS}" and event.object_id == "crossline-ketamine-order-sign"
+    assert event.detail == {"cards": 2, "critical": 1, "warning": 0}
+    assert event.patient == ""
+    stored = json.dumps(
+        [str(getattr(e, f.name)) for e in Event.objects.all() for f in Event._meta.fields]
+    )
+    assert "1288992" not in stored and "Quill" not in stored and "phenelzine" not in stored
+
+
+def test_rsa_keys_work_too() -> None:
+    assert call(token(RSA_KEY, kid="rsa-1", alg="RS384")).status_code == 200
+
+
+def test_the_same_token_is_refused_the_second_time() -> None:
+    once = token()
+    assert call(once).status_code == 200
+    again = call(once)
+    assert again.status_code == 401
+    assert "used before" in again.json()["errors"][0]["message"]
+
+
+OTHER_KEY = ec.generate_private_key(ec.SECP384R1())
+
+
+@pytest.mark.parametrize(
+    ("bearer", "why"),
+    [
+        (None, "a signed JWT is required"),
+        ("not-a-jwt", "not a JWT"),
+        (lambda: token(iss="https://stranger.example"), "issuer"),
+        (lambda: token(aud="http://testserver/cds-services/other"), "Audience"),
+        (lambda: token(lifetime=-120), "expired"),
+        (lambda: token(lifetime=3600), "more than 300 seconds"),
+        (lambda: token(kid="nobody"), "kid"),
+        (lambda: token(OTHER_KEY), "Signature verification failed"),
+        (lambda: token(RSA_KEY, kid="ec-1", alg="RS384"), "does not fit"),
+        (lambda: token("shared-secret-of-32-bytes-or-more!!", alg="HS256"), "only ES256"),
+        (lambda: jwt.encode({"iss": ISS}, None, algorithm="none"), "only ES256"),
+        (lambda: _without("jti"), "jti"),
+    ],
+)
+def test_untrusted_calls_are_refused_with_401_and_say_why(bearer: Any, why: str) -> None:
+    response = call(bearer() if callable(bearer) else bearer)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    (error,) = response.json()["errors"]
+    assert error["field"] == "Authorization" and why in error["message"]
+    assert not Event.objects.filter(action="cds.checked").exists()
+
+
+def _without(claim: str) -> str:
+    now = int(time.time())
+    payload = {"iss": ISS, "aud": AUDIENCE, "iat": now, "exp": now + 60, "jti": "j"}
+    del payload[claim]
+    return jwt.encode(payload, EC_KEY, algorithm="ES384", headers={"kid": "ec-1"})
+
+
+def test_with_no_trusted_ehr_configured_every_call_is_refused() -> None:
+    with override_settings(CROSSLINE=replace(settings.CROSSLINE, cds_clients={})):
+        response = call(token())
+    assert response.status_code == 401
+    assert "CROSSLINE_CDS_CLIENTS_FILE" in response.json()["errors"][0]["message"]
+
+
+def test_refusals_are_logged_without_what_the_call_carried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        call(token(iss="https://stranger.example"))
+    assert "refused" in caplog.text
+    assert "Quill" not in caplog.text and "phenelzine" not in caplog.text
+
+
+def test_an_unknown_service_is_404_and_bad_bodies_name_the_field() -> None:
+    assert call(token(), url="/cds-services/nothing-here").status_code == 404
+    not_json = call(token(), body=b"{")
+    assert not_json.status_code == 400 and not_json.json()["errors"][0]["field"] == "$"
+    wrong_hook = call(token(), body={**BODY, "hook": "patient-view"})
+    assert wrong_hook.status_code == 422
+    assert wrong_hook.json()["errors"][0]["field"] == "hook"
+    no_prefetch = call(token(), body={k: v for k, v in BODY.items() if k != "prefetch"})
+    assert no_prefetch.status_code == 412
+    assert no_prefetch.json()["errors"][0]["field"] == "prefetch.medications"
+    assert not Event.objects.filter(action="cds.checked").exists()
+
+
+def test_bundles_larger_than_the_apis_limit_are_read_up_to_one_megabyte() -> None:
+    entry = BODY["prefetch"]["medications"]["entry"][0]
+    big = json.loads(json.dumps(BODY))
+    big["prefetch"]["medications"]["entry"] = [entry] * 600  # about 130 KB
+    raw = json.dumps(big).encode()
+    assert 64 * 1024 < len(raw) < MAX_CDS_BODY_BYTES
+    assert call(token(), body=raw).status_code == 200
+    too_big = raw + b" " * MAX_CDS_BODY_BYTES
+    assert call(token(), body=too_big).status_code == 413
+
+
+def test_calls_carry_no_session_or_csrf() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        URL,
+        json.dumps(BODY),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token()}"},
+    )
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and not response.cookies
+
+
+def clients_file(tmp_path: Any, doc: Any) -> dict[str, str]:
+    path = tmp_path / "cds-clients.json"
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return {"CROSSLINE_DATA_DIR": str(tmp_path / "var"), "CROSSLINE_CDS_CLIENTS_FILE": str(path)}
+
+
+def test_the_trusted_ehrs_are_read_from_a_file(tmp_path: Any) -> None:
+    config = from_environment(clients_file(tmp_path, {"clients": [{"iss": ISS, "jwks": JWKS}]}))
+    assert config.cds_clients == {ISS: JWKS}
+    assert from_environment({"CROSSLINE_DATA_DIR": str(tmp_path / "var")}).cds_clients == {}
+
+
+PRIVATE = {**jwt.algorithms.ECAlgorithm.to_jwk(EC_KEY, as_dict=True), "kid": "k"}
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ("{", "cannot read"),
+        ({"clients": []}, "expected"),
+        ({"clients": [{"jwks": JWKS}]}, "clients[0].iss: required"),
+        ({"clients": [{"iss": ISS, "jwks": JWKS}, {"iss": ISS, "jwks": JWKS}]}, "listed twice"),
+        ({"clients": [{"iss": ISS, "jwks": {"keys": []}}]}, "clients[0].jwks: required"),
+        ({"clients": [{"iss": ISS, "jwks": {"keys": [PRIVATE]}}]}, "private key"),
+        (
+            {
+                "clients": [
+                    {"iss": ISS, "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}]}}
+                ]
+            },
+            "shared-secret",
+        ),
+        ({"clients": [{"iss": ISS, "jwks": {"keys": [{**JWKS["keys"][0], "kid": None}]}}]}, "kid"),
+        (
+            {"clients": [{"iss": ISS, "jwks": {"keys": [JWKS["keys"][0]] * 2}}]},
+            "kid 'ec-1' is listed twice",
+        ),
+        (
+            {"clients": [{"iss": ISS, "jwks": {"keys": [{**JWKS["keys"][0], "alg": "HS256"}]}}]},
+            "alg",
+        ),
+    ],
+)
+def test_a_bad_clients_file_stops_start_up_naming_the_field(
+    tmp_path: Any, doc: Any, message: str
+) -> None:
+    with pytest.raises(ConfigError, match="CROSSLINE_CDS_CLIENTS_FILE") as caught:
+        from_environment(clients_file(tmp_path, doc))
+    assert message in str(caught.value)
+
+
+def test_crossline_check_names_the_trusted_ehrs_and_wants_the_base_url_in_production() -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from crossline.intake.management.commands.crossline_check import _cds
+
+    assert _cds({ISS: JWKS}) == f"1 trusted EHR(s): {ISS}"
+    production = replace(settings.CROSSLINE, production=True, base_url_configured=False)
+    with override_settings(CROSSLINE=production), pytest.raises(CommandError) as caught:
+        call_command("crossline_check", stdout=StringIO())
+    assert "cds: CROSSLINE_CDS_CLIENTS_FILE is set without CROSSLINE_BASE_URL" in str(caught.value)

@@ -1,0 +1,265 @@
+"""CDS Hooks cards (crossline.fhir.cds): what an EHR's prescriber sees when ketamine or
+esketamine is ordered. The checks are the screen's own knowledge; no database here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crossline.engine import InvalidInput, Knowledge
+from crossline.fhir import cds
+from crossline.knowledge import load
+
+SITE = "https://crossline.example"
+SIGN = "crossline-ketamine-order-sign"
+KETAMINE = "ketamine hydrochloride 100 MG/ML Injectable Solution"
+
+
+@pytest.fixture(scope="module")
+def k() -> Knowledge:
+    return load()
+
+
+def medicine(text: str | None = None, kind: str = "MedicationRequest", **fields: Any) -> dict:
+    resource: dict[str, Any] = {"resourceType": kind, "status": "active", **fields}
+    if text is not None:
+        resource["medicationCodeableConcept"] = {"text": text}
+    return resource
+
+
+def bundle(*resources: dict) -> dict:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def call(
+    k: Knowledge,
+    *current: dict,
+    order: tuple[dict, ...] = (medicine(KETAMINE, status="draft"),),
+    hook: str = "order-sign",
+    service: str = SIGN,
+    **prefetch: Any,
+) -> list[dict]:
+    request = {
+        "hook": hook,
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/1", "patientId": "p1", "draftOrders": bundle(*order)},
+        "prefetch": {"medications": bundle(*current), **prefetch},
+    }
+    return cds.evaluate(k, service, request, SITE)["cards"]
+
+
+def summaries(cards: list[dict]) -> list[tuple[str, str]]:
+    return [(c["indicator"], c["summary"]) for c in cards]
+
+
+def test_discovery_names_both_order_hooks_and_asks_for_the_active_medicines(k: Knowledge) -> None:
+    services = cds.discovery(k)["services"]
+    assert {(s["id"], s["hook"]) for s in services} == {
+        ("crossline-ketamine-order-select", "order-select"),
+        ("crossline-ketamine-order-sign", "order-sign"),
+    }
+    for s in services:
+        assert s["description"] and s["title"]
+        assert s["prefetch"]["medications"] == (
+            "MedicationRequest?patient={{context.patientId}}&status=active"
+        )
+
+
+def test_an_order_without_ketamine_gets_no_cards(k: Knowledge) -> None:
+    assert call(k, medicine("phenelzine 15 mg"), order=(medicine("sertraline 50 mg"),)) == []
+
+
+def test_cards_come_most_urgent_first_with_the_screens_own_words(k: Knowledge) -> None:
+    cards = call(
+        k,
+        medicine("Alprazolam 0.5 MG Oral Tablet"),
+        medicine("phenelzine 15 mg"),
+        medicine("Lamisil 250 mg"),  # never matched to Lamictal: unrecognised
+        medicine("sertraline 50 mg"),  # recognised, nothing of note: no card
+    )
+    assert summaries(cards) == [
+        ("critical", "Avoid with ketamine: MAO inhibitor (MAOI) (phenelzine 15 mg)"),
+        ("warning", "Review with ketamine: Benzodiazepine (Alprazolam 0.5 MG Oral Tablet)"),
+        ("warning", k.copy["cds"]["unrecognised"]["en"]),
+        ("info", k.copy["cds"]["conditions"]["en"]),
+    ]
+    maoi = k.medication_classes["maoi"]
+    assert maoi.flag["en"].split(":")[0] in cards[0]["detail"]
+    for cid in maoi.citations:
+        assert f"[{cid}]" in cards[0]["detail"]
+    assert cards[0]["links"] == [
+        {
+            "label": k.copy["cds"]["learn"]["en"],
+            "url": f"{SITE}/learn/#medicines-maoi",
+            "type": "absolute",
+        }
+    ]
+    assert "- Lamisil 250 mg" in cards[2]["detail"]
+    assert "[policy.unrecognised_medication]" in cards[2]["detail"]
+
+
+@pytest.mark.parametrize("cid", sorted(load().medication_classes))
+def test_every_class_that_matters_gets_its_card(k: Knowledge, cid: str) -> None:
+    c = k.medication_classes[cid]
+    cards = call(k, medicine(f"{c.names[0]} 10 mg"))
+    expected = {"exclude": "critical", "review": "warning"}.get(c.effect)
+    if expected is None:  # nothing of note: only the checklist card
+        assert summaries(cards) == [("info", k.copy["cds"]["conditions"]["en"])]
+        return
+    assert cards[0]["indicator"] == expected
+    assert c.label["en"].split("(")[0].strip() in cards[0]["summary"]
+    for cid_ in c.citations:
+        assert f"[{cid_}]" in cards[0]["detail"]
+
+
+def test_every_card_keeps_to_the_cds_hooks_shape(k: Knowledge) -> None:
+    everything = [medicine(f"{c.names[0]} 10 mg") for c in k.medication_classes.values()]
+    everything += [medicine(f"unknown medicine number {i}") for i in range(30)]
+    cards = call(k, *everything)
+    assert [c["indicator"] for c in cards] == sorted(
+        (c["indicator"] for c in cards), key=["critical", "warning", "info"].index
+    )
+    for card in cards:
+        assert 0 < len(card["summary"]) < cds.SUMMARY_LIMIT
+        assert card["source"]["label"].endswith(f"(knowledge {k.version})")
+        assert card["source"]["url"] == f"{SITE}/learn/"
+        assert all(
+            link["type"] == "absolute" and link["url"].startswith(SITE) for link in card["links"]
+        )
+
+
+def test_a_long_list_of_names_moves_to_the_detail(k: Knowledge) -> None:
+    names = [f"{n} 1 mg" for n in k.medication_classes["benzodiazepine"].names[:8]]
+    cards = call(k, *(medicine(n) for n in names))
+    assert cards[0]["summary"] == "Review with ketamine: Benzodiazepine"
+    for n in names:
+        assert n in cards[0]["detail"]
+
+
+def test_the_checklist_card_lists_every_condition_with_its_sources(k: Knowledge) -> None:
+    (card,) = call(k)
+    assert card["indicator"] == "info"
+    for cond in k.conditions.values():
+        assert cond.label["en"].split("(")[0].strip() in card["detail"]
+    exclusions, reviews = card["detail"].split(k.copy["cds"]["reviews"]["en"])
+    assert k.conditions["aneurysm_avm"].label["en"] in exclusions
+    assert "Cardiovascular disease" in reviews
+    assert card["links"][0]["url"] == f"{SITE}/learn/#who-should-not"
+
+
+def test_esketamine_by_its_coded_display_and_rxnorm_style_names_are_read(k: Knowledge) -> None:
+    spravato = medicine(status="draft")
+    spravato["medicationCodeableConcept"] = {
+        "coding": [
+            {
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                "code": "x",
+                "display": "Spravato 28 MG Nasal Spray",
+            }
+        ]
+    }
+    stimulant = medicine("24 HR methylphenidate hydrochloride 36 MG Extended Release Oral Tablet")
+    cards = call(k, stimulant, order=(spravato,))
+    assert cards[0]["indicator"] == "warning" and "Psychostimulant" in cards[0]["summary"]
+
+
+def test_medicines_not_being_taken_are_left_out_and_statements_count(k: Knowledge) -> None:
+    stopped = medicine("phenelzine 15 mg", status="stopped")
+    taken = medicine("oxycodone 5 mg", kind="MedicationStatement")
+    cards = call(k, stopped, statements=bundle(taken))
+    assert [c["indicator"] for c in cards] == ["warning", "info"]
+    assert "Opioid" in cards[0]["summary"]
+
+
+def test_referenced_medications_are_resolved_and_unnamed_ones_still_counted(k: Knowledge) -> None:
+    contained = medicine(
+        medicationReference={"reference": "#m1"},
+        contained=[{"resourceType": "Medication", "id": "m1", "code": {"text": "tranylcypromine"}}],
+    )
+    included = medicine(medicationReference={"reference": "Medication/42"})
+    med42 = {"resourceType": "Medication", "id": "42", "code": {"text": "Xanax 1 mg"}}
+    nameless = medicine(medicationReference={"reference": "Medication/unknown"})
+    cards = call(k, contained, included, med42, nameless)
+    assert [c["indicator"] for c in cards] == ["critical", "warning", "warning", "info"]
+    assert "Medication/unknown" in cards[2]["detail"]
+
+
+def test_other_medicines_in_the_same_order_are_checked_too(k: Knowledge) -> None:
+    order = (medicine(KETAMINE, status="draft"), medicine("lorazepam 1 mg", status="draft"))
+    cards = call(k, order=order)
+    assert "Benzodiazepine" in cards[0]["summary"]
+
+
+def test_no_medicines_on_record_still_gets_the_checklist(k: Knowledge) -> None:
+    request = {
+        "hook": "order-select",
+        "hookInstance": "i",
+        "context": {"patientId": "p1", "draftOrders": bundle(medicine("Ketalar", status="draft"))},
+        "prefetch": {"medications": None},
+    }
+    cards = cds.evaluate(k, "crossline-ketamine-order-select", request, SITE)["cards"]
+    assert summaries(cards) == [("info", k.copy["cds"]["conditions"]["en"])]
+
+
+def test_without_the_prefetched_medicines_the_check_cannot_run(k: Knowledge) -> None:
+    request = {
+        "hook": "order-sign",
+        "hookInstance": "i",
+        "context": {"patientId": "p1", "draftOrders": bundle(medicine(KETAMINE))},
+    }
+    with pytest.raises(cds.PrefetchMissing, match=r"prefetch\.medications"):
+        cds.evaluate(k, SIGN, request, SITE)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda r: r.update(hook="order-select"), "hook"),
+        (lambda r: r.pop("hookInstance"), "hookInstance"),
+        (lambda r: r["context"].pop("patientId"), "context.patientId"),
+        (lambda r: r["context"].pop("draftOrders"), "context.draftOrders"),
+        (
+            lambda r: r["context"]["draftOrders"].update(entry=[{"resource": 3}]),
+            "context.draftOrders.entry[0].resource",
+        ),
+        (
+            lambda r: r["prefetch"].update(
+                medications=bundle({"resourceType": "MedicationRequest"})
+            ),
+            "prefetch.medications[0].medicationCodeableConcept",
+        ),
+        (lambda r: r["prefetch"].update(medications=[1]), "prefetch.medications"),
+    ],
+)
+def test_malformed_requests_name_the_field(k: Knowledge, change: Any, field: str) -> None:
+    request = {
+        "hook": "order-sign",
+        "hookInstance": "i",
+        "context": {"patientId": "p1", "draftOrders": bundle(medicine(KETAMINE))},
+        "prefetch": {"medications": bundle()},
+    }
+    change(request)
+    with pytest.raises(InvalidInput) as caught:
+        cds.evaluate(k, SIGN, request, SITE)
+    assert field in [e.field for e in caught.value.errors]
+
+
+def test_names_from_the_record_cannot_become_markdown(k: Knowledge) -> None:
+    cards = call(k, medicine("[click](https://evil.example) <img src=x> **bold**"))
+    detail = cards[0]["detail"]
+    assert "\\[click\\](https://evil.example)" in detail and "\\<img" in detail
+    assert "\\*\\*bold\\*\\*" in detail
+
+
+def test_no_card_suggests_a_dose_or_an_action(k: Knowledge) -> None:
+    everything = [medicine(f"{c.names[0]}") for c in k.medication_classes.values()]
+    for card in call(k, *everything):
+        assert "suggestions" not in card and "systemActions" not in card
+    for key, text in k.copy["cds"].items():
+        if isinstance(text, dict):
+            assert not any(ch.isdigit() for ch in text["en"]), key  # no amounts in our words
