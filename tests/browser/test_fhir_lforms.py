@@ -100,3 +100,15 @@ def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
     validate(qr)
     answers = response.to_answers(k, qr, questionnaire["url"].rsplit("/Questionnaire/", 1)[0])
     assert parse_answers(k, answers) == {"phq9.1": 1, "phq9.2": 3, "phq9.9": 1}
+
+    # What the form wrote is a submission: the decision puts safety first (item 9 answered,
+    # the ASQ not: unknown acuity is acute) and nothing unanswered is read as 0.
+    submitted = page.request.post(
+        f"{live_server.url}/api/v1/assessments",
+        data=json.dumps(qr),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert submitted.status == 201, submitted.text()
+    decision = submitted.json()["decision"]
+    assert (decision["eligibility"], decision["safety"]["level"]) == ("safety_first", "acute")
+    assert decision["safety"]["crisis_resources"] and "asq.5" in decision["missing"]

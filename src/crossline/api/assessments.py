@@ -35,6 +35,7 @@ router = Router(tags=["assessments"])
 # Read once: with CROSSLINE_BASE_URL set, links use it; otherwise the request's own host.
 BASE_URL_CONFIGURED = settings.CROSSLINE.base_url_configured
 RATE_LIMIT_SCOPE = "submit"
+FHIR_JSON = "application/fhir+json"
 TOO_MANY = "too many submissions, try again in a minute"
 _ASSESSMENT = Insert(Assessment)
 _DECISION = Assessment._meta.get_field("decision")
@@ -47,6 +48,11 @@ with 422, naming each field, and nothing is stored.
 
 `result_url` is the person's private link to their result page; treat it as a secret.
 
+A FHIR form can submit what it wrote instead: a QuestionnaireResponse to the Questionnaire at
+`/fhir/r4/Questionnaire/crossline-assessment`, sent as `application/fhir+json` (status
+`completed`, `in-progress` or `amended`; its `language` picks the decision's). The answer is the
+same 201 with the decision; a field it cannot accept is named by its FHIR path or linkId.
+
 Send an `Idempotency-Key` header to retry safely: the same key with the same body returns the
 original response (201, the same id) for 24 hours; the same key with a different body is
 refused with 409. Submissions are limited per client per minute (429, with Retry-After)."""
@@ -55,7 +61,25 @@ _EXTRA = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AssessmentRequest"}}
+            "application/json": {"schema": {"$ref": "#/components/schemas/AssessmentRequest"}},
+            FHIR_JSON: {
+                "schema": {
+                    "type": "object",
+                    "description": "A FHIR R4 QuestionnaireResponse to the crossline-assessment "
+                    "Questionnaire (its linkIds are the contract's answer ids).",
+                    "required": ["resourceType", "questionnaire", "status"],
+                    "properties": {
+                        "resourceType": {"type": "string", "enum": ["QuestionnaireResponse"]},
+                        "questionnaire": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": ["completed", "in-progress", "amended"],
+                        },
+                        "language": {"type": "string"},
+                        "item": {"type": "array", "items": {"type": "object"}},
+                    },
+                }
+            },
         },
     },
     "parameters": [
@@ -84,7 +108,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         raise _too_many(already)
     try:
         body = read_json(request)
-        req, key = _validate(body, request.headers.get(idempotency.HEADER))
+        contract = _from_fhir(request, body) if request.content_type == FHIR_JSON else body
+        req, key = _validate(contract, request.headers.get(idempotency.HEADER))
     except Exception:
         _limit(request)  # a refused request counts too, on its own; over the limit, 429 wins
         raise
@@ -128,6 +153,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     response = _created(request, done.assessment, done.token, json_bytes(done.assessment.decision))
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _from_fhir(request: HttpRequest, body: Any) -> Any:
+    """A QuestionnaireResponse to the FHIR Questionnaire, as the contract's body."""
+    from crossline.api.fhir import fhir_base  # the FHIR side loads only when it is used
+    from crossline.fhir.response import to_request
+
+    return to_request(current_knowledge(), body, fhir_base(request))
 
 
 def _limit(request: HttpRequest) -> None:

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crossline.engine import FieldError, InvalidInput
-from crossline.engine.knowledge import Item, Knowledge
+from crossline.engine.knowledge import LANGUAGES, Item, Knowledge
 from crossline.fhir.codes import LOINC, USPS, answers_system, questionnaire_url
 from crossline.fhir.items import option_coding
 from crossline.fhir.questionnaire import NO_MEDICINES, SECTIONS, no_medicines, section_items
+from crossline.fhir.validate import InvalidResource, validate
 
 
 def from_answers(
@@ -65,6 +66,40 @@ def to_answers(k: Knowledge, qr: Mapping[str, Any], base: str) -> dict[str, Any]
     if errors:
         raise InvalidInput(errors)
     return answers
+
+
+# A response's status: what it says about the answers. "in-progress" answers are accepted as
+# they are (the contract takes an incomplete set: eligibility `incomplete`, the missing listed).
+ACCEPTED_STATUS = ("completed", "in-progress", "amended")
+
+
+def to_request(k: Knowledge, qr: Any, base: str) -> dict[str, Any]:
+    """The contract's request body (`{"answers", "language"}`) for a QuestionnaireResponse to
+    crossline's assessment Questionnaire (any of its versions: the answers are checked against
+    the knowledge in force). Raises `InvalidInput` naming each field it cannot accept: a FHIR
+    path for the response itself (checked with fhir.resources), a linkId for an answer."""
+    if not isinstance(qr, Mapping) or qr.get("resourceType") != "QuestionnaireResponse":
+        raise InvalidInput([FieldError("resourceType", "must be QuestionnaireResponse")])
+    try:
+        validate(dict(qr))
+    except InvalidResource as exc:
+        raise InvalidInput([FieldError(path, message) for path, message in exc.paths]) from None
+    errors = []
+    url = str(qr.get("questionnaire", "")).split("|", 1)[0]
+    if url != questionnaire_url(base):
+        errors.append(FieldError("questionnaire", f"must be {questionnaire_url(base)}"))
+    if qr.get("status") not in ACCEPTED_STATUS:
+        errors.append(FieldError("status", f"must be one of {', '.join(ACCEPTED_STATUS)}"))
+    language = str(qr.get("language") or "en").split("-", 1)[0].lower()
+    if language not in LANGUAGES:
+        errors.append(FieldError("language", f"must be one of {', '.join(LANGUAGES)}"))
+    try:
+        answers = to_answers(k, qr, base)
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return {"answers": answers, "language": language}
 
 
 def _answered(

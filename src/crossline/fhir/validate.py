@@ -11,7 +11,12 @@ from typing import Any
 
 
 class InvalidResource(ValueError):
-    """A resource fhir.resources refuses; the message lists the FHIR paths at fault."""
+    """A resource fhir.resources refuses; the message lists the FHIR paths at fault, and
+    `paths` holds each (path, message)."""
+
+    def __init__(self, message: str, paths: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths or (("resourceType", message.split(": ", 1)[-1]),)
 
 
 def validate(resource: dict[str, Any]) -> None:
@@ -34,7 +39,8 @@ def validate(resource: dict[str, Any]) -> None:
     try:
         model.model_validate(resource)
     except ValidationError as exc:
-        paths = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        paths = tuple(
+            (".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors(include_url=False)
         )
-        raise InvalidResource(f"{kind}: {paths}") from None
+        listed = "; ".join(f"{path}: {message}" for path, message in paths)
+        raise InvalidResource(f"{kind}: {listed}", paths) from None
