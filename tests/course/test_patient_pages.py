@@ -634,3 +634,83 @@ def test_a_positive_weekly_sent_from_two_tabs_alerts_once(planned: Planned) -> N
     assert client("en").post(f"/w/{token}/", sent).status_code == 409  # the second tab
     assert CheckIn.objects.filter(weekly=w).count() == 1
     assert Alert.objects.filter(case=planned.case).count() == 1
+
+
+def _expired_weekly(planned: Planned) -> tuple[str, dict[str, Any]]:
+    w, token = weekly_link(planned)
+    Weekly.objects.filter(pk=w.pk).update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    extra = {"course.bladder": "no"} if w.bladder else {}
+    return token, weekly_answers([0] * 8 + [2], [0] * 7, **extra)
+
+
+def test_unstored_risky_answers_are_kept_on_the_alert_for_the_clinician(planned: Planned) -> None:
+    token, answers = _expired_weekly(planned)
+    sent = form(answers, step="weekly", asq_shown="1", **{"asq.1": "yes", "asq.5": "bogus"})
+    assert client("en").post(f"/w/{token}/", sent).status_code == 409
+    [alert] = Alert.objects.filter(case=planned.case)
+    assert alert.level == Alert.Level.ACUTE  # asq.5 not well formed: acuity unknown
+    [entry] = alert.unaccepted_answers
+    assert entry["answers"] == {"phq9.9": 2, "asq.1": "yes"}  # the raw "bogus" is not kept
+    assert not CheckIn.objects.exists()
+
+
+def test_an_open_alert_of_another_kind_does_not_swallow_unstored_risky_answers(
+    planned: Planned,
+) -> None:
+    """A routine weekly flag (non-response) is open; then a risky answer arrives on a page
+    that cannot store it: the roster must be paged for the risk, not the flag remembered."""
+    from crossline.care.alerts import raise_alert
+
+    raise_alert(
+        planned.case,
+        Alert.Level.ROUTINE,
+        Alert.Source.WEEKLY,
+        ["weekly.non_response"],
+        timezone.now(),
+    )
+    token, answers = _expired_weekly(planned)
+    assert client("en").post(f"/w/{token}/", form(answers, step="weekly")).status_code == 409
+    levels = sorted(Alert.objects.filter(case=planned.case).values_list("level", flat=True))
+    assert levels == [Alert.Level.ACUTE, Alert.Level.ROUTINE]
+
+
+def test_a_more_urgent_unstored_answer_raises_a_more_urgent_alert_once(planned: Planned) -> None:
+    token, answers = _expired_weekly(planned)
+    asq = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no"}
+    non_acute = form(answers, step="weekly", asq_shown="1", **asq, **{"asq.5": "no"})
+    acute = form(answers, step="weekly", asq_shown="1", **asq, **{"asq.5": "yes"})
+    for sent in (non_acute, acute, acute, non_acute):
+        assert client("en").post(f"/w/{token}/", sent).status_code == 409
+    alerts = {a.level: a for a in Alert.objects.filter(case=planned.case)}
+    assert set(alerts) == {Alert.Level.NON_ACUTE, Alert.Level.ACUTE}
+    assert len(alerts[Alert.Level.NON_ACUTE].unaccepted_answers) == 1
+    # the acute alert covers what came after it, the less urgent answer included
+    assert [e["answers"]["asq.5"] for e in alerts[Alert.Level.ACUTE].unaccepted_answers] == [
+        "yes",
+        "yes",
+        "no",
+    ]
+
+
+def test_the_alert_page_shows_the_unstored_answers_in_their_words_and_audits_the_read(
+    planned: Planned,
+) -> None:
+    from crossline.accounts.roles import Role
+    from crossline.knowledge import load
+    from tests.staff import signed_in, staff_user
+
+    token, answers = _expired_weekly(planned)
+    sent = form(answers, step="weekly", asq_shown="1", **{"asq.5": "yes"})
+    assert client("en").post(f"/w/{token}/", sent).status_code == 409
+    [alert] = Alert.objects.filter(case=planned.case)
+    nurse = signed_in(staff_user("nurse.ivy", Role.INTAKE))
+    html = nurse.get(f"/clinic/alerts/{alert.public_id}/").content.decode()
+    k = load()
+    section = html.split('id="unaccepted"')[1]
+    assert k.items["phq9.9"].text["en"] in section and "More than half the days" in section
+    assert k.items["asq.5"].text["en"] in section
+    viewed = Event.objects.get(action="record.viewed")
+    assert viewed.patient == str(planned.case.public_id)
+    assert viewed.detail == {"alert": str(alert.public_id), "what": "unaccepted_answers"}
+    listed = nurse.get("/clinic/alerts/").content.decode()
+    assert "More than half the days" not in listed  # the list shows no answers

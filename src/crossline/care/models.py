@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from crossline.clinic.models import Case
+from crossline.intake.fields import EncryptedJSONField
 
 
 class Alert(models.Model):
@@ -35,6 +36,11 @@ class Alert(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.SCREEN)
     # The rule ids that raised it (e.g. "checkin.pre.bp_high"): codes, never answers.
     reasons = models.JSONField(default=list, blank=True)
+    # Safety answers that showed risk on a course page that could not store them (its link had
+    # run out, another tab had sent it): never accepted as a check-in, kept here so the
+    # clinician answering the alert sees what the person said. `[{"at", "answers"}]`, oldest
+    # first; only PHQ-9 item 9 and the ASQ, well-formed values only. Encrypted like answers.
+    unaccepted_answers = EncryptedJSONField(null=True, blank=True)
     created_at = models.DateTimeField()
     due_at = models.DateTimeField()  # the response deadline for this level
     # Escalation: step 0 went to the first person on the roster (and the team addresses); step

@@ -23,8 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
+from crossline.audit import Action, record_case
 from crossline.care import alerts
 from crossline.care.models import Alert
+from crossline.program.policy import current_knowledge
 
 CLINICAL = (Role.INTAKE, Role.PHYSICIAN)
 RECENTLY_ACKNOWLEDGED = 50
@@ -73,7 +75,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     # The case's course (a reverse one-to-one, absent for most) in the same query: each row
     # links to it without a query of its own.
-    rows = Alert.objects.select_related("acknowledged_by", "case__course")
+    rows = Alert.objects.select_related("acknowledged_by", "case__course").defer(
+        "unaccepted_answers"  # shown on an alert's own page only (and audited there)
+    )
     open_alerts = list(rows.filter(acknowledged_at__isnull=True).order_by("due_at"))
     done = rows.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")
     context = {
@@ -116,13 +120,37 @@ def alert_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     now = timezone.now()
     events = alert.events.select_related("user")
     notes = alert.notifications.select_related("user")
+    unaccepted = _unaccepted(alert)
+    if unaccepted:  # the person's own answers are on this page: a read of their record
+        record_case(
+            Action.RECORD_VIEWED,
+            alert.case.public_id,
+            request=request,
+            detail={"alert": str(alert.public_id), "what": "unaccepted_answers"},
+        )
     context = {
         **_row(alert, now),
         "events": [{"event": e, "user": staff_name(e.user)} for e in events],
         "notifications": [{"note": n, "user": staff_name(n.user)} for n in notes],
         "roster_empty": not alerts.roster(),
+        "unaccepted": unaccepted,
     }
     return render(request, "care/alert.html", context)
+
+
+def _unaccepted(alert: Alert) -> list[dict[str, Any]]:
+    """Each time the person sent safety answers a course page could not store: when, and each
+    question (its validated wording) with the answer chosen, in the knowledge base's words."""
+    k = current_knowledge()
+    sent = []
+    for entry in alert.unaccepted_answers or []:
+        rows = []
+        for item_id, value in entry["answers"].items():
+            item = k.items[item_id]
+            label = next((o.text["en"] for o in item.options if o.value == value), str(value))
+            rows.append({"id": item_id, "question": item.text["en"], "answer": label})
+        sent.append({"at": datetime.fromisoformat(entry["at"]), "rows": rows})
+    return sent
 
 
 @role_required(*CLINICAL)

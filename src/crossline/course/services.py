@@ -392,24 +392,54 @@ _SAFETY_RULE: dict[str, str] = {
 
 def risk_reported_unsaved(
     course: Course, source: str, answers: dict[str, Any], now: datetime
-) -> None:
+) -> Alert | None:
     """Answers that show suicide risk reached a course page that could not store them (its link
-    had run out, another tab had sent it, the course had changed). They are not stored — they
-    were never accepted — but the program must still learn of them: the same response as a
-    stored positive answer, the course suspended until a documented risk assessment and a safety
-    alert at the answers' level (engine's `safety_level`; acuity unknown counts as acute). One
-    open alert per case and source: a person sending again does not page the roster again."""
+    had run out, another tab had sent it, the course had changed). They are not a check-in —
+    they were never accepted — but the program must still learn of them: the same response as
+    a stored positive answer, the course suspended until a documented risk assessment and a
+    safety alert at the answers' level (engine's `safety_level`; acuity unknown counts as
+    acute). A person sending again does not page the roster again: an open safety alert from
+    this source at the same level or a more urgent one covers it. Any other open alert — a
+    held session, a routine weekly flag, a safety alert less urgent than this — does not. The
+    safety answers themselves are kept on the alert (`Alert.unaccepted_answers`)."""
     level = safety_level(answers)
     if level == "none":
-        return
+        return None
+    rule = _SAFETY_RULE[source]
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
         _suspend(locked, now)
-        open_already = Alert.objects.filter(
+        open_alerts = Alert.objects.select_for_update().filter(
             case=locked.case, source=source, acknowledged_at__isnull=True
-        ).exists()
-        if not open_already:
-            raise_alert(locked.case, level, source, [_SAFETY_RULE[source]], now)
+        )
+        covering = next(
+            (
+                a
+                for a in open_alerts.order_by("-created_at")
+                if rule in a.reasons and _URGENCY[a.level] >= _URGENCY[level]
+            ),
+            None,
+        )
+        alert = covering or raise_alert(locked.case, level, source, [rule], now)
+        sent = {"at": now.isoformat(), "answers": _safety_answers(answers)}
+        alert.unaccepted_answers = [*(alert.unaccepted_answers or []), sent]
+        alert.save(update_fields=["unaccepted_answers"])
+    return alert
+
+
+_URGENCY: dict[str, int] = {Alert.Level.ROUTINE: 0, Alert.Level.NON_ACUTE: 1, Alert.Level.ACUTE: 2}
+
+
+def _safety_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Only the answers the knowledge base lists for these questions: a form's raw values
+    (anything could have been posted) never reach the record."""
+    k = current_knowledge()
+    kept = {}
+    for item_id, value in answers.items():
+        item = k.items.get(item_id)
+        if item is not None and value in {o.value for o in item.options}:
+            kept[item_id] = value
+    return kept
 
 
 def _suspend(course: Course, now: datetime) -> None:
