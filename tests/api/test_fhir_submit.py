@@ -118,3 +118,11 @@ def test_the_openapi_document_offers_both_bodies() -> None:
     document = Client().get("/api/v1/openapi.json").json()
     content = document["paths"][URL]["post"]["requestBody"]["content"]
     assert set(content) == {"application/json", "application/fhir+json"}
+
+
+def test_a_bad_response_and_a_bad_key_are_reported_together() -> None:
+    qr = response_for(candidate_ready(), status="stopped")
+    refused = post(qr, key="x" * 300)
+    assert refused.status_code == 422
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert {"status", "Idempotency-Key"} <= fields, fields

@@ -108,8 +108,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         raise _too_many(already)
     try:
         body = read_json(request)
-        contract = _from_fhir(request, body) if request.content_type == FHIR_JSON else body
-        req, key = _validate(contract, request.headers.get(idempotency.HEADER))
+        fhir = request if request.content_type == FHIR_JSON else None
+        req, key = _validate(body, request.headers.get(idempotency.HEADER), fhir)
     except Exception:
         _limit(request)  # a refused request counts too, on its own; over the limit, 429 wins
         raise
@@ -173,12 +173,15 @@ def _too_many(verdict: ratelimit.Verdict) -> TooManyRequests:
     return TooManyRequests([FieldError("$", TOO_MANY)], {"Retry-After": str(verdict.retry_after)})
 
 
-def _validate(body: Any, raw_key: str | None) -> tuple[Request, str | None]:
-    """The body and the Idempotency-Key header, every problem reported at once."""
+def _validate(
+    body: Any, raw_key: str | None, fhir: HttpRequest | None = None
+) -> tuple[Request, str | None]:
+    """The body (with `fhir`, the request it came in: a QuestionnaireResponse, read into the
+    contract's body first) and the Idempotency-Key header, every problem reported at once."""
     errors: list[FieldError] = []
     req = key = None
     try:
-        req = parse_request(current_knowledge(), body)
+        req = parse_request(current_knowledge(), body if fhir is None else _from_fhir(fhir, body))
     except InvalidInput as exc:
         errors.extend(exc.errors)
     try:
