@@ -42,6 +42,7 @@ ROLES = ("intake", "physician", "operator")
 STAFF: dict[str, tuple[str, frozenset[str]]] = {
     "clinic/": ("GET", CLINICAL),
     "clinic/claim-next/": ("POST", CLINICAL),
+    "clinic/find/": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/fhir.json": ("GET", CLINICAL),
     "clinic/cases/<uuid:public_id>/claim/": ("POST", CLINICAL),

@@ -12,6 +12,7 @@ from crossline.accounts.roles import Role, roles_of
 NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("Queue", "/clinic/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
     ("Alerts", "/clinic/alerts/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
+    ("Find", "/clinic/find/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
     ("Courses", "/clinic/program/courses/", frozenset({Role.PHYSICIAN, Role.OPERATOR})),
     ("Program", "/clinic/program/", frozenset({Role.OPERATOR})),
     ("Audit log", "/clinic/audit/", frozenset({Role.OPERATOR})),

@@ -32,6 +32,7 @@ class Action(StrEnum):
     # Clinical reads and writes
     QUEUE_VIEWED = "queue.viewed"
     CASE_OPENED = "case.opened"
+    CASE_SEARCHED = "case.searched"  # by e-mail or phone: how, and how many found; never what
     CASE_CLAIMED = "case.claimed"
     CASE_RELEASED = "case.released"
     CASE_CLOSED = "case.closed"

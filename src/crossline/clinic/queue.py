@@ -7,16 +7,20 @@ with the claimer's name joined in; a second counts them for the pager.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.core.paginator import Page, Paginator
+from django.core.validators import EmailValidator
 from django.db.models import QuerySet
 
 from crossline.clinic.claims import queue_order
 from crossline.clinic.models import Case, Urgency
+from crossline.crypto import normalise_contact
+from crossline.intake.contact import earlier_screens
 from crossline.intake.states import STATE_NAMES
 
 PAGE_SIZE = 50
@@ -114,14 +118,64 @@ class Row:
 
 
 def rows(page: Page[Case], now: datetime) -> list[Row]:
+    return rows_for(page.object_list, now)
+
+
+def caption(page: Page[Case]) -> str:
+    count, pages = page.paginator.count, page.paginator.num_pages
+    text = (
+        f"{count} case{'' if count == 1 else 's'}, most urgent first: acute suicide risk, "
+        "non-acute suicide risk, then evaluation requests, oldest first."
+    )
+    return f"{text} Page {page.number} of {pages}." if pages > 1 else text
+
+
+def rows_for(cases: Iterable[Case], now: datetime) -> list[Row]:
     return [
         Row(
             case=case,
             age=now - case.opened_at,
             time_left=None if case.due_at is None or _finished(case) else case.due_at - now,
         )
-        for case in page.object_list
+        for case in cases
     ]
+
+
+class FindForm(forms.Form):
+    """An e-mail address or a US phone number, as the person gave it at their request."""
+
+    contact = forms.CharField(
+        label="E-mail address or phone number",
+        max_length=254,
+        help_text="Exactly as the person gave it when they asked to be contacted. Names cannot "
+        "be searched: they are stored only encrypted.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_contact(self) -> tuple[str, str]:
+        value = self.cleaned_data["contact"].strip()
+        if "@" in value:
+            EmailValidator(message="Enter a whole e-mail address, such as name@example.com.")(value)
+            return "email", value
+        if len(normalise_contact("phone", value)) != PHONE_DIGITS:
+            raise forms.ValidationError(
+                "Enter an e-mail address, or a phone number with its area code (10 digits)."
+            )
+        return "phone", value
+
+    def kind(self) -> str:
+        return str(self.cleaned_data["contact"][0])
+
+
+PHONE_DIGITS = 10
+
+
+def find(contact: tuple[str, str]) -> QuerySet[Case]:
+    """The cases of every screen whose request gave this e-mail or phone, newest first."""
+    kind, value = contact
+    screens = earlier_screens(**{kind: value}).values("pk")
+    chosen = Case.objects.select_related("claimed_by").only(*ROW_COLUMNS, "claimed_by__username")
+    return chosen.filter(assessment__in=screens).order_by("-opened_at")
 
 
 def _finished(case: Case) -> bool:

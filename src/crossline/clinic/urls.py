@@ -12,6 +12,7 @@ app_name = "clinic"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.queue_view, name="queue"),
     path("claim-next/", views.claim_next_view, name="claim_next"),
+    path("find/", views.find_view, name="find"),
     path("cases/<uuid:public_id>/", views.record_view, name="record"),
     path("cases/<uuid:public_id>/fhir.json", views.fhir_export_view, name="fhir_export"),
     path("cases/<uuid:public_id>/claim/", views.claim_view, name="claim"),

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
@@ -77,6 +77,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "rows": queue.rows(page, timezone.now()),
+            "queue_caption": queue.caption(page),
             "query": _query_without_page(request),
             "status": status,
             "state": state,
@@ -259,3 +260,32 @@ def fhir_export_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     name = f"crossline-case-{case.public_id}.fhir.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- finding a person's cases ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@clinical
+@in_english
+def find_view(request: HttpRequest) -> HttpResponse:
+    """A person who calls or writes in is found by their e-mail or phone number — exactly, as
+    they gave it at their request (the keyed blind indexes; names are stored only encrypted and
+    cannot be searched). A POST, so what was searched for is never in a URL, a log or the
+    browser's history; the audit event records that a search was made and how many cases it
+    found, never what was searched for."""
+    form = queue.FindForm(request.POST if request.method == "POST" else None)
+    found = None
+    if form.is_valid():
+        found = queue.rows_for(queue.find(form.cleaned_data["contact"]), timezone.now())
+        record(
+            Action.CASE_SEARCHED,
+            request=request,
+            detail={"by": form.kind(), "found": len(found)},
+        )
+    caption = None
+    if found:
+        caption = f"{len(found)} case{'' if len(found) == 1 else 's'} of this person, newest first."
+    return render(
+        request, "clinic/find.html", {"form": form, "rows": found, "found_caption": caption}
+    )
