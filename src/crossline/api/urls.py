@@ -40,7 +40,9 @@ api = CrosslineAPI(
         ' `{"errors": [{"field", "message"}]}`; request bodies are JSON and at most 64 KB.'
         " The same questions, with their LOINC codes, are a FHIR R4 Questionnaire at"
         " `/fhir/r4/Questionnaire/crossline-assessment` (the server's CapabilityStatement:"
-        " `/fhir/r4/metadata`); its linkIds are the answer ids below."
+        " `/fhir/r4/metadata`); its linkIds are the answer ids below, and a QuestionnaireResponse"
+        " to it may be submitted as `application/fhir+json`. EHRs ordering ketamine or"
+        " esketamine can call the interaction check as CDS Hooks (discovery: `/cds-services`)."
     ),
     urls_namespace="api",
     docs_url=None,
