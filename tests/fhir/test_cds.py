@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from crossline.engine import InvalidInput, Knowledge
 from crossline.fhir import cds
@@ -234,6 +236,12 @@ def test_without_the_prefetched_medicines_the_check_cannot_run(k: Knowledge) -> 
             "prefetch.medications[0].medicationCodeableConcept",
         ),
         (lambda r: r["prefetch"].update(medications=[1]), "prefetch.medications"),
+        (
+            lambda r: r["prefetch"].update(
+                medications=bundle({"resourceType": "MedicationRequest", "status": []})
+            ),
+            "prefetch.medications[0].status",
+        ),
     ],
 )
 def test_malformed_requests_name_the_field(k: Knowledge, change: Any, field: str) -> None:
@@ -263,3 +271,115 @@ def test_no_card_suggests_a_dose_or_an_action(k: Knowledge) -> None:
     for key, text in k.copy["cds"].items():
         if isinstance(text, dict):
             assert not any(ch.isdigit() for ch in text["en"]), key  # no amounts in our words
+
+
+# --- anything an EHR might send ----------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+# Resource-shaped values, so the reader gets past the envelope and into the medicines.
+CONCEPT = st.fixed_dictionaries(
+    {},
+    optional={
+        "text": JSON | st.text(max_size=30),
+        "coding": st.lists(
+            st.dictionaries(st.sampled_from(["display", "code"]), JSON | st.text(max_size=30)),
+            max_size=3,
+        )
+        | JSON,
+    },
+)
+RESOURCE = st.fixed_dictionaries(
+    {
+        "resourceType": st.sampled_from(
+            ["MedicationRequest", "MedicationStatement", "Medication", "Patient"]
+        )
+        | JSON
+    },
+    optional={
+        "status": st.sampled_from(["active", "stopped", "draft"]) | JSON,
+        "medicationCodeableConcept": CONCEPT | JSON,
+        "medicationReference": st.fixed_dictionaries(
+            {},
+            optional={"reference": st.sampled_from(["#m", "Medication/1"]) | JSON, "display": JSON},
+        )
+        | JSON,
+        "contained": st.lists(
+            st.fixed_dictionaries(
+                {"resourceType": st.just("Medication"), "id": st.just("m"), "code": CONCEPT | JSON}
+            )
+        )
+        | JSON,
+        "id": JSON,
+        "code": CONCEPT | JSON,
+    },
+)
+BUNDLE = st.fixed_dictionaries(
+    {"resourceType": st.just("Bundle")},
+    optional={
+        "entry": st.lists(
+            st.fixed_dictionaries({}, optional={"resource": RESOURCE | JSON}), max_size=4
+        )
+        | JSON
+    },
+)
+
+
+NAMES = st.sampled_from(["ketamine 50 mg", "Spravato", "phenelzine", "Xanax 1 mg", "24 HR x"])
+ORDERED = st.fixed_dictionaries(
+    {
+        "resourceType": st.just("MedicationRequest"),
+        "medicationCodeableConcept": st.fixed_dictionaries({"text": NAMES}),
+    }
+)
+
+
+def entries(resource: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "resourceType": st.just("Bundle"),
+            "entry": st.lists(st.fixed_dictionaries({"resource": resource}), max_size=4),
+        }
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    hook=st.sampled_from(["order-sign", "order-sign", "order-sign", "patient-view"]),
+    draft=st.one_of(entries(ORDERED), entries(ORDERED | RESOURCE), BUNDLE, RESOURCE, JSON),
+    prefetch=st.one_of(
+        st.fixed_dictionaries(
+            {"medications": entries(RESOURCE)}, optional={"statements": entries(RESOURCE)}
+        ),
+        st.fixed_dictionaries({"medications": entries(ORDERED | RESOURCE)}),
+        st.fixed_dictionaries(
+            {}, optional={"medications": BUNDLE | JSON, "statements": BUNDLE | JSON}
+        ),
+        JSON,
+    ),
+)
+def test_any_request_gets_cards_or_a_refusal_naming_a_field(
+    hook: Any, draft: Any, prefetch: Any
+) -> None:
+    """Never a crash: cards in the CDS Hooks shape, or `InvalidInput` / `PrefetchMissing`."""
+    k = load()
+    context = {"patientId": "p1", "draftOrders": draft}
+    request = {"hook": hook, "hookInstance": "i", "context": context, "prefetch": prefetch}
+    try:
+        cards = cds.evaluate(k, SIGN, request, SITE)["cards"]
+    except InvalidInput as exc:
+        assert exc.errors and all(e.field for e in exc.errors)
+        event(f"refused: {exc.errors[0].field.split('[')[0]}")
+        return
+    except cds.PrefetchMissing:
+        event("prefetch missing")
+        return
+    event(f"{len(cards)} cards")
+    for card in cards:
+        assert card["indicator"] in ("critical", "warning", "info")
+        assert 0 < len(card["summary"]) < cds.SUMMARY_LIMIT

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crossline.engine import InvalidInput, evaluate, parse_answers
 from crossline.fhir import InvalidResource, observation, questionnaire, response, validate
@@ -333,3 +334,45 @@ def test_the_engine_and_the_mappers_import_nothing_from_django() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Damage a valid response in one place: what a broken or hostile FHIR client could send.
+def _damaged(draw: Any) -> dict[str, Any]:
+    answers = parse_answers(K, draw(ANSWERS))
+    qr = json.loads(json.dumps(response.from_answers(K, answers, BASE)))
+    keys = st.sampled_from(["valueCoding", "valueInteger", "valueString", "linkId", "code"])
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    junk = draw(
+        scalars
+        | st.lists(st.integers(), max_size=2)
+        | st.dictionaries(keys, st.integers() | st.text(max_size=6), max_size=2)
+    )
+    items = list(walk(qr["item"]))
+    where = draw(st.sampled_from(["top", "item", "answer", "coding"]))
+    if where == "top":
+        qr[
+            draw(st.sampled_from(["status", "questionnaire", "language", "item", "resourceType"]))
+        ] = junk
+    elif items:
+        item = draw(st.sampled_from(items))
+        if where == "item":
+            item[draw(st.sampled_from(["linkId", "answer", "item"]))] = junk
+        elif item.get("answer"):
+            answer = item["answer"][0]
+            if where == "answer":
+                answer[draw(st.sampled_from(["valueCoding", "valueInteger", "valueString"]))] = junk
+            elif "valueCoding" in answer:
+                answer["valueCoding"][draw(st.sampled_from(["code", "system"]))] = junk
+    return qr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_damaged_response_is_read_or_refused_naming_a_field_never_a_crash(data: Any) -> None:
+    qr = _damaged(data.draw)
+    try:
+        body = response.to_request(K, qr, BASE)
+    except InvalidInput as exc:
+        assert exc.errors and all(e.field and e.message for e in exc.errors)
+        return
+    parse_answers(K, body["answers"])  # what is read is the contract's own answers

@@ -168,10 +168,14 @@ def _medicines(
     k: Knowledge,
 ) -> Iterable[Medicine]:
     for i, r in enumerate(resources):
-        if r["resourceType"] not in MEDICINE_TYPES or r.get("status") in NOT_CURRENT:
+        if r["resourceType"] not in MEDICINE_TYPES:
             continue  # other resources (an OperationOutcome, a ServiceRequest) are not medicines
         here = f"{where}[{i}]"
-        yield Medicine(_names(r, here, catalogue, k), here)
+        status = r.get("status", "unknown")
+        if not isinstance(status, str):
+            raise InvalidInput([FieldError(f"{here}.status", "must be a status code")])
+        if status not in NOT_CURRENT:
+            yield Medicine(_names(r, here, catalogue, k), here)
 
 
 def _names(
