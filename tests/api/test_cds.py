@@ -3,6 +3,7 @@ call returns, what is kept (an audit event; nothing about the patient)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -155,6 +156,13 @@ OTHER_KEY = ec.generate_private_key(ec.SECP384R1())
         (lambda: token("shared-secret-of-32-bytes-or-more!!", alg="HS256"), "only ES256"),
         (lambda: jwt.encode({"iss": ISS}, None, algorithm="none"), "only ES256"),
         (lambda: _without("jti"), "jti"),
+        (lambda: token(exp="soon"), "not valid"),
+        (lambda: token(iat="now"), "not valid"),
+        (lambda: _raw({"alg": ["ES384"], "kid": "ec-1"}), "only ES256"),
+        (lambda: _raw({"alg": "ES384", "kid": ["ec-1"]}), "not a JWT"),
+        (lambda: _raw(["not", "an", "object"]), "not a JWT"),
+        ("Ωmega.Ωmega.Ωmega", "not a JWT"),
+        ("...", "not a JWT"),
     ],
 )
 def test_untrusted_calls_are_refused_with_401_and_say_why(bearer: Any, why: str) -> None:
@@ -164,6 +172,17 @@ def test_untrusted_calls_are_refused_with_401_and_say_why(bearer: Any, why: str)
     (error,) = response.json()["errors"]
     assert error["field"] == "Authorization" and why in error["message"]
     assert not Event.objects.filter(action="cds.checked").exists()
+
+
+def _raw(header: Any) -> str:
+    """A token with this header as it is (and a signature that cannot verify)."""
+
+    def part(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {"iss": ISS, "aud": AUDIENCE, "iat": now, "exp": now + 60, "jti": "j"}
+    return f"{part(header)}.{part(claims)}.{part('sig')}"
 
 
 def _without(claim: str) -> str:
