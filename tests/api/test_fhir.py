@@ -91,3 +91,34 @@ def test_fhir_is_stateless_like_the_api() -> None:
     assert response.status_code == 200
     assert not response.cookies
     assert not hasattr(response.wsgi_request, "session")
+
+
+@pytest.mark.parametrize(
+    ("accept", "language"),
+    [
+        ("es-US,es;q=0.9,en;q=0.8", "es"),
+        ("en;q=0.5, es", "es"),
+        ("fr-FR, es;q=0.3", "es"),
+        ("en-US", "en"),
+        ("fr, de", "en"),
+        ("", "en"),
+    ],
+)
+def test_the_questionnaire_comes_in_the_language_the_client_prefers(
+    accept: str, language: str
+) -> None:
+    k = load()
+    for path in ("/fhir/r4/Questionnaire/crossline-assessment", "/fhir/r4/Questionnaire"):
+        response = Client().get(path, headers={"Accept-Language": accept})
+        assert response["Content-Language"] == language
+        assert "Accept-Language" in response["Vary"]
+        resource = json.loads(response.content)
+        validate(resource)
+        q = resource if path.endswith("assessment") else resource["entry"][0]["resource"]
+        assert q["language"] == language
+        assert q["item"][0]["text"] == k.docs["resources.toml"]["banner"][language]
+        other = "en" if language == "es" else "es"
+        nine = next(i for g in q["item"] for i in g.get("item", []) if i["linkId"] == "phq9.9")
+        assert nine["text"] == k.items["phq9.9"].text[language]  # the validated wording
+        (translation,) = nine["_text"]["extension"]
+        assert {e["url"]: e for e in translation["extension"]}["lang"]["valueCode"] == other

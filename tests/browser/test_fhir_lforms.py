@@ -3,7 +3,8 @@ Chromium renders it (LOINC-coded PHQ-9, the ASQ, the checklist) under the crisis
 crisis resources appear the moment item 9 is answered above "Not at all", a person answers a few
 questions, and the QuestionnaireResponse LHC-Forms writes reads back into exactly the contract
 answers they gave: nothing unanswered comes back, as 0 or otherwise. (LHC-Forms shows the
-Questionnaire's own language; the Spanish texts travel as translations it does not render.)
+Questionnaire's own language, not the translations it carries: a client that asks for Spanish
+gets the Questionnaire in Spanish.)
 
 LHC-Forms' browser build comes from its npm tarball (`make test` fetches it into
 node_modules/.lforms-<version>/); the page is served to Chromium by the test itself.
@@ -112,3 +113,52 @@ def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
     decision = submitted.json()["decision"]
     assert (decision["eligibility"], decision["safety"]["level"]) == ("safety_first", "acute")
     assert decision["safety"]["crisis_resources"] and "asq.5" in decision["missing"]
+
+
+def test_a_spanish_speaking_client_gets_the_form_and_the_crisis_help_in_spanish(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """An EHR or portal that asks for Spanish (Accept-Language) gets the Questionnaire in
+    Spanish — the validated Spanish wording, the crisis line and resources in Spanish — and the
+    response its form writes is answered with a Spanish decision."""
+    page = open_context(locale="es-US").new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    got = page.request.get(
+        f"{live_server.url}/fhir/r4/Questionnaire/crossline-assessment",
+        headers={"Accept-Language": "es-US,es;q=0.9"},
+    )
+    questionnaire = got.json()
+    assert questionnaire["language"] == "es"
+    at = f"{live_server.url}/__lforms__/"
+    serve_lforms(page, at)
+    page.goto(at)
+    page.wait_for_function("() => window.LForms && LForms.Util && LForms.Util.getFormFHIRData")
+    page.evaluate("q => LForms.Util.addFormToPage(q, 'form', {fhirVersion: 'R4'})", questionnaire)
+    page.wait_for_selector("input[id='phq9.1/1/1']")
+    k = load()
+    body = page.locator("#form")
+    for link_id in ("phq9.1", "phq9.9", "asq.5"):
+        assert k.items[link_id].text["es"] in body.inner_text()
+    expect(page.get_by_text(k.docs["resources.toml"]["banner"]["es"]).first).to_be_visible()
+    lifeline = page.get_by_text(k.resources[0].label["es"])
+    expect(lifeline).to_have_count(0)
+    choose(page, "phq9.9", 2)  # "Más de la mitad de los días"
+    expect(lifeline.first).to_be_visible()
+    lifeline.first.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / f"{shot_prefix}-crisis.png", full_page=False)
+    qr = page.evaluate(
+        "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
+        " document.getElementById('form'))"
+    )
+    (Path(SHOTS) / f"{shot_prefix}-response.json").write_text(json.dumps(qr, indent=1))
+    assert "language" not in qr  # LHC-Forms leaves it out: the integrator sets it, as here
+    qr["language"] = "es"
+    submitted = page.request.post(
+        f"{live_server.url}/api/v1/assessments",
+        data=json.dumps(qr),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert submitted.status == 201, submitted.text()
+    decision = submitted.json()["decision"]
+    assert decision["safety"]["level"] == "acute"
+    assert decision["safety"]["resources"][0]["label"] == k.resources[0].label["es"]

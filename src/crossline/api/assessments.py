@@ -50,7 +50,8 @@ with 422, naming each field, and nothing is stored.
 
 A FHIR form can submit what it wrote instead: a QuestionnaireResponse to the Questionnaire at
 `/fhir/r4/Questionnaire/crossline-assessment`, sent as `application/fhir+json` (status
-`completed`, `in-progress` or `amended`; its `language` picks the decision's). The answer is the
+`completed`, `in-progress` or `amended`; its `language` picks the decision's, English when
+absent — some renderers leave it out, so set it for a Spanish form). The answer is the
 same 201 with the decision; a field it cannot accept is named by its FHIR path or linkId.
 
 Send an `Idempotency-Key` header to retry safely: the same key with the same body returns the

@@ -18,15 +18,18 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils.translation.trans_real import parse_accept_lang_header
 from ninja import NinjaAPI
 
 from crossline import __version__
+from crossline.engine.knowledge import LANGUAGES
 from crossline.fhir import questionnaire, validate
 from crossline.fhir.codes import FHIR_VERSION, QUESTIONNAIRE_ID
 from crossline.knowledge import load
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
 STARTED = datetime.now(UTC).isoformat(timespec="seconds")  # the CapabilityStatement's date
+MAX_ACCEPT_LANGUAGE = 200  # characters of the header read: a client's list is short
 
 api = NinjaAPI(
     title="crossline FHIR R4",
@@ -44,22 +47,40 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 @api.get("/Questionnaire", url_name="questionnaire-search")
 def search_questionnaires(request: HttpRequest) -> HttpResponse:
-    base = fhir_base(request)
-    found = [_questionnaire(base, load().version)]
+    base, language = fhir_base(request), _language(request)
+    found = [_questionnaire(base, load().version, language)]
     wanted_id, wanted_url = request.GET.get("_id"), request.GET.get("url")
     if wanted_id is not None:
         found = [q for q in found if q["id"] == wanted_id]
     if wanted_url is not None:  # url, or url|version
         found = [q for q in found if wanted_url in (q["url"], f"{q['url']}|{q['version']}")]
-    return _fhir(_searchset(request, base, found))
+    return _in(language, _fhir(_searchset(request, base, found)))
 
 
 @api.get("/Questionnaire/{resource_id}", url_name="questionnaire")
 def read_questionnaire(request: HttpRequest, resource_id: str) -> HttpResponse:
     if resource_id != QUESTIONNAIRE_ID:
         return _fhir(not_found(f"Questionnaire/{resource_id} is not known"), status=404)
-    body = _questionnaire_body(fhir_base(request), load().version)
-    return HttpResponse(body, content_type=CONTENT_TYPE)
+    language = _language(request)
+    body = _questionnaire_body(fhir_base(request), load().version, language)
+    return _in(language, HttpResponse(body, content_type=CONTENT_TYPE))
+
+
+def _language(request: HttpRequest) -> str:
+    """The Questionnaire's language: Spanish when the client's Accept-Language prefers it to
+    English (a Spanish form; English then travels as translations), else English."""
+    header = request.headers.get("Accept-Language", "")
+    for tag, _quality in parse_accept_lang_header(header[:MAX_ACCEPT_LANGUAGE]):
+        primary = tag.split("-", 1)[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return "en"
+
+
+def _in(language: str, response: HttpResponse) -> HttpResponse:
+    response["Content-Language"] = language
+    response["Vary"] = "Accept-Language"
+    return response
 
 
 def fhir_base(request: HttpRequest) -> str:
@@ -78,18 +99,19 @@ def not_found(diagnostics: str) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=8)
-def _questionnaire(base: str, version: str) -> dict[str, Any]:
-    """Built and validated once per base URL and knowledge version (`version` keys the cache)."""
-    resource = questionnaire.assessment(load(), base)
+@lru_cache(maxsize=16)
+def _questionnaire(base: str, version: str, language: str = "en") -> dict[str, Any]:
+    """Built and validated once per base URL, knowledge version (`version` keys the cache) and
+    language."""
+    resource = questionnaire.assessment(load(), base, language)
     validate(resource)
     return resource
 
 
-@lru_cache(maxsize=8)
-def _questionnaire_body(base: str, version: str) -> bytes:
+@lru_cache(maxsize=16)
+def _questionnaire_body(base: str, version: str, language: str = "en") -> bytes:
     """The same, encoded once: 87 KB of JSON took 2 ms a request to encode (bench/fhir_costs.py)."""
-    return _encode(_questionnaire(base, version))
+    return _encode(_questionnaire(base, version, language))
 
 
 @lru_cache(maxsize=8)
