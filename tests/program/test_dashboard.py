@@ -108,3 +108,24 @@ def test_counts_by_non_identifying_columns_without_phi(operator_client: Client):
         assert secret.lower() not in html.lower()
     # Reading counts is not a read of patient data: no record.viewed event.
     assert not Event.objects.filter(action__in=["record.viewed", "contact.viewed"]).exists()
+
+
+def test_shows_the_trusted_ehrs_and_their_answered_cds_calls(operator_client: Client, settings):
+    from dataclasses import replace
+
+    from crossline.audit import record
+
+    ehr, idle = "https://ehr.example.org", "https://idle.example.org"
+    settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={ehr: {}, idle: {}})
+    for _ in range(3):
+        record("cds.checked", actor=f"cds:{ehr}", object_type="cds_service", object_id="x")
+    page = operator_client.get("/clinic/program/").content.decode()
+    section = page.split('id="integrations-h"')[1].split("</section>")[0]
+    assert f'<th scope="row">{ehr}</th><td>3</td>' in section
+    assert f'<th scope="row">{idle}</th><td>0</td><td>—</td>' in section
+    assert "/fhir/r4/Questionnaire/crossline-assessment" in section
+
+
+def test_says_when_no_ehr_is_trusted(operator_client: Client):
+    page = operator_client.get("/clinic/program/").content.decode()
+    assert "CROSSLINE_CDS_CLIENTS_FILE" in page.split('id="integrations-h"')[1]

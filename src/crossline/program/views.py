@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.conf import settings as django_settings
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.utils import timezone
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
 from crossline.audit import Action, record
+from crossline.audit.models import Event
 from crossline.clinic.models import Case, Urgency
 from crossline.course.models import CheckIn, Course
 from crossline.course.summary import FLAGS, summarise
@@ -176,6 +178,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "cases": case_counts(),
         "eligibility": eligibility_counts(today),
         "window_days": WINDOW_DAYS,
+        "cds": cds_clients(timezone.now()),
+        "questionnaire_url": reverse("fhir:questionnaire", args=["crossline-assessment"]),
         "admin": {
             "settings": reverse("admin:program_programsettings_change", args=[settings.pk]),
             "roster": reverse("admin:program_oncallentry_changelist"),
@@ -183,6 +187,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "program/dashboard.html", context)
+
+
+def cds_clients(now: dt.datetime) -> list[dict[str, Any]]:
+    """Each EHR trusted to call the CDS Hooks service (the configuration), with the calls it
+    made in the window that were answered (the audit log's `cds.checked`: who and when only)."""
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    calls = {
+        row["actor"]: row
+        for row in Event.objects.filter(action=Action.CDS_CHECKED, at__gte=since)
+        .values("actor")
+        .annotate(n=Count("seq"), last=Max("at"))
+    }
+    rows = []
+    for issuer in sorted(django_settings.CROSSLINE.cds_clients):
+        seen = calls.get(f"cds:{issuer}"[:254], {})
+        rows.append({"issuer": issuer, "calls": seen.get("n", 0), "last": seen.get("last")})
+    return rows
 
 
 @role_required(Role.PHYSICIAN, Role.OPERATOR)
