@@ -210,8 +210,9 @@ def test_refusals_are_logged_without_what_the_call_carried(
 
 def test_an_unknown_service_is_404_and_bad_bodies_name_the_field() -> None:
     assert call(token(), url="/cds-services/nothing-here").status_code == 404
-    not_json = call(token(), body=b"{")
-    assert not_json.status_code == 400 and not_json.json()["errors"][0]["field"] == "$"
+    for bad in (b"{", b"[" * 100_000, b"\xff\xfe"):  # broken, too deep, not UTF-8
+        not_json = call(token(), body=bad)
+        assert not_json.status_code == 400 and not_json.json()["errors"][0]["field"] == "$"
     wrong_hook = call(token(), body={**BODY, "hook": "patient-view"})
     assert wrong_hook.status_code == 422
     assert wrong_hook.json()["errors"][0]["field"] == "hook"

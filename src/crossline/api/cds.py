@@ -68,9 +68,10 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
         return _error(413, "$", f"body larger than {MAX_CDS_BODY_BYTES} bytes")
     try:
         body = json.loads(raw)
-        answer = cds.evaluate(load(), service_id, body, _site(request))
-    except ValueError:  # json.JSONDecodeError, and UnicodeDecodeError, are ValueErrors
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; too deep
         return _error(400, "$", "the body must be JSON")
+    try:
+        answer = cds.evaluate(load(), service_id, body, _site(request))
     except InvalidInput as exc:
         errors = [{"field": e.field, "message": e.message} for e in exc.errors]
         return JsonResponse({"errors": errors}, status=422)

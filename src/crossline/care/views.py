@@ -146,9 +146,11 @@ def _unaccepted(alert: Alert) -> list[dict[str, Any]]:
     for entry in alert.unaccepted_answers or []:
         rows = []
         for item_id, value in entry["answers"].items():
-            item = k.items[item_id]
-            label = next((o.text["en"] for o in item.options if o.value == value), str(value))
-            rows.append({"id": item_id, "question": item.text["en"], "answer": label})
+            item = k.items.get(item_id)  # a later knowledge release may not have it: the id
+            options = item.options if item else ()
+            label = next((o.text["en"] for o in options if o.value == value), str(value))
+            question = item.text["en"] if item else item_id
+            rows.append({"id": item_id, "question": question, "answer": label})
         sent.append({"at": datetime.fromisoformat(entry["at"]), "rows": rows})
     return sent
 
