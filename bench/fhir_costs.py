@@ -1,6 +1,7 @@
 """What crossline's FHIR costs: the Questionnaire (built and validated once, then served from
 cache), a record's export (built and validated on every download), the mappers' round trip,
-and a CDS Hooks call (the EHR's ES384 token checked, 20 prefetched medicines, the cards).
+a CDS Hooks call (the EHR's ES384 token checked, 20 prefetched medicines, the cards), and a
+submission as contract JSON against the same answers as a FHIR QuestionnaireResponse.
 (Not named fhir.py: with bench/ on the path, as some tests put it, that would hide the `fhir`
 namespace package fhir.resources lives in.)
 
@@ -114,6 +115,26 @@ def _cds_calls(client: Any, n: int) -> tuple[list[float], int]:
     return times, len(body)
 
 
+def _submissions(client: Any, k: Any, n: int) -> tuple[list[float], list[float]]:
+    """`n` candidates' answers submitted twice, alternately: as the contract's JSON and as a
+    FHIR QuestionnaireResponse (read, checked with fhir.resources, then the same path)."""
+    from crossline.engine import parse_answers
+    from crossline.fhir import response
+
+    as_json, as_fhir = [], []
+    for body in answer_sets(n, eligibility="candidate"):
+        qr = response.from_answers(k, parse_answers(k, body["answers"]), BASE)
+        for times, data, kind in (
+            (as_json, json.dumps(body), "application/json"),
+            (as_fhir, json.dumps(qr), "application/fhir+json"),
+        ):
+            start = time.perf_counter()
+            answered = client.post("/api/v1/assessments", data, content_type=kind)
+            times.append((time.perf_counter() - start) * 1000)
+            assert answered.status_code == 201, answered.content
+    return as_json, as_fhir
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -164,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         export.sort()
         assert served.CONTENT_TYPE
         cds_ms, cds_bytes = _cds_calls(client, args.n)
+        submit_json, submit_fhir = _submissions(client, k, args.n)
 
         print(f"database: {args.database}, records: {args.n}")
         print(f"Questionnaire: {size:,} bytes; built in {build_ms:.1f} ms; first validation "
@@ -175,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"record export (read, build, validate): median {statistics.median(export):.1f} ms, "
               f"p95 {export[int(0.95 * (len(export) - 1))]:.1f} ms, "
               f"{statistics.median(export_bytes):,.0f} bytes")  # fmt: skip
+        print(f"submission (evaluated, stored, audited), median: contract JSON "
+              f"{statistics.median(submit_json):.2f} ms, the same answers as a FHIR "
+              f"QuestionnaireResponse {statistics.median(submit_fhir):.2f} ms")  # fmt: skip
         cds_p95 = cds_ms[int(0.95 * (len(cds_ms) - 1))]
         print(f"CDS Hooks call (token checked, {cds_bytes:,} B request, cards, audited): median "
               f"{statistics.median(cds_ms):.2f} ms, p95 {cds_p95:.2f} ms")  # fmt: skip
