@@ -65,19 +65,51 @@ def choose(page: Page, link_id: str, position: int) -> None:
     field.press("Enter")
 
 
-def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
-    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
-) -> None:
-    page = open_context().new_page()
-    page.set_viewport_size({"width": 1280, "height": 900})  # an EHR's screen, not a phone
-    got = page.request.get(f"{live_server.url}/fhir/r4/Questionnaire/crossline-assessment")
-    questionnaire = got.json()
+def render(page: Page, live_server: Any, accept_language: str = "en-US") -> dict[str, Any]:
+    """The Questionnaire as a client asking for `accept_language` gets it, rendered by LHC-Forms
+    on an EHR-sized screen (not a phone). Returns the Questionnaire."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    got = page.request.get(
+        f"{live_server.url}/fhir/r4/Questionnaire/crossline-assessment",
+        headers={"Accept-Language": accept_language},
+    )
+    questionnaire: dict[str, Any] = got.json()
     at = f"{live_server.url}/__lforms__/"
     serve_lforms(page, at)
     page.goto(at)
     page.wait_for_function("() => window.LForms && LForms.Util && LForms.Util.getFormFHIRData")
     page.evaluate("q => LForms.Util.addFormToPage(q, 'form', {fhirVersion: 'R4'})", questionnaire)
     page.wait_for_selector("input[id='phq9.1/1/1']")
+    return questionnaire
+
+
+def written(page: Page, shot: str) -> dict[str, Any]:
+    """The QuestionnaireResponse LHC-Forms writes for what is answered (kept beside the shots)."""
+    qr: dict[str, Any] = page.evaluate(
+        "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
+        " document.getElementById('form'))"
+    )
+    (Path(SHOTS) / f"{shot}-response.json").write_text(json.dumps(qr, indent=1))
+    return qr
+
+
+def submit(page: Page, live_server: Any, qr: dict[str, Any]) -> dict[str, Any]:
+    """The response as a submission (`application/fhir+json`): the stored decision."""
+    submitted = page.request.post(
+        f"{live_server.url}/api/v1/assessments",
+        data=json.dumps(qr),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert submitted.status == 201, submitted.text()
+    decision: dict[str, Any] = submitted.json()["decision"]
+    return decision
+
+
+def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    page = open_context().new_page()
+    questionnaire = render(page, live_server)
     k = load()
     body = page.locator("#form")
     for link_id in ("phq9.1", "phq9.9", "asq.1", "medical.pregnant"):
@@ -93,24 +125,14 @@ def test_lhc_forms_renders_the_questionnaire_and_its_response_reads_back(
     lifeline.first.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / f"{shot_prefix}-crisis.png", full_page=False)
 
-    qr = page.evaluate(
-        "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
-        " document.getElementById('form'))"
-    )
-    (Path(SHOTS) / f"{shot_prefix}-response.json").write_text(json.dumps(qr, indent=1))
+    qr = written(page, shot_prefix)
     validate(qr)
     answers = response.to_answers(k, qr, questionnaire["url"].rsplit("/Questionnaire/", 1)[0])
     assert parse_answers(k, answers) == {"phq9.1": 1, "phq9.2": 3, "phq9.9": 1}
 
     # What the form wrote is a submission: the decision puts safety first (item 9 answered,
     # the ASQ not: unknown acuity is acute) and nothing unanswered is read as 0.
-    submitted = page.request.post(
-        f"{live_server.url}/api/v1/assessments",
-        data=json.dumps(qr),
-        headers={"Content-Type": "application/fhir+json"},
-    )
-    assert submitted.status == 201, submitted.text()
-    decision = submitted.json()["decision"]
+    decision = submit(page, live_server, qr)
     assert (decision["eligibility"], decision["safety"]["level"]) == ("safety_first", "acute")
     assert decision["safety"]["crisis_resources"] and "asq.5" in decision["missing"]
 
@@ -122,19 +144,7 @@ def test_a_spanish_speaking_client_gets_the_form_and_the_crisis_help_in_spanish(
     Spanish — the validated Spanish wording, the crisis line and resources in Spanish — and the
     response its form writes is answered with a Spanish decision."""
     page = open_context(locale="es-US").new_page()
-    page.set_viewport_size({"width": 1280, "height": 900})
-    got = page.request.get(
-        f"{live_server.url}/fhir/r4/Questionnaire/crossline-assessment",
-        headers={"Accept-Language": "es-US,es;q=0.9"},
-    )
-    questionnaire = got.json()
-    assert questionnaire["language"] == "es"
-    at = f"{live_server.url}/__lforms__/"
-    serve_lforms(page, at)
-    page.goto(at)
-    page.wait_for_function("() => window.LForms && LForms.Util && LForms.Util.getFormFHIRData")
-    page.evaluate("q => LForms.Util.addFormToPage(q, 'form', {fhirVersion: 'R4'})", questionnaire)
-    page.wait_for_selector("input[id='phq9.1/1/1']")
+    assert render(page, live_server, "es-US,es;q=0.9")["language"] == "es"
     k = load()
     body = page.locator("#form")
     for link_id in ("phq9.1", "phq9.9", "asq.5"):
@@ -146,19 +156,9 @@ def test_a_spanish_speaking_client_gets_the_form_and_the_crisis_help_in_spanish(
     expect(lifeline.first).to_be_visible()
     lifeline.first.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / f"{shot_prefix}-crisis.png", full_page=False)
-    qr = page.evaluate(
-        "() => LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4',"
-        " document.getElementById('form'))"
-    )
-    (Path(SHOTS) / f"{shot_prefix}-response.json").write_text(json.dumps(qr, indent=1))
+    qr = written(page, shot_prefix)
     assert "language" not in qr  # LHC-Forms leaves it out: the integrator sets it, as here
     qr["language"] = "es"
-    submitted = page.request.post(
-        f"{live_server.url}/api/v1/assessments",
-        data=json.dumps(qr),
-        headers={"Content-Type": "application/fhir+json"},
-    )
-    assert submitted.status == 201, submitted.text()
-    decision = submitted.json()["decision"]
+    decision = submit(page, live_server, qr)
     assert decision["safety"]["level"] == "acute"
     assert decision["safety"]["resources"][0]["label"] == k.resources[0].label["es"]
