@@ -383,3 +383,12 @@ def test_any_request_gets_cards_or_a_refusal_naming_a_field(
     for card in cards:
         assert card["indicator"] in ("critical", "warning", "info")
         assert 0 < len(card["summary"]) < cds.SUMMARY_LIMIT
+
+
+def test_a_medicine_coded_without_a_name_is_one_to_review_not_a_refusal(k: Knowledge) -> None:
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    coded = medicine(status="active")
+    coded["medicationCodeableConcept"] = {"coding": [{"system": rxnorm, "code": "617314"}]}
+    cards = call(k, coded)
+    assert summaries(cards)[0] == ("warning", k.copy["cds"]["unrecognised"]["en"])
+    assert f"code 617314 of {rxnorm}" in cards[0]["detail"]

@@ -203,9 +203,13 @@ def _names(
         if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
             names.append(coding["display"])
     names = [n for n in names if n.strip()]
-    if not names:
-        field = f"{where}.medicationCodeableConcept"
-        raise InvalidInput([FieldError(field, "has no text or display name to check")])
+    if not names:  # codes only: crossline matches names, so it is a medicine it cannot check
+        codes = [
+            f"code {c.get('code', '?')} of {c.get('system', '?')}"
+            for c in concept.get("coding") or ()
+            if isinstance(c, Mapping)
+        ]
+        names = [k.copy["cds"]["unnamed"][LANGUAGE].format(reference=", ".join(codes) or "?")]
     return tuple(dict.fromkeys(names))
 
 
