@@ -1,0 +1,79 @@
+"""The patient's course pages take whatever a browser (or anything else) posts: one field of a
+valid form changed to any value, dropped, or repeated. Every answer is a page — the form again
+naming the field, the next step, or "not saved" — never a server error, and a stored check-in
+is only ever one the engine accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crossline.course.models import CheckIn
+from tests.course.conftest import SAFE_PRE, Planned, approve, plan, schedule, sign, weekly_answers
+from tests.course.test_patient_pages import form, weekly_link
+from tests.visits.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+
+OK = {200, 302, 400, 409, 422}  # the page, the next step, "not saved", a refusal naming fields
+VALUES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "0", "-1", "999999", "1e9", "yes", "no", "unsure", "refused", "NaN"]),
+    st.integers(-(10**12), 10**12).map(str),
+    st.lists(st.text(max_size=6), max_size=3),
+)
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def damaged(draw: Any, valid: dict[str, Any]) -> dict[str, Any]:
+    sent = dict(valid)
+    field = draw(st.sampled_from(sorted(sent)))
+    how = draw(st.sampled_from(["change", "drop", "add"]))
+    if how == "drop":
+        del sent[field]
+    elif how == "add":
+        sent[draw(st.text(min_size=1, max_size=10))] = draw(VALUES)
+    else:
+        sent[field] = draw(VALUES)
+    return sent
+
+
+def another_course(p: Planned) -> Planned:
+    patient = make_patient()
+    approve(patient.case, p.physician)
+    return Planned(
+        plan(patient.case, p.physician, patient.token), patient.case, patient.token, p.physician
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_damaged_pre_session_check_in_is_never_a_server_error(
+    planned: Planned, data: Any
+) -> None:
+    fresh = another_course(planned)  # each example its own course and session
+    sign(fresh)
+    _, token = schedule(fresh)
+    sent = damaged(data.draw, form(SAFE_PRE, step="pre", **{"phq9.9": "0"}))
+    response = Client().post(f"/s/{token}/", sent)
+    assert response.status_code in OK, response.status_code
+    for stored in CheckIn.objects.all():
+        assert stored.decision  # only what the engine decided is kept
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_damaged_weekly_questionnaire_is_never_a_server_error(
+    planned: Planned, data: Any
+) -> None:
+    w, token = weekly_link(another_course(planned))
+    extra = {"course.bladder": "no"} if w.bladder else {}
+    valid = form(weekly_answers([0] * 9, [0] * 7, **extra), step="weekly")
+    response = Client().post(f"/w/{token}/", damaged(data.draw, valid))
+    assert response.status_code in OK, response.status_code
