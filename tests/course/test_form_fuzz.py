@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from crossline.course.models import CheckIn
+from crossline.course.models import CheckIn, Course
 from tests.course.conftest import SAFE_PRE, Planned, approve, plan, schedule, sign, weekly_answers
 from tests.course.test_patient_pages import form, weekly_link
 from tests.visits.conftest import make_patient
@@ -77,3 +77,21 @@ def test_a_damaged_weekly_questionnaire_is_never_a_server_error(
     valid = form(weekly_answers([0] * 9, [0] * 7, **extra), step="weekly")
     response = Client().post(f"/w/{token}/", damaged(data.draw, valid))
     assert response.status_code in OK, response.status_code
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_damaged_course_plan_is_never_a_server_error(planned: Planned, data: Any) -> None:
+    """The physician's plan form: the page naming the field, or the planned course — and a
+    stored plan is only ever one every field of which was valid."""
+    from tests.course.test_staff_pages import plan_form
+    from tests.staff import signed_in
+
+    patient = make_patient()
+    approve(patient.case, planned.physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    response = signed_in(planned.physician).post(url, damaged(data.draw, plan_form()))
+    assert response.status_code in OK | {403}, response.status_code
+    event(f"status {response.status_code}")
+    for course in Course.objects.filter(case=patient.case):
+        assert course.sessions_planned >= 1 and course.plan["prescription_text"]
