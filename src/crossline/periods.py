@@ -6,8 +6,26 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core import validators
 
 BACKWARDS = "The last day is before the first day."
+# The days a period may name: wide enough for any record crossline can hold, narrow enough that
+# the day after the last one is still a date (9999-12-31 has none: a server error, found by
+# tests/program/test_form_fuzz.py).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+class DayField(forms.DateField):
+    """A UTC day of a period, between FIRST_DAY and LAST_DAY."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        between = f"Enter a day between {FIRST_DAY} and {LAST_DAY}."
+        self.validators += [
+            validators.MinValueValidator(FIRST_DAY, message=between),
+            validators.MaxValueValidator(LAST_DAY, message=between),
+        ]
 
 
 def check_order(form: forms.Form, first: str, last: str) -> None:

@@ -42,8 +42,8 @@ class SearchForm(forms.Form):
         required=False,
         choices=[("", "any action")] + [(a.value, a.value) for a in Action],
     )
-    since = forms.DateField(required=False, label="From (UTC date)")
-    until = forms.DateField(required=False, label="To (UTC date)")
+    since = periods.DayField(required=False, label="From (UTC date)")
+    until = periods.DayField(required=False, label="To (UTC date)")
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -45,8 +45,8 @@ class Row:
 class PeriodForm(forms.Form):
     """The period to export: first and last day (UTC), both included, at most a year."""
 
-    start = forms.DateField(label="First day", input_formats=["%Y-%m-%d"])
-    end = forms.DateField(label="Last day", input_formats=["%Y-%m-%d"])
+    start = periods.DayField(label="First day", input_formats=["%Y-%m-%d"])
+    end = periods.DayField(label="Last day", input_formats=["%Y-%m-%d"])
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
