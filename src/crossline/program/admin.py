@@ -23,6 +23,8 @@ from crossline.program.admin_audit import OperatorModelAdmin
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings, normalise_states
 from crossline.program.policy import base_knowledge
 
+MAX_ID_DIGITS = 18  # a 64-bit primary key has at most 19 digits; 18 always fits
+
 
 class ServiceStatesField(forms.Field):
     """USPS codes typed as "FL, NJ"; empty means the knowledge release's default."""
@@ -230,7 +232,10 @@ class ConsentTextAdmin(OperatorModelAdmin):
         """`?copy_of=<id>`: a new version starting from an existing wording."""
         initial = super().get_changeform_initial_data(request)
         source_id = request.GET.get("copy_of", "")
-        source = ConsentText.objects.filter(pk=source_id).first() if source_id.isdigit() else None
+        # ASCII digits that fit a primary key: "¹" is a digit to str.isdigit() and not to int(),
+        # and a 25-digit number overflows the column (both were server errors).
+        is_id = source_id.isascii() and source_id.isdigit() and len(source_id) <= MAX_ID_DIGITS
+        source = ConsentText.objects.filter(pk=int(source_id)).first() if is_id else None
         if source is not None:
             initial.update(kind=source.kind, text_en=source.text_en, text_es=source.text_es)
         return dict(initial)
