@@ -1,5 +1,6 @@
 """Periods of whole UTC days, as the staff forms that export data take them (first and last
-day, both included): one check of their order, one conversion to timestamps."""
+day, both included): one check of their order, one conversion to timestamps. And `DayField`,
+the day every staff form takes: one crossline can add to and subtract from."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from django import forms
 from django.core import validators
 
 BACKWARDS = "The last day is before the first day."
-# The days a period may name: wide enough for any record crossline can hold, narrow enough that
-# the day after the last one is still a date (9999-12-31 has none: a server error, found by
-# tests/program/test_form_fuzz.py).
+# The days a staff form takes: wide enough for any record crossline can hold, narrow enough
+# that the days around them are still dates (9999-12-31 has no next day, 0001-01-01 no day
+# before: server errors in the audit search, the export and the course plan, found by the
+# property tests of the forms).
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2999, 12, 31)
 
 
 class DayField(forms.DateField):
-    """A UTC day of a period, between FIRST_DAY and LAST_DAY."""
+    """A day between FIRST_DAY and LAST_DAY."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

@@ -22,7 +22,22 @@ pytestmark = pytest.mark.django_db
 OK = {200, 302, 400, 409, 422}  # the page, the next step, "not saved", a refusal naming fields
 VALUES = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "0", "-1", "999999", "1e9", "yes", "no", "unsure", "refused", "NaN"]),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01",
+            "",
+            "0",
+            "-1",
+            "999999",
+            "1e9",
+            "yes",
+            "no",
+            "unsure",
+            "refused",
+            "NaN",
+        ]
+    ),
     st.integers(-(10**12), 10**12).map(str),
     st.lists(st.text(max_size=6), max_size=3),
 )
@@ -95,3 +110,20 @@ def test_a_damaged_course_plan_is_never_a_server_error(planned: Planned, data: A
     event(f"status {response.status_code}")
     for course in Course.objects.filter(case=patient.case):
         assert course.sessions_planned >= 1 and course.plan["prescription_text"]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_course_cannot_start_on_a_day_crossline_cannot_count_from(
+    planned: Planned, day: str
+) -> None:
+    """A start of 9999-12-31 was a server error (its induction end is no date)."""
+    from tests.course.test_staff_pages import plan_form
+    from tests.staff import signed_in
+
+    patient = make_patient()
+    approve(patient.case, planned.physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    response = signed_in(planned.physician).post(url, plan_form(start_date=day))
+    assert response.status_code == 422
+    assert "Enter a day between 2000-01-01 and 2999-12-31." in response.content.decode()
+    assert not Course.objects.filter(case=patient.case).exists()

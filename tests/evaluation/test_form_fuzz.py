@@ -30,7 +30,22 @@ def _no_submit_limit(settings: Any) -> None:
 OK = {200, 302, 400, 409, 422}
 VALUES = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "0", "-1", "300", "1e9", "yes", "no", "approve", "decline", "2026-02-30"]),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01",
+            "",
+            "0",
+            "-1",
+            "300",
+            "1e9",
+            "yes",
+            "no",
+            "approve",
+            "decline",
+            "2026-02-30",
+        ]
+    ),
     st.integers(-(10**12), 10**12).map(str),
     st.lists(st.text(max_size=6), max_size=3),
 )

@@ -29,7 +29,23 @@ def _no_start_limit(settings: Any) -> None:
 OK = {200, 302, 400, 403, 409, 422, 429}
 VALUES = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "0", "-1", "4", "99", "yes", "unsure", "refused", "ZZ", "fl", "on"]),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01",
+            "",
+            "0",
+            "-1",
+            "4",
+            "99",
+            "yes",
+            "unsure",
+            "refused",
+            "ZZ",
+            "fl",
+            "on",
+        ]
+    ),
     st.integers(-(10**12), 10**12).map(str),
     st.lists(st.text(max_size=6), max_size=3),
 )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from crossline import periods
 from crossline.course.models import RiskAssessment
 from crossline.engine import course as rules
 from crossline.visits.zones import ZONES, zone_label
@@ -25,7 +26,9 @@ def _zone_choices() -> list[tuple[str, str]]:
 
 
 class PlanForm(forms.Form):
-    start_date = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = periods.DayField(
+        label="Start date", widget=forms.DateInput(attrs={"type": "date"})
+    )
     sessions_planned = forms.IntegerField(label="Number of sessions", min_value=1)
     sessions_per_week = forms.TypedChoiceField(
         label="Sessions per week", choices=PER_WEEK, coerce=int, initial=2
@@ -79,7 +82,7 @@ def _at_most(cap: int) -> Any:
 
 
 class ScheduleForm(forms.Form):
-    day = forms.DateField(label="Session date", widget=forms.DateInput(attrs={"type": "date"}))
+    day = periods.DayField(label="Session date", widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(label="Session time", widget=forms.TimeInput(attrs={"type": "time"}))
     override_reason = forms.CharField(
         label="Reason to schedule without the previous after-session check-in",

@@ -6,13 +6,14 @@ from typing import Any
 
 from django import forms
 
+from crossline import periods
 from crossline.course.recovery import LABELS, MAX_LENGTH
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 class SupplyForm(forms.Form):
-    dispensed_on = forms.DateField(label="Dispensed on", widget=forms.DateInput({"type": "date"}))
+    dispensed_on = periods.DayField(label="Dispensed on", widget=forms.DateInput({"type": "date"}))
     quantity = forms.CharField(
         label="Quantity as written", max_length=200, help_text="As on the prescription."
     )
@@ -23,7 +24,7 @@ class SupplyForm(forms.Form):
     delivery_signed = forms.ChoiceField(
         label="Delivered with signature", choices=YES_NO, widget=forms.RadioSelect
     )
-    pdmp_checked_on = forms.DateField(
+    pdmp_checked_on = periods.DayField(
         label="PDMP checked on",
         widget=forms.DateInput({"type": "date"}),
         help_text="Required: a PDMP check on or before the dispensing date.",
@@ -59,7 +60,7 @@ class RecoveryForm(forms.Form):
     rest = _text("rest")
     boundaries = _text("boundaries")
     support = _text("support")
-    agreed_on = forms.DateField(label="Agreed on", widget=forms.DateInput({"type": "date"}))
+    agreed_on = periods.DayField(label="Agreed on", widget=forms.DateInput({"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 
+from crossline import periods
 from crossline.evaluation.rules import ApprovalFacts, Resolution, Trial
 
 TEXT = 4000  # longest free-text answer, in characters
@@ -51,7 +52,7 @@ def _int(label: str, bounds: tuple[int, int]) -> forms.IntegerField:
 
 
 def _date(label: str) -> forms.DateField:
-    return forms.DateField(
+    return periods.DayField(
         label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crossline import periods
 from crossline.visits.zones import ZONES, zone_label
 
 DEFAULT_MINUTES = 45
@@ -18,7 +19,7 @@ MESSAGE_MAX = 500  # the patient's note: a short preference, not a conversation
 class ProposalForm(forms.Form):
     """Staff pages are English only: no translation here."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = periods.DayField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     time_zone = forms.ChoiceField(label="Time zone (the patient's)")
     duration_minutes = forms.IntegerField(
