@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from crossline.course.models import CheckIn, Course
 from tests.course.conftest import SAFE_PRE, Planned, approve, plan, schedule, sign, weekly_answers
+from tests.course.test_dispensing import form as supply_form
 from tests.course.test_patient_pages import form, weekly_link
+from tests.staff import signed_in
 from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +102,6 @@ def test_a_damaged_course_plan_is_never_a_server_error(planned: Planned, data: A
     """The physician's plan form: the page naming the field, or the planned course — and a
     stored plan is only ever one every field of which was valid."""
     from tests.course.test_staff_pages import plan_form
-    from tests.staff import signed_in
 
     patient = make_patient()
     approve(patient.case, planned.physician)
@@ -118,7 +119,6 @@ def test_a_course_cannot_start_on_a_day_crossline_cannot_count_from(
 ) -> None:
     """A start of 9999-12-31 was a server error (its induction end is no date)."""
     from tests.course.test_staff_pages import plan_form
-    from tests.staff import signed_in
 
     patient = make_patient()
     approve(patient.case, planned.physician)
@@ -127,3 +127,15 @@ def test_a_course_cannot_start_on_a_day_crossline_cannot_count_from(
     assert response.status_code == 422
     assert "Enter a day between 2000-01-01 and 2999-12-31." in response.content.decode()
     assert not Course.objects.filter(case=patient.case).exists()
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_damaged_supply_record_is_never_a_server_error(planned: Planned, data: Any) -> None:
+    patient = make_patient()
+    approve(patient.case, planned.physician)
+    course = plan(patient.case, planned.physician, patient.token)
+    response = signed_in(planned.physician).post(
+        f"/clinic/courses/{course.public_id}/supplies/", damaged(data.draw, supply_form())
+    )
+    assert response.status_code in OK, response.status_code
