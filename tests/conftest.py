@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,12 @@ def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> float:
     held = (time.time() // ratelimit.WINDOW_SECONDS) * ratelimit.WINDOW_SECONDS + 30
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: held))
     return held
+
+
+@pytest.fixture
+def no_rate_limit(settings: Any) -> None:
+    """The per-client limits out of the way: a property test submits many screens from one
+    test client address."""
+    from dataclasses import replace
+
+    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=10**6)

@@ -9,56 +9,22 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from crossline.course.models import CheckIn, Course
 from tests.course.conftest import SAFE_PRE, Planned, approve, plan, schedule, sign, weekly_answers
 from tests.course.test_dispensing import form as supply_form
 from tests.course.test_patient_pages import form, weekly_link
+from tests.forms_fuzz import PAGES, damaged, fuzz, values
 from tests.staff import signed_in
 from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
 
-OK = {200, 302, 400, 409, 422}  # the page, the next step, "not saved", a refusal naming fields
-VALUES = st.one_of(
-    st.text(max_size=12),
-    st.sampled_from(
-        [
-            "9999-12-31",
-            "0001-01-01",
-            "",
-            "0",
-            "-1",
-            "999999",
-            "1e9",
-            "yes",
-            "no",
-            "unsure",
-            "refused",
-            "NaN",
-        ]
-    ),
-    st.integers(-(10**12), 10**12).map(str),
-    st.lists(st.text(max_size=6), max_size=3),
-)
-FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-
-def damaged(draw: Any, valid: dict[str, Any]) -> dict[str, Any]:
-    sent = dict(valid)
-    field = draw(st.sampled_from(sorted(sent)))
-    how = draw(st.sampled_from(["change", "drop", "add"]))
-    if how == "drop":
-        del sent[field]
-    elif how == "add":
-        sent[draw(st.text(min_size=1, max_size=10))] = draw(VALUES)
-    else:
-        sent[field] = draw(VALUES)
-    return sent
+OK = PAGES
+VALUES = values("refused")
+FUZZ = fuzz(60)
 
 
 def another_course(p: Planned) -> Planned:
@@ -77,7 +43,7 @@ def test_a_damaged_pre_session_check_in_is_never_a_server_error(
     fresh = another_course(planned)  # each example its own course and session
     sign(fresh)
     _, token = schedule(fresh)
-    sent = damaged(data.draw, form(SAFE_PRE, step="pre", **{"phq9.9": "0"}))
+    sent = damaged(data.draw, form(SAFE_PRE, step="pre", **{"phq9.9": "0"}), VALUES)
     response = Client().post(f"/s/{token}/", sent)
     assert response.status_code in OK, response.status_code
     for stored in CheckIn.objects.all():
@@ -92,7 +58,7 @@ def test_a_damaged_weekly_questionnaire_is_never_a_server_error(
     w, token = weekly_link(another_course(planned))
     extra = {"course.bladder": "no"} if w.bladder else {}
     valid = form(weekly_answers([0] * 9, [0] * 7, **extra), step="weekly")
-    response = Client().post(f"/w/{token}/", damaged(data.draw, valid))
+    response = Client().post(f"/w/{token}/", damaged(data.draw, valid, VALUES))
     assert response.status_code in OK, response.status_code
 
 
@@ -106,7 +72,7 @@ def test_a_damaged_course_plan_is_never_a_server_error(planned: Planned, data: A
     patient = make_patient()
     approve(patient.case, planned.physician)
     url = f"/clinic/cases/{patient.case.public_id}/course/new/"
-    response = signed_in(planned.physician).post(url, damaged(data.draw, plan_form()))
+    response = signed_in(planned.physician).post(url, damaged(data.draw, plan_form(), VALUES))
     assert response.status_code in OK | {403}, response.status_code
     event(f"status {response.status_code}")
     for course in Course.objects.filter(case=patient.case):
@@ -136,6 +102,6 @@ def test_a_damaged_supply_record_is_never_a_server_error(planned: Planned, data:
     approve(patient.case, planned.physician)
     course = plan(patient.case, planned.physician, patient.token)
     response = signed_in(planned.physician).post(
-        f"/clinic/courses/{course.public_id}/supplies/", damaged(data.draw, supply_form())
+        f"/clinic/courses/{course.public_id}/supplies/", damaged(data.draw, supply_form(), VALUES)
     )
     assert response.status_code in OK, response.status_code

@@ -5,66 +5,24 @@ refusal — never a server error, and a contact request is stored only when the 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from crossline.intake.models import ContactRequest
+from tests.forms_fuzz import PAGES, damaged, fuzz, values
 from tests.web.test_contact import CANDIDATE, NON_ACUTE, contact_me_form, evaluation_form, submitted
 from tests.web.test_flow_smoke import BURNED_OUT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limit")]
 
 
-@pytest.fixture(autouse=True)
-def _no_start_limit(settings: Any) -> None:
-    """Every example starts a new screen from the same test client address."""
-    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=10**6)
-
-
-OK = {200, 302, 400, 403, 409, 422, 429}
-VALUES = st.one_of(
-    st.text(max_size=12),
-    st.sampled_from(
-        [
-            "9999-12-31",
-            "0001-01-01",
-            "",
-            "0",
-            "-1",
-            "4",
-            "99",
-            "yes",
-            "unsure",
-            "refused",
-            "ZZ",
-            "fl",
-            "on",
-        ]
-    ),
-    st.integers(-(10**12), 10**12).map(str),
-    st.lists(st.text(max_size=6), max_size=3),
-)
-FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-
-def damaged(draw: Any, valid: dict[str, Any]) -> dict[str, Any]:
-    sent = dict(valid)
-    field = draw(st.sampled_from(sorted(sent)))
-    how = draw(st.sampled_from(["change", "drop", "add"]))
-    if how == "drop":
-        del sent[field]
-    elif how == "add":
-        sent[draw(st.text(min_size=1, max_size=10))] = draw(VALUES)
-    else:
-        sent[field] = draw(VALUES)
-    return sent
+OK = PAGES | {403, 429}
+VALUES = values("refused", "4", "99", "ZZ", "fl", "on")
+FUZZ = fuzz(60)
 
 
 @FUZZ
@@ -75,7 +33,7 @@ def test_a_damaged_answer_on_any_screen_is_never_a_server_error(data: Any, at: i
     for screen, value in BURNED_OUT[:at]:
         location = client.post(f"/check/q/{screen}/", {screen: value})["Location"]
     screen, value = BURNED_OUT[at]
-    response = client.post(f"/check/q/{screen}/", damaged(data.draw, {screen: value}))
+    response = client.post(f"/check/q/{screen}/", damaged(data.draw, {screen: value}, VALUES))
     assert response.status_code in OK, response.status_code
     assert client.get(location).status_code in OK
 
@@ -88,7 +46,7 @@ def test_a_damaged_contact_form_is_never_a_server_error(data: Any, kind: str) ->
     )
     _, token = submitted(answers, "candidate")
     before = ContactRequest.objects.count()
-    sent = damaged(data.draw, valid)
+    sent = damaged(data.draw, valid, VALUES)
     path = "request" if kind == "evaluation" else "contact"
     response = Client().post(f"/r/{token}/{path}", sent)
     assert response.status_code in OK, response.status_code

@@ -230,7 +230,8 @@ def _words(name: str) -> list[str]:
 
 
 def _is_subject(k: Knowledge, m: Medicine) -> bool:
-    return any(_words(n)[:1] and _words(n)[0] in k.subject.names for n in m.names)
+    firsts = (_words(name)[:1] for name in m.names)  # each name's first word, if it has one
+    return any(first and first[0] in k.subject.names for first in firsts)
 
 
 def _class_of(k: Knowledge, m: Medicine) -> str | None:
