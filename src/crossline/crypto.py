@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = b"v1"
@@ -66,8 +67,20 @@ class Cipher:
 
 
 def json_bytes(value: Any) -> bytes:
-    """The compact JSON text crossline encrypts (and may send as is: it is plain ASCII)."""
-    return json.dumps(value, separators=(",", ":")).encode()
+    """The compact JSON text (UTF-8) crossline encrypts, and may send as it is.
+
+    orjson encodes a decision twelve times faster than the standard library (docs/decisions/
+    0012). A value orjson does not take as plain JSON — keys that are not strings, an integer
+    beyond 64 bits, a datetime or a dataclass — goes to `json.dumps`, which encodes or refuses
+    it as it always has."""
+    try:
+        return orjson.dumps(value, option=_STRICT)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+# Types the standard library would refuse are refused here too (and then refused by it).
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def blind_index(key: bytes, kind: str, value: str) -> str:

@@ -174,7 +174,7 @@ def test_a_submission_that_fails_at_any_step_leaves_no_count_row_or_event(
 
     target = {
         "the assessment": (assessments._ASSESSMENT, "run"),
-        "the audit event": (audit_log.Pending, "append"),
+        "the audit event": (audit_log.Pending, "write"),
         "the count": (ratelimit, "_count"),
     }[step]
     monkeypatch.setattr(*target, fail)

@@ -39,6 +39,8 @@ FHIR_JSON = "application/fhir+json"
 TOO_MANY = "too many submissions, try again in a minute"
 _ASSESSMENT = Insert(Assessment)
 _DECISION = Assessment._meta.get_field("decision")
+_SUBMITTED_AT = Assessment._meta.get_field("submitted_at")
+_STAMPED = ("created_at", "updated_at", "submitted_at")
 
 _DESCRIPTION = """\
 Stores an assessment and returns its decision. The body is the public assessment contract:
@@ -115,14 +117,19 @@ def submit(request: HttpRequest) -> HttpResponse:
         _limit(request)  # a refused request counts too, on its own; over the limit, 429 wins
         raise
     decision = evaluate(current_knowledge(), req.answers, req.language).to_dict()
-    assessment, token = Assessment.submission(
-        req.language, dict(req.answers), decision, timezone.now()
-    )
+    now = timezone.now()
+    assessment, token = Assessment.submission(req.language, dict(req.answers), decision, now)
+    # Created, updated and submitted in one instant, encoded once.
+    assessment.created_at = assessment.updated_at = now
+    stamp = _SUBMITTED_AT.get_db_prep_save(now, connection)
     # Encrypted here, before the transaction; the decision's JSON text is encoded once, for
     # its column and for the response.
     decision_json = json_bytes(decision)
-    sealed = {"decision": _DECISION.seal(decision_json, connection)}
-    values = _ASSESSMENT.values(assessment, prepared=sealed)
+    prepared = {
+        "decision": _DECISION.seal(decision_json, connection),
+        **dict.fromkeys(_STAMPED, stamp),
+    }
+    values = _ASSESSMENT.values(assessment, prepared=prepared)
 
     # The audit event and the client's window are prepared here too: under the transaction
     # (SQLite's write lock, which every worker queues for) only the statements run.
@@ -210,7 +217,7 @@ def _finish(event: audit.Pending, window: ratelimit.Window) -> None:
     queued on it (docs/benchmarks.md). A client refused once is refused again at the top of
     `submit` (`ratelimit.refused_already`), so a flood does not pay for these writes.
     """
-    event.append()
+    event.write()
     verdict = ratelimit.count(window)
     if not verdict.allowed:
         raise _too_many(verdict)

@@ -139,6 +139,14 @@ class Pending:
 
     def append(self) -> Event:
         """Append the event inside the caller's transaction (or its own)."""
+        event = Event(**self.write())
+        event._state.adding = False
+        event._state.db = transaction.get_connection().alias
+        return event
+
+    def write(self) -> dict[str, Any]:
+        """`append` for a caller that needs no `Event` back (the API's submit): the event's
+        fields, chain's included."""
         # No savepoint: the event lives or dies with the caller's transaction, and the append
         # costs no extra round trips on the submit path.
         # Plain statements, not the ORM: the append is on every submission's path (the ORM's
@@ -158,10 +166,7 @@ class Pending:
             # The chain's own values are an int and strings: stored as they are.
             row = [fields[n] if n in _CHAINED else self.encoded[n] for n in _COLUMNS]
             cursor.execute(_INSERT, row)
-        event = Event(**fields)
-        event._state.adding = False
-        event._state.db = db.alias
-        return event
+        return fields
 
 
 def prepare(
