@@ -192,13 +192,17 @@ def prepare(
         "actor_id": actor_id,
         "actor": actor_name[:254],
         "patient": str(patient or ""),
-        "object_type": object_type,
+        "object_type": str(object_type),
         "object_id": str(object_id or ""),
         "request_id": request_id(request),
         "detail": _check_detail(detail or {}),
     }
+    # Strings and an int (or None) are stored as they are (what their fields' `get_db_prep_save`
+    # returns for them); the time and the detail are the database's to encode.
     db = transaction.get_connection()
-    encoded = {n: field.get_db_prep_save(fields[n], db) for n, field in _fields() if n in fields}
+    encoded = dict(fields)
+    for name, field in _encoded_fields():
+        encoded[name] = field.get_db_prep_save(fields[name], db)
     return Pending(fields, encoded)
 
 
@@ -213,8 +217,8 @@ _INSERT = f'INSERT INTO "audit_event" ({_QUOTED}) VALUES ({", ".join(["%s"] * le
 
 
 @cache
-def _fields() -> list[tuple[str, models.Field[Any, Any]]]:
-    return [(n, cast("models.Field[Any, Any]", Event._meta.get_field(n))) for n in _COLUMNS]
+def _encoded_fields() -> list[tuple[str, models.Field[Any, Any]]]:
+    return [(n, cast("models.Field[Any, Any]", Event._meta.get_field(n))) for n in ("at", "detail")]
 
 
 # --- verification ---------------------------------------------------------------------------
