@@ -304,12 +304,31 @@ def test_complete_coded_totals_become_observations() -> None:
     assert by_code["44261-6"]["valueQuantity"]["value"] == decision["scores"]["phq9"]["total"]
     assert by_code["44261-6"]["derivedFrom"] == [{"reference": "urn:uuid:1"}]
     assert by_code["44261-6"]["valueQuantity"]["code"] == "{score}"
+    # The PHQ-2 is items 1–2 of the PHQ-9: its total has its own LOINC code (FACTS §A2).
+    assert by_code["55758-7"]["valueQuantity"]["value"] == decision["scores"]["phq2"]["total"]
+    # The GAD-2 and the burnout item have no LOINC code in the knowledge base: no Observation.
+    assert set(by_code) <= {"44261-6", "55758-7", "70274-6"}
+
+
+def test_a_negative_phq2_alone_is_an_observation() -> None:
+    """A screen whose PHQ-2 was negative never asks the rest of the PHQ-9: the EHR still gets
+    the depression screen's result, the PHQ-2 total."""
+    answers = parse_answers(K, {"phq9.1": 0, "phq9.2": 1, "phq9.9": 0})
+    decision = evaluate(K, answers).to_dict()
+    found = observation.scores(K, decision, "2026-11-28T10:00:00Z")
+    assert [(o["code"]["coding"][0]["code"], o["valueQuantity"]["value"]) for o in found] == [
+        ("55758-7", 1)
+    ]
+    validate(found[0])
 
 
 def test_an_incomplete_total_is_not_an_observation() -> None:
-    answers = parse_answers(K, without(depressed_adult_in_florida(), "phq9.3", "gad7.7"))
+    answers = parse_answers(
+        K, without(depressed_adult_in_florida(), "phq9.1", "phq9.3", "gad7.1", "gad7.7")
+    )
     decision = evaluate(K, answers).to_dict()
     assert decision["scores"]["phq9"]["complete"] is False
+    assert decision["scores"]["phq2"]["complete"] is False
     assert observation.scores(K, decision, "2026-11-28T10:00:00Z") == []
 
 

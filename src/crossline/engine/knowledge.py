@@ -94,6 +94,7 @@ class Scale:
     items: tuple[str, ...]
     max_total: int
     bands: tuple[Band, ...] = ()
+    loinc_total: str | None = None  # the LOINC code of the total, where the knowledge has one
     # The complete score for each total from 0 to max_total, built once with the knowledge
     # (scores are immutable values, so decisions share them).
     scores: tuple[Score, ...] = field(init=False, repr=False, compare=False)
@@ -460,9 +461,13 @@ def _add_instrument(
     )
     if doc.get("scored_items"):
         bands = tuple(Band(b["id"], b["min"], b["max"]) for b in doc.get("bands", []))
-        scales[iid] = Scale(iid, tuple(doc["scored_items"]), doc["max_total"], bands)
+        scales[iid] = Scale(
+            iid, tuple(doc["scored_items"]), doc["max_total"], bands, doc.get("loinc_total")
+        )
     for sub in doc.get("subscales", []):
-        scales[sub["id"]] = Scale(sub["id"], tuple(sub["items"]), sub["max_total"])
+        scales[sub["id"]] = Scale(
+            sub["id"], tuple(sub["items"]), sub["max_total"], loinc_total=sub.get("loinc_total")
+        )
 
 
 def _option(o: Mapping[str, Any]) -> Option:

@@ -1,9 +1,10 @@
 """Total scores as FHIR Observations: a screen's complete totals, and a course's weekly ones.
 
-Only instruments whose total has a LOINC code in the knowledge base (PHQ-9 44261-6, GAD-7
-70274-6; FACTS §A1, §A3) become Observations, and only complete totals: a missing answer leaves
-the total unknown, never 0, and an unknown total is not an Observation. The value is a UCUM
-`{score}` quantity, as in the US Core and MII examples ([S17]).
+Only scales whose total has a LOINC code in the knowledge base (PHQ-9 44261-6, PHQ-2 55758-7,
+GAD-7 70274-6; FACTS §A1–§A3; the GAD-2 and the burnout item have none) become Observations,
+and only complete totals: a missing answer leaves the total unknown, never 0, and an unknown
+total is not an Observation. The value is a UCUM `{score}` quantity, as in the US Core and MII
+examples ([S17]).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ def scores(
     return out
 
 
-def coded(k: Knowledge, instrument_id: str) -> bool:
-    """Whether the instrument's total has a LOINC code (and so can be an Observation)."""
-    instrument = k.instruments.get(instrument_id)
-    return instrument is not None and instrument.loinc_total is not None
+def coded(k: Knowledge, scale_id: str) -> bool:
+    """Whether the scale's total (an instrument's or a subscale's, as the PHQ-2) has a LOINC
+    code, and so can be an Observation."""
+    scale = k.scales.get(scale_id)
+    return scale is not None and scale.loinc_total is not None
 
 
 def total(
@@ -50,8 +52,8 @@ def total(
     derived_from: str | None = None,
     subject: str | None = None,
 ) -> dict[str, Any]:
-    """The Observation of one complete total of a LOINC-coded instrument (`coded`)."""
-    code = k.instruments[instrument_id].loinc_total
+    """The Observation of one complete total of a LOINC-coded scale (`coded`)."""
+    code = k.scales[instrument_id].loinc_total
     if code is None:
         raise ValueError(f"{instrument_id}: no LOINC code for its total")
     observation: dict[str, Any] = {
