@@ -51,3 +51,39 @@ def no_rate_limit(settings: Any) -> None:
     from dataclasses import replace
 
     settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=10**6)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """PostgreSQL: drop the test databases of this machine's earlier runs whose process is
+    gone (killed before pytest-django could drop them; see tests/django_settings.py)."""
+    from django.conf import settings
+
+    prefix = getattr(settings, "TEST_DATABASE_PREFIX", None)
+    if prefix is None:
+        return
+    import re
+
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    params = {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"]}
+    if db["PASSWORD"]:
+        params["password"] = db["PASSWORD"]
+    with psycopg.connect(dbname=db["NAME"], autocommit=True, **params) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()]
+        for name in names:
+            found = re.fullmatch(re.escape(prefix) + r"(\d+)", name)
+            if found and not _alive(int(found.group(1))):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
