@@ -102,6 +102,8 @@ def test_fhir_is_stateless_like_the_api() -> None:
         ("en-US", "en"),
         ("fr, de", "en"),
         ("", "en"),
+        ("es;q=0, fr", "en"),  # q=0 means "not Spanish"
+        ("es;q=0, en;q=0", "en"),
     ],
 )
 def test_the_questionnaire_comes_in_the_language_the_client_prefers(

@@ -70,9 +70,9 @@ def _language(request: HttpRequest) -> str:
     """The Questionnaire's language: Spanish when the client's Accept-Language prefers it to
     English (a Spanish form; English then travels as translations), else English."""
     header = request.headers.get("Accept-Language", "")
-    for tag, _quality in parse_accept_lang_header(header[:MAX_ACCEPT_LANGUAGE]):
+    for tag, quality in parse_accept_lang_header(header[:MAX_ACCEPT_LANGUAGE]):
         primary = tag.split("-", 1)[0].lower()
-        if primary in LANGUAGES:
+        if primary in LANGUAGES and quality > 0:  # q=0: "not acceptable" (RFC 9110 §12.4.2)
             return primary
     return "en"
 
