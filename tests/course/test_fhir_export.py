@@ -1,5 +1,6 @@
-"""A course's weekly PHQ-9 and GAD-7 totals in the record's FHIR download, one Observation
-each, dated when the person answered, about the same Patient as the screen."""
+"""A course's weekly questionnaires in the record's FHIR download: the answers as a
+QuestionnaireResponse and the PHQ-9 and GAD-7 totals as Observations derived from it, dated when
+the person answered, about the same Patient as the screen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from django.utils import timezone
 
 from crossline.course import services
-from crossline.fhir import validate
+from crossline.engine import parse_answers
+from crossline.fhir import response, validate
+from crossline.knowledge import load
 from tests.course.conftest import Planned, weekly_answers
 from tests.staff import signed_in
 
@@ -39,3 +42,43 @@ def test_weekly_totals_are_observations_about_the_patient(planned: Planned) -> N
     assert by_code["44261-6"]["valueQuantity"]["value"] == 16  # PHQ-9
     assert by_code["70274-6"]["valueQuantity"]["value"] == 7  # GAD-7
     assert all(o["subject"] == {"reference": patient_url} for o in weekly_totals)
+
+
+def test_each_weekly_questionnaire_is_a_response_the_totals_derive_from(planned: Planned) -> None:
+    first, second = timezone.now() - timedelta(days=8), timezone.now() - timedelta(days=1)
+    risky = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    given = [
+        weekly_answers([2] * 8 + [0], [1] * 7, **{"course.bladder": "no"}),
+        weekly_answers([1] * 8 + [1], [0] * 7, **risky),
+    ]
+    for number, (answers, at) in enumerate(zip(given, (first, second), strict=True)):
+        services.submit_weekly(planned.course.weeklies.get(number=number), answers, "es", at)
+
+    got = signed_in(planned.physician).get(f"/clinic/cases/{planned.case.public_id}/fhir.json")
+    bundle = got.json()
+    validate(bundle)
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    patient_url = next(u for u, r in by_url.items() if r["resourceType"] == "Patient")
+    k = load()
+    for answers, at in zip(given, (first, second), strict=True):
+        when = at.isoformat(timespec="seconds")
+        (qr_url,) = [
+            u
+            for u, r in by_url.items()
+            if r["resourceType"] == "QuestionnaireResponse" and r.get("authored") == when
+        ]
+        qr = by_url[qr_url]
+        assert (qr["subject"], qr["language"]) == ({"reference": patient_url}, "es")
+        # Item 9 and the ASQ travel with the totals; the course's own bladder question is not
+        # in the assessment Questionnaire, so not in its response.
+        expected = {i: v for i, v in answers.items() if not i.startswith("course.")}
+        assert parse_answers(k, response.to_answers(k, qr, "http://testserver/fhir/r4")) == (
+            parse_answers(k, expected)
+        )
+        totals = [
+            r
+            for r in by_url.values()
+            if r["resourceType"] == "Observation" and r["effectiveDateTime"] == when
+        ]
+        assert {o["code"]["coding"][0]["code"] for o in totals} == {"44261-6", "70274-6"}
+        assert all(o["derivedFrom"] == [{"reference": qr_url}] for o in totals)

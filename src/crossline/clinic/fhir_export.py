@@ -3,7 +3,12 @@
 What it holds: the person (a Patient, from the contact details they gave — the latest request),
 the screen (its answers as a QuestionnaireResponse to the assessment Questionnaire of the
 knowledge version it was answered under, and its complete LOINC-coded totals as Observations
-derived from it) and, once a course runs, each weekly PHQ-9 and GAD-7 total as an Observation.
+derived from it) and, once a course runs, each weekly questionnaire the same way: its PHQ-9,
+GAD-7 and (when item 9 was above 0) ASQ answers as a QuestionnaireResponse to that
+Questionnaire — which requires no question, so a response may answer some groups only — and its
+PHQ-9 and GAD-7 totals as Observations derived from it. The course's own weekly questions (new
+bladder symptoms, the recovery plan) are not in the assessment Questionnaire and are not in the
+response; the course page shows them.
 The bundle is validated before it leaves; the view audits the export (`record.exported`).
 """
 
@@ -35,7 +40,7 @@ def record_bundle(case: Case, base: str, now: datetime) -> dict[str, Any]:
         )
         entries.append((subject, person))
     entries += _screen(case, base, subject)
-    entries += _weekly_totals(case, subject)
+    entries += _weekly(case, base, subject)
     resource = bundle.collection(entries, _iso(now))
     validate(resource)
     return resource
@@ -60,20 +65,36 @@ def _screen(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[
     return [(qr_url, qr)] + [(bundle.full_url(), o) for o in totals]
 
 
-def _weekly_totals(case: Case, subject: str | None) -> list[tuple[str, dict[str, Any]]]:
+def _weekly(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """Each weekly questionnaire of the course: its answers as a QuestionnaireResponse and its
+    PHQ-9 and GAD-7 totals as Observations derived from it."""
     course = getattr(case, "course", None)
     if course is None:
         return []
     k = load()
     out = []
-    for checkin in course.checkins.filter(kind=CheckIn.Kind.WEEKLY):
+    weeklies = course.checkins.filter(kind=CheckIn.Kind.WEEKLY).order_by("submitted_at", "pk")
+    for checkin in weeklies:
+        authored = _iso(checkin.submitted_at)
+        qr_url = None
+        qr = response.from_answers(
+            k,
+            checkin.answers,
+            base,
+            checkin.language,
+            authored=authored,
+            version=checkin.knowledge_version or None,
+        )
+        if qr["item"]:
+            qr_url = bundle.full_url()
+            if subject is not None:
+                qr["subject"] = {"reference": subject}
+            out.append((qr_url, qr))
         scores = checkin.decision.get("scores", {})
         for scale in WEEKLY_TOTALS:
             value = scores.get(scale)
             if isinstance(value, int) and observation.coded(k, scale):
-                found = observation.total(
-                    k, scale, value, _iso(checkin.submitted_at), subject=subject
-                )
+                found = observation.total(k, scale, value, authored, qr_url, subject)
                 out.append((bundle.full_url(), found))
     return out
 
