@@ -20,8 +20,10 @@ from typing import Any
 from crossline.clinic import record as applicant
 from crossline.clinic.models import Case
 from crossline.course.models import CheckIn
+from crossline.engine.knowledge import Knowledge
 from crossline.fhir import bundle, observation, patient, response, validate
 from crossline.fhir.codes import case_system
+from crossline.intake.models import Assessment
 from crossline.knowledge import load
 
 WEEKLY_TOTALS = ("phq9", "gad7")  # what a weekly check-in scores (crossline.engine.weekly)
@@ -50,17 +52,7 @@ def _screen(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[
     k = load()
     assessment = case.assessment
     authored = _iso(assessment.submitted_at or assessment.created_at)
-    qr = response.from_answers(
-        k,
-        assessment.answers,
-        base,
-        assessment.language,
-        authored=authored,
-        version=assessment.knowledge_version or None,
-    )
-    qr_url = bundle.full_url()
-    if subject is not None:
-        qr["subject"] = {"reference": subject}
+    qr_url, qr = _response(k, assessment, base, subject, authored)
     totals = observation.scores(k, assessment.decision, authored, qr_url, subject)
     return [(qr_url, qr)] + [(bundle.full_url(), o) for o in totals]
 
@@ -76,19 +68,10 @@ def _weekly(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[
     weeklies = course.checkins.filter(kind=CheckIn.Kind.WEEKLY).order_by("submitted_at", "pk")
     for checkin in weeklies:
         authored = _iso(checkin.submitted_at)
-        qr_url = None
-        qr = response.from_answers(
-            k,
-            checkin.answers,
-            base,
-            checkin.language,
-            authored=authored,
-            version=checkin.knowledge_version or None,
-        )
-        if qr["item"]:
-            qr_url = bundle.full_url()
-            if subject is not None:
-                qr["subject"] = {"reference": subject}
+        url, qr = _response(k, checkin, base, subject, authored)
+        # With nothing the Questionnaire asks, there is no response to derive the totals from.
+        qr_url = url if qr["item"] else None
+        if qr_url is not None:
             out.append((qr_url, qr))
         scores = checkin.decision.get("scores", {})
         for scale in WEEKLY_TOTALS:
@@ -97,6 +80,24 @@ def _weekly(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[
                 found = observation.total(k, scale, value, authored, qr_url, subject)
                 out.append((bundle.full_url(), found))
     return out
+
+
+def _response(
+    k: Knowledge, answered: Assessment | CheckIn, base: str, subject: str | None, authored: str
+) -> tuple[str, dict[str, Any]]:
+    """A screen's or a weekly questionnaire's answers as a QuestionnaireResponse to the
+    Questionnaire of the knowledge version they were answered under, with its entry's URL."""
+    qr = response.from_answers(
+        k,
+        answered.answers,
+        base,
+        answered.language,
+        authored=authored,
+        version=answered.knowledge_version or None,
+    )
+    if subject is not None:
+        qr["subject"] = {"reference": subject}
+    return bundle.full_url(), qr
 
 
 def _iso(moment: datetime) -> str:
