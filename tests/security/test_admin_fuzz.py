@@ -8,85 +8,16 @@ the page shows), so a field added to an admin form is fuzzed without touching th
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.forms_fuzz import PAGES, damaged, fuzz, values
+from tests.forms_fuzz import PAGES, damaged, form_on, fuzz, values
 from tests.security.test_authorization_matrix import World, _client, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-class _Form(HTMLParser):
-    """The fields of the page's model form (the admin's `<form id="<model>_form">`; not the
-    header's sign-out form), as a browser would submit them untouched."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, Any] = {}
-        self._inside = self._done = False
-        self._select: str | None = None
-        self._first_option: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._done and a.get("method", "").lower() == "post":
-            self._inside = a.get("id", "").endswith("_form")
-        if not self._inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
-            if a.get("type") in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._add(name, a.get("value", "on"))
-            else:
-                self._add(name, a.get("value", ""))
-        elif tag == "select" and name:
-            self._select, self._first_option = name, None
-        elif tag == "option" and self._select is not None:
-            if self._first_option is None:
-                self._first_option = a.get("value", "")
-            if "selected" in a:
-                self._add(self._select, a.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self.fields[self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select is not None:
-            if self._select not in self.fields and self._first_option is not None:
-                self.fields[self._select] = self._first_option
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self._inside:
-            self._inside, self._done = False, True
-
-    def _add(self, name: str, value: str) -> None:
-        if name in self.fields:  # a multiple select or a group of checkboxes
-            old = self.fields[name]
-            self.fields[name] = [*old, value] if isinstance(old, list) else [old, value]
-        else:
-            self.fields[name] = value
-
-
-def form_on(client: Client, url: str) -> dict[str, Any]:
-    page = client.get(url)
-    assert page.status_code == 200, (url, page.status_code)
-    parser = _Form()
-    parser.feed(page.content.decode())
-    assert len(parser.fields) > 1, f"no model form on {url}"  # more than the CSRF token
-    return parser.fields
 
 
 def _pages(w: World) -> list[str]:
