@@ -44,6 +44,16 @@ def test_clinicians_see_the_list_open_first_by_deadline(alerts: list[Alert], rol
         assert leak not in html
 
 
+def test_without_javascript_the_list_says_how_fresh_it_is(alerts: list[Alert]) -> None:
+    """The list updates itself only with JavaScript (alerts.js): without it, the page says
+    when it was drawn and offers a reload."""
+    html = signed_in(staff("nurse", "intake")).get("/clinic/alerts/").content.decode()
+    notice = html.split("<noscript>")[1].split("</noscript>")[0]
+    assert "does not update by itself" in notice
+    assert '<a href="/clinic/alerts/">reload it</a>' in notice
+    assert "<time datetime=" in notice
+
+
 def test_the_list_shows_overdue_and_who_acknowledged(alerts: list[Alert]) -> None:
     acute, non_acute = alerts
     Alert.objects.filter(pk=acute.pk).update(due_at=timezone.now() - timedelta(minutes=5))
