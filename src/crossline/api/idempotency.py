@@ -97,7 +97,7 @@ def submit_once(
                     record, values = _encoded_record(key_hash, digest, made)
                 else:
                     record, values = early[0], list(early[1])
-                record.assessment_id = assessment.pk  # the object is the caller's
+                record.assessment_id = assessment.pk  # the id only: the caller holds the object
                 values[_ASSESSMENT_COLUMN] = assessment.pk
                 _RECORD.run(record, values)
                 finish()
