@@ -265,6 +265,9 @@ def test_the_gad7_alias_answer_code_reads_as_its_value() -> None:
         ("asq.1", [{"valueCoding": {"system": LOINC, "code": "LA33-6"}}] * 2, "takes one answer"),
         ("profile.age", [{"valueString": "40"}], "each answer must be a valueInteger"),
         ("medications", [{"valueInteger": 3}], "each answer must be a valueString"),
+        # JSON null is no value (found by the property test below, run at 10× its examples)
+        ("profile.age", [{"valueInteger": None}], "each answer must be a valueInteger"),
+        ("medications", [{"valueString": None}], "each answer must be a valueString"),
     ],
 )
 def test_an_unreadable_answer_is_refused_naming_its_link_id(

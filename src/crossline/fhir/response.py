@@ -170,7 +170,8 @@ def _medicines(given: list[Any], base: str) -> list[str]:
 
 
 def _value(answer: Any, kind: str) -> Any:
-    if not isinstance(answer, Mapping) or kind not in answer:
+    # JSON null is never a FHIR value: `"valueInteger": null` is no answer, not an answer.
+    if not isinstance(answer, Mapping) or answer.get(kind) is None:
         raise ValueError(f"each answer must be a {kind}")
     return answer[kind]
 
