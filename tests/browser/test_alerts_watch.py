@@ -20,6 +20,8 @@ from tests.browser.visitor import SHOTS, axe_violations, describe_violations
 from tests.care.support import ACUTE, NON_ACUTE, contact_me, on_call, staff, submitted
 from tests.staff import session_key, staff_user
 
+OPEN_ROWS = "table[aria-labelledby=open-alerts] tbody tr"
+
 
 def raise_one(answers: dict[str, Any]) -> None:
     assessment, _ = submitted(answers)
@@ -47,6 +49,7 @@ def test_a_new_alert_is_announced_and_an_ended_session_stops_the_updates(
     page, key = open_list(context, live_server)
     status = page.locator("#alerts-status")
     expect(status).to_have_attribute("role", "status")
+    expect(page.locator("#alerts-static")).to_be_hidden()  # the no-script notice
     time.sleep(2.5)  # two polls with nothing new: nothing is said
     expect(status).to_be_empty()
     assert page.title().startswith("Alerts")
@@ -55,10 +58,10 @@ def test_a_new_alert_is_announced_and_an_ended_session_stops_the_updates(
     expect(status).to_contain_text("New alerts: 2 open alerts now (1 on this page).")
     assert page.title().startswith("(2) Alerts")
     page.screenshot(path=SHOTS / f"{shot_prefix}-1-new-alert.png")
-    expect(page.locator("#open-alerts + table tbody tr")).to_have_count(1)  # not reloaded
+    expect(page.locator(OPEN_ROWS)).to_have_count(1)  # not reloaded
 
     status.get_by_role("link", name="Show the current list").click()
-    expect(page.locator("#open-alerts + table tbody tr")).to_have_count(2)
+    expect(page.locator(OPEN_ROWS)).to_have_count(2)
     time.sleep(1.5)
     expect(status).to_be_empty()
 
@@ -114,3 +117,18 @@ def _failed(response: Response, errors: list[str]) -> None:
     # (Chromium's own /favicon.ico request 404s on every page of the site: not counted.)
     if response.status >= 400 and not response.url.endswith("/favicon.ico"):
         errors.append(f"{response.status} {response.url}")
+
+
+def test_without_javascript_the_list_says_when_it_was_drawn(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """No script, no updates: the list says so, with the time it was drawn and a reload link;
+    a reload shows a newer alert. With script (the tests above) the notice is hidden."""
+    page, _ = open_list(open_context(java_script_enabled=False), live_server)
+    notice = page.get_by_text("does not update by itself without JavaScript")
+    expect(notice).to_be_visible()
+    expect(page.locator(OPEN_ROWS)).to_have_count(1)
+    page.screenshot(path=SHOTS / f"{shot_prefix}-no-script.png", full_page=True)
+    raise_one(ACUTE)
+    notice.get_by_role("link", name="reload it").click()
+    expect(page.locator(OPEN_ROWS)).to_have_count(2)

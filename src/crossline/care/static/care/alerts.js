@@ -6,12 +6,17 @@
 // down (by the server's clock, as the page did), so a deadline passing shows as overdue. The
 // summary request does not count as activity:
 // an unattended list is still signed out after the idle limit, and then says so and stops.
-// Without JavaScript the list is the same page, refreshed by hand.
+// Without JavaScript the list is the same page, refreshed by hand, and says so (#alerts-static,
+// which this script hides once it watches the list).
 (function () {
   "use strict";
   var watch = document.getElementById("alerts-watch");
   if (!watch || !window.fetch) {
     return;
+  }
+  var manual = document.getElementById("alerts-static");
+  if (manual) {
+    manual.hidden = true;
   }
   var summaryUrl = watch.getAttribute("data-summary-url");
   var seconds = Number(watch.getAttribute("data-poll-seconds")) || 60;
