@@ -1,0 +1,67 @@
+"""The staff pages on a phone (390 px, as a physician on call opens an alert at night): nothing
+runs off the side of the page. A wide table scrolls inside its own region instead; the page
+itself never scrolls sideways. Screenshots (the case record, and any page too wide) go to
+tests/browser/screenshots/ to be looked at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from crossline.accounts.roles import Role
+from tests.browser.test_program_dashboard import signed_in
+from tests.browser.visitor import SHOTS
+from tests.security.test_authorization_matrix import OPERATOR, STAFF, World, world  # noqa: F401
+from tests.staff import session_key, staff_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# How far the page may be wider than the screen (sub-pixel rounding).
+SLACK = 1
+
+
+def _pages(w: World) -> list[tuple[str, str]]:
+    """(role, url) of every staff page a person reads (not the JSON ones)."""
+    out = []
+    for route, (method, roles) in sorted(STAFF.items()):
+        url = w.url(route)
+        if method == "GET" and url is not None and not url.endswith(".json"):
+            out.append(("operator" if roles == OPERATOR else "physician", url))
+    return out
+
+
+def test_no_staff_page_runs_off_a_phone_screen(
+    world: World,  # noqa: F811
+    open_context: Callable[..., BrowserContext],
+    live_server: Any,
+    shot_prefix: str,
+) -> None:
+    keys = {
+        "physician": session_key(staff_user("phone.physician@example.org", Role.PHYSICIAN)),
+        "operator": session_key(staff_user("phone.operator@example.org", Role.OPERATOR)),
+    }
+    pages = {
+        role: signed_in(open_context(), live_server, key).new_page() for role, key in keys.items()
+    }
+    too_wide = []
+    for role, url in _pages(world):
+        page = pages[role]
+        response = page.goto(live_server.url + url)
+        assert response is not None
+        if response.status != 200:
+            continue  # e.g. a new course for a case not approved: a refusal, not a page
+        # Against the screen's width: a phone browser widens its layout to fit a page that
+        # runs off the side (window.innerWidth grows), which would hide the overflow.
+        screen = page.viewport_size["width"] if page.viewport_size else 390
+        width = page.evaluate("document.documentElement.scrollWidth") - screen
+        name = "-".join(p[:8] for p in url.strip("/").split("/")[1:]) or "queue"
+        if url == world.url("clinic/cases/<uuid:public_id>/"):  # its widest table, on a phone
+            reasons = page.locator("section[aria-labelledby=reasons-title]")
+            reasons.screenshot(path=SHOTS / f"{shot_prefix}-record-reasons.png")
+        if width > SLACK:
+            page.screenshot(path=SHOTS / f"{shot_prefix}-{name}.png", full_page=True)
+            too_wide.append((url, width))
+    assert not too_wide, too_wide
