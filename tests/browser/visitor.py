@@ -65,6 +65,15 @@ def expect_crisis_banner(page: Page, lang: str) -> None:
     expect(link).to_be_in_viewport()
 
 
+def expect_fits_the_screen(page: Page) -> None:
+    """Nothing runs off the side: the page is no wider than the screen. (Measured against the
+    screen: a phone browser widens its layout to fit a page that is too wide.)"""
+    screen = page.viewport_size["width"] if page.viewport_size else None
+    if screen is not None:
+        wider = page.evaluate("document.documentElement.scrollWidth") - screen
+        assert wider <= 1, f"{path_of(page)} is {wider} px wider than the {screen} px screen"
+
+
 def form_for(screen: str, value: Answer) -> dict[str, str]:
     """The form a screen posts for this answer (what `choose` makes the page send)."""
     if screen == "medical":
@@ -112,6 +121,7 @@ class Visitor:
 
     def arrived(self, shoot: bool = True) -> None:
         expect_crisis_banner(self.page, self.lang)
+        expect_fits_the_screen(self.page)
         if shoot:
             self.shoot(screen_of(self.page) or page_kind(self.page))
 
