@@ -268,6 +268,9 @@ def test_the_gad7_alias_answer_code_reads_as_its_value() -> None:
         # JSON null is no value (found by the property test below, run at 10× its examples)
         ("profile.age", [{"valueInteger": None}], "each answer must be a valueInteger"),
         ("medications", [{"valueString": None}], "each answer must be a valueString"),
+        ("profile.age", [{"valueInteger": False}], "each answer must be a valueInteger"),
+        ("profile.age", [{"valueInteger": 40.5}], "each answer must be a valueInteger"),
+        ("medications", [{"valueString": 7}], "each answer must be a valueString"),
     ],
 )
 def test_an_unreadable_answer_is_refused_naming_its_link_id(

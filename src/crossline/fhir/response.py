@@ -170,10 +170,16 @@ def _medicines(given: list[Any], base: str) -> list[str]:
 
 
 def _value(answer: Any, kind: str) -> Any:
-    # JSON null is never a FHIR value: `"valueInteger": null` is no answer, not an answer.
-    if not isinstance(answer, Mapping) or answer.get(kind) is None:
+    # JSON null is never a FHIR value, and `false` is no integer: `"valueInteger": null` or
+    # `"valueInteger": false` is refused as not being what the question takes.
+    value = answer.get(kind) if isinstance(answer, Mapping) else None
+    expected = _TYPES.get(kind)  # (a valueCoding is checked by `_code`)
+    if value is None or (expected is not None and type(value) is not expected):
         raise ValueError(f"each answer must be a {kind}")
-    return answer[kind]
+    return value
+
+
+_TYPES: dict[str, type] = {"valueInteger": int, "valueString": str}
 
 
 def _code(coding: Any, systems: set[str]) -> tuple[str, str]:
