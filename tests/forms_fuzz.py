@@ -71,7 +71,6 @@ class Form:
     fields: dict[str, Any] = field(default_factory=dict)
     # Every value the page offers (radios, checkboxes, options): words to damage fields with.
     choices: set[str] = field(default_factory=set)
-    _unchecked: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class _Forms(HTMLParser):
@@ -82,11 +81,13 @@ class _Forms(HTMLParser):
         self._select: str | None = None
         self._first_option: str | None = None
         self._textarea: str | None = None
+        self._unchecked: dict[str, str] = {}  # the form's radio groups nothing is checked in
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form" and a.get("method", "").lower() == "post":
             self._form = Form(a.get("action", ""), a.get("id", ""))
+            self._unchecked = {}
             self.forms.append(self._form)
         if self._form is None:
             return
@@ -98,7 +99,7 @@ class _Forms(HTMLParser):
                 if "checked" in a:
                     self._add(name, value)
                 elif a.get("type") == "radio":  # a group nothing is checked in: its first
-                    self._form._unchecked.setdefault(name, value)
+                    self._unchecked.setdefault(name, value)
             elif tag == "input" and a.get("type") != "submit":
                 self._add(name, a.get("value", ""))
         elif tag == "select" and name:
@@ -129,7 +130,7 @@ class _Forms(HTMLParser):
         elif tag == "form":
             # A radio group left unanswered is answered with its first choice: the form
             # then goes further than its first refusal.
-            for name, value in self._form._unchecked.items():
+            for name, value in self._unchecked.items():
                 self._form.fields.setdefault(name, value)
             self._form = None
 

@@ -124,10 +124,19 @@ def rows(page: Page[Case], now: datetime) -> list[Row]:
 def caption(page: Page[Case]) -> str:
     count, pages = page.paginator.count, page.paginator.num_pages
     text = (
-        f"{count} case{'' if count == 1 else 's'}, most urgent first: acute suicide risk, "
+        f"{_cases(count)}, most urgent first: acute suicide risk, "
         "non-acute suicide risk, then evaluation requests, oldest first."
     )
     return f"{text} Page {page.number} of {pages}." if pages > 1 else text
+
+
+def found_caption(rows: list[Row]) -> str | None:
+    """The search's table caption, or None when it found nothing."""
+    return f"{_cases(len(rows))} of this person, newest first." if rows else None
+
+
+def _cases(count: int) -> str:
+    return f"{count} case{'' if count == 1 else 's'}"
 
 
 def rows_for(cases: Iterable[Case], now: datetime) -> list[Row]:

@@ -283,9 +283,7 @@ def find_view(request: HttpRequest) -> HttpResponse:
             request=request,
             detail={"by": form.kind(), "found": len(found)},
         )
-    caption = None
-    if found:
-        caption = f"{len(found)} case{'' if len(found) == 1 else 's'} of this person, newest first."
+    caption = queue.found_caption(found) if found is not None else None
     return render(
         request, "clinic/find.html", {"form": form, "rows": found, "found_caption": caption}
     )
