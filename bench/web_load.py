@@ -89,7 +89,7 @@ def throughput(server: Server, bodies_file: Path, args: argparse.Namespace) -> d
     report["rounds"] = rounds
     for name in ("submit_with_key", "submit_without_key"):
         ratios = [r[name]["ratio_to_healthz"] for r in rounds]
-        report[f"{name}_ratio_median"] = round(statistics.median(ratios), 2)
+        report[f"{name}_ratio_median"] = round(statistics.median(ratios), 3)
     return report
 
 
@@ -108,7 +108,7 @@ def _round(server: Server, bodies_file: Path, args: argparse.Namespace) -> dict[
     }
     trivial = statistics.mean([runs["healthz_before"]["per_s"], runs["healthz_after"]["per_s"]])
     for name in ("submit_with_key", "submit_without_key"):
-        runs[name]["ratio_to_healthz"] = round(runs[name]["per_s"] / trivial, 2)
+        runs[name]["ratio_to_healthz"] = round(runs[name]["per_s"] / trivial, 3)
     return runs
 
 

@@ -54,6 +54,9 @@ class Config:
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
+    # CDS Hooks calls per calling address per minute (an EHR calls for all its clinicians from
+    # a few addresses), counted before the caller's token is checked: refusals count too.
+    cds_rate_limit_per_minute: int = 600
     trusted_proxies: int = 0  # reverse proxies in front that append to X-Forwarded-For
     # Where `crossline audit anchor` appends the audit chain's head: outside the database.
     audit_anchor_path: Path = Path("var/audit-anchors.log")
@@ -111,6 +114,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         debug=env.get("CROSSLINE_DEBUG", "") == "1" and not production,
         allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
         rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
+        cds_rate_limit_per_minute=_count(env, "CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE", 600),
         trusted_proxies=int(env.get("CROSSLINE_TRUSTED_PROXIES", "0")),
         audit_anchor_path=Path(
             env.get("CROSSLINE_AUDIT_ANCHOR_FILE") or data_dir / "audit-anchors.log"
@@ -246,6 +250,14 @@ def _positive(env: Mapping[str, str], variable: str, default: float) -> float:
     if not value > 0:
         raise ConfigError(f"{variable}: must be more than 0")
     return value
+
+
+def _count(env: Mapping[str, str], variable: str, default: int) -> int:
+    """A whole number of at least 1 (a limit), or start-up stops naming the setting."""
+    raw = (env.get(variable) or "").strip() or str(default)
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigError(f"{variable}: must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:

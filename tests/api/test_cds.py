@@ -208,6 +208,49 @@ def test_refusals_are_logged_without_what_the_call_carried(
     assert "Quill" not in caplog.text and "phenelzine" not in caplog.text
 
 
+def test_calls_beyond_the_limit_get_429_refused_tokens_counting_too(
+    one_rate_window: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    limited = replace(settings.CROSSLINE, cds_clients={ISS: JWKS}, cds_rate_limit_per_minute=3)
+    with override_settings(CROSSLINE=limited), caplog.at_level(logging.INFO):
+        assert call(token()).status_code == 200
+        assert call("not-a-token").status_code == 401  # counted before the token is checked
+        assert call(token()).status_code == 200
+        for _ in range(2):  # the second from what this process remembers, no database work
+            over = call(token())
+            assert over.status_code == 429
+            assert int(over["Retry-After"]) == 30  # the window's other half
+            assert over.json() == {
+                "errors": [{"field": "$", "message": "more than 3 calls a minute: retry later"}]
+            }
+        other = Client(REMOTE_ADDR="192.0.2.9")  # another address has its own count
+        assert (
+            other.post(
+                URL,
+                json.dumps(BODY),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token()}"},
+            ).status_code
+            == 200
+        )
+    assert Event.objects.filter(action="cds.checked").count() == 3  # refused calls: no event
+    assert caplog.text.count("over the limit of 3 a minute") == 1
+    assert "Quill" not in caplog.text and "127.0.0.1" not in caplog.text
+    assert call(token(), url="/cds-services/nothing-here").status_code == 404  # not a service
+    assert Client().get("/cds-services").status_code == 200  # discovery is not counted
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5", "١"])
+def test_a_bad_cds_rate_limit_stops_start_up_naming_it(tmp_path: Any, value: str) -> None:
+    env = {"CROSSLINE_DATA_DIR": str(tmp_path), "CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE": value}
+    with pytest.raises(ConfigError, match="CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE"):
+        from_environment(env)
+    env["CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE"] = "1200"
+    assert from_environment(env).cds_rate_limit_per_minute == 1200
+    del env["CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE"]
+    assert from_environment(env).cds_rate_limit_per_minute == 600
+
+
 def test_an_unknown_service_is_404_and_bad_bodies_name_the_field() -> None:
     assert call(token(), url="/cds-services/nothing-here").status_code == 404
     for bad in (b"{", b"[" * 100_000, b"\xff\xfe"):  # broken, too deep, not UTF-8

@@ -3,8 +3,11 @@ esketamine is ordered. The checks are the screen's own knowledge; no database he
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
+import cmarkgfm  # type: ignore[import-untyped]
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -140,7 +143,7 @@ def test_a_long_list_of_names_moves_to_the_detail(k: Knowledge) -> None:
     cards = call(k, *(medicine(n) for n in names))
     assert cards[0]["summary"] == "Review with ketamine: Benzodiazepine"
     for n in names:
-        assert n in cards[0]["detail"]
+        assert n in shown(gfm(cards[0]["detail"]))
 
 
 def test_the_checklist_card_lists_every_condition_with_its_sources(k: Knowledge) -> None:
@@ -188,7 +191,7 @@ def test_referenced_medications_are_resolved_and_unnamed_ones_still_counted(k: K
     nameless = medicine(medicationReference={"reference": "Medication/unknown"})
     cards = call(k, contained, included, med42, nameless)
     assert [c["indicator"] for c in cards] == ["critical", "warning", "warning", "info"]
-    assert "Medication/unknown" in cards[2]["detail"]
+    assert "Medication/unknown" in shown(gfm(cards[2]["detail"]))
 
 
 def test_other_medicines_in_the_same_order_are_checked_too(k: Knowledge) -> None:
@@ -257,11 +260,57 @@ def test_malformed_requests_name_the_field(k: Knowledge, change: Any, field: str
     assert field in [e.field for e in caught.value.errors]
 
 
-def test_names_from_the_record_cannot_become_markdown(k: Knowledge) -> None:
-    cards = call(k, medicine("[click](https://evil.example) <img src=x> **bold**"))
-    detail = cards[0]["detail"]
-    assert "\\[click\\](https://evil.example)" in detail and "\\<img" in detail
-    assert "\\*\\*bold\\*\\*" in detail
+def gfm(markdown: str) -> str:
+    """HTML as GitHub renders Markdown (cmark-gfm, with its autolink, table, strikethrough,
+    tag filter and task list extensions): the "GitHub Flavored Markdown" a card's detail is."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown)
+
+
+def shown(html: str) -> str:
+    """What a reader sees of some HTML: its text, tags dropped, entities read and invisible
+    word joiners (U+2060) left out."""
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", html)).replace("\u2060", "").split())
+
+
+HOSTILE = [
+    "[click](https://evil.example) <img src=x> **bold**",
+    "https://evil.example/refill",
+    "see www.evil.example now",
+    "mailto:someone@evil.example",
+    "call someone@evil.example",
+    "# big\n\n> quoted\n\n    code",
+    "1. first | table | ~~gone~~",
+    "- [ ] task &amp; &#x3C;b&#x3E; `code`",
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_names_from_the_record_cannot_become_markdown(k: Knowledge, name: str) -> None:
+    """Rendered as GitHub would, a card shows a name from the record as plain text: no link
+    (not even an address GFM would link by itself), image, HTML or block of its own."""
+    unrecognised = k.copy["cds"]["unrecognised"]["en"]
+    (card,) = [c for c in call(k, medicine(name)) if c["summary"] == unrecognised]
+    html = gfm(card["detail"])
+    item = re.search(r"<li>(.*?)</li>", html, re.S)
+    assert item is not None and shown(item.group(1)) == " ".join(name.split())
+    assert not re.search(r"<(a|img|script|h\d|blockquote|pre|code|table|del|ol|input)\b", html)
+
+
+ANY_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]))
+# Mostly the characters addresses and markup are made of, so that many examples are nearly
+# addresses (www.x.y, http://…, someone@x.y) or nearly markup.
+ADDRESSY = st.text(st.sampled_from("aw.@:/-_+ h1tpsmilox<>[]()!*#|~`&;\n\\"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(ADDRESSY | ANY_TEXT)
+def test_any_name_from_the_record_shows_as_written(name: str) -> None:
+    html = gfm(f"- {cds._record_md(name)}")
+    item = re.fullmatch(r"<ul>\s*<li>(.*?)</li>\s*</ul>\s*", html, re.S)
+    assert item is not None, html
+    assert "<" not in item.group(1), html  # no element of its own inside the item
+    assert shown(item.group(1)) == " ".join(name.replace("\u2060", "").split())
 
 
 def test_no_card_suggests_a_dose_or_an_action(k: Knowledge) -> None:
@@ -391,4 +440,5 @@ def test_a_medicine_coded_without_a_name_is_one_to_review_not_a_refusal(k: Knowl
     coded["medicationCodeableConcept"] = {"coding": [{"system": rxnorm, "code": "617314"}]}
     cards = call(k, coded)
     assert summaries(cards)[0] == ("warning", k.copy["cds"]["unrecognised"]["en"])
-    assert f"code 617314 of {rxnorm}" in cards[0]["detail"]
+    assert f"code 617314 of {rxnorm}" in shown(gfm(cards[0]["detail"]))
+    assert "<a" not in gfm(cards[0]["detail"])  # the record's address is not made a link

@@ -8,6 +8,11 @@ algorithm, names this very endpoint as its audience, has not expired, lives five
 most, and has not been used before (its `jti`, remembered in the shared cache until it
 expires). Discovery says nothing about anyone and stays open.
 
+How often: calls are counted per calling address and minute (CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE,
+in the database every worker shares), before the token is checked, so a flood of refused
+tokens is held back as well as a trusted EHR calling in a loop: beyond the limit, 429 with
+Retry-After, and once refused in a window an address costs no database work until it ends.
+
 What is kept: nothing about the patient. Each answered call appends one audit event naming
 the EHR (issuer), the service and how many cards of each kind it returned.
 """
@@ -28,6 +33,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from crossline.api import ratelimit
 from crossline.audit import Action
 from crossline.audit import log as audit_log
 from crossline.config import CDS_ALGORITHMS
@@ -37,6 +43,8 @@ from crossline.knowledge import load
 from crossline.web import MAX_CDS_BODY_BYTES
 
 log = logging.getLogger(__name__)
+
+RATE_LIMIT_SCOPE = "cds"
 
 LEEWAY_SECONDS = 60  # clock difference tolerated between the EHR and this server
 MAX_LIFETIME_SECONDS = 300  # a token meant for one call; also bounds how long a jti is kept
@@ -56,6 +64,16 @@ def discovery(request: HttpRequest) -> JsonResponse:
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if service_id not in cds.SERVICES:
         return _error(404, "service", f"no CDS service {service_id!r} here (see /cds-services)")
+    limit = settings.CROSSLINE.cds_rate_limit_per_minute
+    verdict = ratelimit.refused_already(request, RATE_LIMIT_SCOPE, limit)
+    if verdict is None:
+        verdict = ratelimit.hit(request, RATE_LIMIT_SCOPE, limit)  # committed at once
+        if not verdict.allowed and verdict.count == limit + 1:  # once per address and window
+            log.warning("CDS Hooks calls over the limit of %d a minute from one address", limit)
+    if not verdict.allowed:
+        response = _error(429, "$", f"more than {limit} calls a minute: retry later")
+        response["Retry-After"] = str(verdict.retry_after)
+        return response
     try:
         issuer = verify(request, endpoint_url(request))
     except Refused as exc:

@@ -20,6 +20,7 @@ about the patient is kept. Pure like the engine: the HTTP side (who may call, th
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -276,7 +277,7 @@ def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[dict[str,
                 "warning",
                 "\n".join(
                     [copy["unrecognised_detail"][LANGUAGE], ""]
-                    + [f"- {_md(n)}" for n in names]
+                    + [f"- {_record_md(n)}" for n in names]
                     + _sources(k, rule.citations)
                 ),
                 site,
@@ -296,7 +297,7 @@ def _class_card(
     if len(summary) >= SUMMARY_LIMIT:
         summary = copy[f"{key}_short"][LANGUAGE].format(label=label)
     detail = [
-        f"**{_md(label)}**: {_md(', '.join(names))}",
+        f"**{_md(label)}**: {_record_md(', '.join(names))}",
         "",
         _md(c.flag[LANGUAGE]),
         "",
@@ -363,9 +364,27 @@ def _sources(k: Knowledge, citations: Iterable[str]) -> list[str]:
 
 
 def _md(text: str) -> str:
-    """Text from the record or the knowledge base, safe inside GitHub-flavoured Markdown: its
-    markup characters escaped (a medicine name cannot become a link or an image)."""
+    """Text from the knowledge base, safe inside GitHub-flavoured Markdown: its markup
+    characters escaped. (Its own web addresses may still become links.)"""
     return "".join(f"\\{ch}" if ch in _MARKDOWN else ch for ch in text)
 
 
+def _record_md(text: str) -> str:
+    """Text from the EHR's record (a medicine's name), shown as it was written and never as
+    markup, so that a name in the record cannot put a link on a prescriber's screen:
+
+    - every ASCII punctuation character is escaped (CommonMark lets any of them be; an escaped
+      one shows as itself), so no link, image, HTML, heading, list or table can be made of
+      it, nor a bare web address GitHub-flavoured Markdown would link by itself (those need an
+      unescaped `:` or the `.` of `www.`);
+    - an invisible word joiner follows each `@`: GitHub's renderer links a bare e-mail address
+      even with its `@` escaped (cmark-gfm, checked in tests/fhir/test_cds.py), never one
+      whose domain does not start with a letter or digit;
+    - its line breaks and runs of spaces become one space (a name is one line)."""
+    one_line = " ".join(text.split())
+    escaped = "".join(f"\\{ch}" if ch in _PUNCTUATION else ch for ch in one_line)
+    return escaped.replace("@", "@\u2060")
+
+
 _MARKDOWN = frozenset("\\`*_[]<>|~")
+_PUNCTUATION = frozenset(string.punctuation)
