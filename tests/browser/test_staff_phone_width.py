@@ -58,9 +58,17 @@ def test_no_staff_page_runs_off_a_phone_screen(
         screen = page.viewport_size["width"] if page.viewport_size else 390
         width = page.evaluate("document.documentElement.scrollWidth") - screen
         name = "-".join(p[:8] for p in url.strip("/").split("/")[1:]) or "queue"
-        if url == world.url("clinic/cases/<uuid:public_id>/"):  # its widest table, on a phone
-            reasons = page.locator("section[aria-labelledby=reasons-title]")
-            reasons.screenshot(path=SHOTS / f"{shot_prefix}-record-reasons.png")
+        if url == world.url("clinic/cases/<uuid:public_id>/"):  # its tables stack on a phone
+            for part in ("reasons", "answers"):
+                section = page.locator(f"section[aria-labelledby={part}-title]")
+                section.screenshot(path=SHOTS / f"{shot_prefix}-record-{part}.png")
+                # Stacked, not scrolled: every cell as wide as its row, nothing to scroll to.
+                region = section.locator(".scroll-x")
+                assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), part
+                widths = section.locator("tbody tr:first-child > *").evaluate_all(
+                    "cells => cells.map(c => c.getBoundingClientRect().width)"
+                )
+                assert len(set(widths)) == 1, (part, widths)
         if width > SLACK:
             page.screenshot(path=SHOTS / f"{shot_prefix}-{name}.png", full_page=True)
             too_wide.append((url, width))
