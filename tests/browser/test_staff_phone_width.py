@@ -47,6 +47,7 @@ def test_no_staff_page_runs_off_a_phone_screen(
         role: signed_in(open_context(), live_server, key).new_page() for role, key in keys.items()
     }
     too_wide = []
+    stacked: set[str] = set()
     for role, url in _pages(world):
         page = pages[role]
         response = page.goto(live_server.url + url)
@@ -58,18 +59,24 @@ def test_no_staff_page_runs_off_a_phone_screen(
         screen = page.viewport_size["width"] if page.viewport_size else 390
         width = page.evaluate("document.documentElement.scrollWidth") - screen
         name = "-".join(p[:8] for p in url.strip("/").split("/")[1:]) or "queue"
-        if url == world.url("clinic/cases/<uuid:public_id>/"):  # its tables stack on a phone
+        # The tables of long text stack: every cell as wide as its row, nothing to scroll to.
+        for table in page.locator("table.stack").all():
+            region = table.locator("xpath=..")
+            assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), url
+            widths = table.locator("tbody tr:first-child > *").evaluate_all(
+                "cells => cells.map(c => Math.round(c.getBoundingClientRect().width))"
+            )
+            assert len(set(widths)) == 1, (url, widths)
+            stacked.add(url)
+        if url == world.url("clinic/cases/<uuid:public_id>/"):
             for part in ("reasons", "answers"):
                 section = page.locator(f"section[aria-labelledby={part}-title]")
                 section.screenshot(path=SHOTS / f"{shot_prefix}-record-{part}.png")
-                # Stacked, not scrolled: every cell as wide as its row, nothing to scroll to.
-                region = section.locator(".scroll-x")
-                assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), part
-                widths = section.locator("tbody tr:first-child > *").evaluate_all(
-                    "cells => cells.map(c => c.getBoundingClientRect().width)"
-                )
-                assert len(set(widths)) == 1, (part, widths)
+        if url in (world.url("clinic/"), world.url("clinic/alerts/")):
+            page.screenshot(path=SHOTS / f"{shot_prefix}-{name}.png", full_page=True)
         if width > SLACK:
             page.screenshot(path=SHOTS / f"{shot_prefix}-{name}.png", full_page=True)
             too_wide.append((url, width))
     assert not too_wide, too_wide
+    for stacks in ("clinic/", "clinic/alerts/", "clinic/cases/<uuid:public_id>/"):
+        assert world.url(stacks) in stacked, stacks

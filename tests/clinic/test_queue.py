@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def rows(html: str) -> list[str]:
     """The queue's body rows, as text, in order."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    body = re.split(r"<tbody[^>]*>", html, maxsplit=1)[1].split("</tbody>", 1)[0]
     return [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r)).strip() for r in body.split("</tr>")[:-1]
     ]
