@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.test import Client, override_settings
 
+from crossline.api.models import CdsCard, CdsFeedback
 from crossline.audit.models import Event
 from crossline.config import ConfigError, from_environment
 from crossline.web import MAX_CDS_BODY_BYTES
@@ -351,3 +352,174 @@ def test_crossline_check_names_the_trusted_ehrs_and_wants_the_base_url_in_produc
     with override_settings(CROSSLINE=production), pytest.raises(CommandError) as caught:
         call_command("crossline_check", stdout=StringIO())
     assert "cds: CROSSLINE_CDS_CLIENTS_FILE is set without CROSSLINE_BASE_URL" in str(caught.value)
+
+
+# --- the cards given, and the EHR's feedback on them ------------------------------------------
+
+FEEDBACK = f"{URL}/feedback"
+
+
+def feedback_token(**claims: Any) -> str:
+    return token(aud=f"http://testserver{FEEDBACK}", **claims)
+
+
+def overridden(card: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "card": card,
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-29T08:00:00Z",
+        **extra,
+    }
+
+
+def given_cards() -> list[dict[str, Any]]:
+    response = call(token())
+    assert response.status_code == 200
+    cards: list[dict[str, Any]] = response.json()["cards"]
+    return cards
+
+
+def test_each_card_given_is_kept_by_its_uuid_with_what_it_is_about_and_nothing_else() -> None:
+    cards = given_cards()
+    kept = {str(c.uuid): c for c in CdsCard.objects.all()}
+    assert [kept[c["uuid"]].kind for c in cards] == ["class:maoi", "conditions"]
+    assert {(c.issuer, c.service, c.indicator) for c in kept.values()} == {
+        (ISS, "crossline-ketamine-order-sign", "critical"),
+        (ISS, "crossline-ketamine-order-sign", "info"),
+    }
+    assert [f.name for f in CdsCard._meta.fields] == [
+        "uuid",
+        "issuer",
+        "service",
+        "kind",
+        "indicator",
+        "issued_at",
+    ]  # nothing of the patient or the call: no field could hold it
+    assert len({c["uuid"] for c in given_cards()} | set(kept)) == 4  # new uuids every call
+
+
+def test_feedback_on_an_overridden_card_is_kept_and_audited_without_the_comment() -> None:
+    critical = given_cards()[0]["uuid"]
+    reason = {"system": "https://ehr.example.org/override-reasons", "code": "benefit-outweighs"}
+    body = {
+        "feedback": [
+            overridden(
+                critical,
+                overrideReason={"reason": reason, "userComment": "Zebediah Quill stopped it"},
+            )
+        ]
+    }
+    response = call(feedback_token(), body=body, url=FEEDBACK)
+    assert response.status_code == 200, response.content
+    assert response.json() == {}
+    (kept,) = CdsFeedback.objects.all()
+    assert (str(kept.card_id), kept.outcome, kept.reason_system, kept.reason_code) == (
+        critical,
+        "overridden",
+        reason["system"],
+        reason["code"],
+    )
+    assert kept.commented and kept.outcome_at.isoformat() == "2026-11-29T08:00:00+00:00"
+    event = Event.objects.get(action="cds.feedback")
+    assert event.actor == f"cds:{ISS}" and event.object_id == "crossline-ketamine-order-sign"
+    assert event.detail == {"overridden": 1, "critical": 1, "warning": 0}
+    stored = json.dumps(
+        [
+            [str(getattr(row, f.name)) for f in type(row)._meta.fields]
+            for row in [*Event.objects.all(), *CdsFeedback.objects.all()]
+        ]
+    )
+    assert "Quill" not in stored and "stopped" not in stored
+
+
+def test_feedback_needs_a_token_signed_for_the_feedback_endpoint() -> None:
+    card = given_cards()[0]["uuid"]
+    body = {"feedback": [overridden(card)]}
+    assert call(None, body=body, url=FEEDBACK).status_code == 401
+    wrong_audience = call(token(), body=body, url=FEEDBACK)  # signed for the service itself
+    assert wrong_audience.status_code == 401
+    assert not CdsFeedback.objects.exists()
+    assert call(feedback_token(), body=body, url=FEEDBACK).status_code == 200
+
+
+def test_feedback_naming_a_card_not_given_to_this_ehr_keeps_nothing() -> None:
+    mine = given_cards()[0]["uuid"]
+    other_service = "/cds-services/crossline-ketamine-order-select/feedback"
+    select_token = token(aud=f"http://testserver{other_service}")
+    refused = call(select_token, body={"feedback": [overridden(mine)]}, url=other_service)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "feedback[0].card"
+    stranger = str(uuid.uuid4())
+    body = {"feedback": [overridden(mine), overridden(stranger)]}
+    response = call(feedback_token(), body=body, url=FEEDBACK)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["feedback[1].card"]
+    assert "90 days" in response.json()["errors"][0]["message"]
+    assert not CdsFeedback.objects.exists()  # not even the entry naming a real card
+    assert not Event.objects.filter(action="cds.feedback").exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ("not an object", "feedback[0]"),
+        ({"outcome": "overridden", "outcomeTimestamp": "2026-11-29T08:00:00Z"}, "feedback[0].card"),
+        ({"card": "not-a-uuid"}, "feedback[0].card"),
+        ({"outcome": "accepted"}, "feedback[0].outcome"),
+        ({"outcome": "dismissed"}, "feedback[0].outcome"),
+        ({"outcomeTimestamp": "2026-11-29"}, "feedback[0].outcomeTimestamp"),
+        ({"outcomeTimestamp": "2026-11-29T08:00:00"}, "feedback[0].outcomeTimestamp"),
+        ({"outcomeTimestamp": "9999-12-31T23:00:00-05:00"}, "feedback[0].outcomeTimestamp"),
+        ({"outcomeTimestamp": 1764403200}, "feedback[0].outcomeTimestamp"),
+        ({"overrideReason": "because"}, "feedback[0].overrideReason"),
+        ({"overrideReason": {"reason": {"code": "x"}}}, "feedback[0].overrideReason.reason.system"),
+        (
+            {"overrideReason": {"reason": {"system": "https://x", "code": "c" * 65}}},
+            "feedback[0].overrideReason.reason.code",
+        ),
+        ({"overrideReason": {"userComment": 5}}, "feedback[0].overrideReason.userComment"),
+    ],
+)
+def test_bad_feedback_names_the_field_and_keeps_nothing(entry: Any, field: str) -> None:
+    card = given_cards()[0]["uuid"]
+    sent = entry if not isinstance(entry, dict) else {**overridden(card), **entry}
+    if isinstance(entry, dict) and "card" not in entry and field == "feedback[0].card":
+        sent = entry
+    response = call(feedback_token(), body={"feedback": [sent]}, url=FEEDBACK)
+    assert response.status_code == 422, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not CdsFeedback.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"feedback": []}, {"feedback": {}}, [], {"feedback": [{}] * 101}]
+)
+def test_a_feedback_call_needs_one_to_a_hundred_entries(body: Any) -> None:
+    response = call(feedback_token(), body=body, url=FEEDBACK)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] in ("$", "feedback")
+
+
+def test_feedback_for_an_unknown_service_is_404() -> None:
+    assert (
+        call(feedback_token(), body={"feedback": []}, url="/cds-services/x/feedback").status_code
+        == 404
+    )
+
+
+def test_cards_older_than_ninety_days_are_forgotten_with_their_feedback() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crossline.api.cds import forget_cards
+
+    old, recent = given_cards()
+    body = {"feedback": [overridden(old["uuid"]), overridden(recent["uuid"])]}
+    assert call(feedback_token(), body=body, url=FEEDBACK).status_code == 200
+    now = timezone.now()
+    CdsCard.objects.filter(uuid=old["uuid"]).update(issued_at=now - timedelta(days=91))
+    assert forget_cards(now) == 1
+    assert [str(c.uuid) for c in CdsCard.objects.all()] == [recent["uuid"]]
+    assert [str(f.card_id) for f in CdsFeedback.objects.all()] == [recent["uuid"]]
+    assert forget_cards(now) == 0

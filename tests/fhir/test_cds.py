@@ -4,6 +4,7 @@ esketamine is ordered. The checks are the screen's own knowledge; no database he
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from html import unescape
 from typing import Any
 
@@ -442,3 +443,74 @@ def test_a_medicine_coded_without_a_name_is_one_to_review_not_a_refusal(k: Knowl
     assert summaries(cards)[0] == ("warning", k.copy["cds"]["unrecognised"]["en"])
     assert f"code 617314 of {rxnorm}" in shown(gfm(cards[0]["detail"]))
     assert "<a" not in gfm(cards[0]["detail"])  # the record's address is not made a link
+
+
+# --- feedback on the cards --------------------------------------------------------------------
+
+ENTRY = st.fixed_dictionaries(
+    {},
+    optional={
+        "card": st.uuids().map(str) | JSON,
+        "outcome": st.sampled_from(["overridden", "accepted", ""]) | JSON,
+        "outcomeTimestamp": st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+        | st.sampled_from(["2026-11-29T08:00:00Z", "9999-12-31T23:59:59-12:00", "2026-11-29"])
+        | JSON,
+        "overrideReason": st.fixed_dictionaries(
+            {},
+            optional={
+                "reason": st.fixed_dictionaries(
+                    {}, optional={"system": st.text(max_size=300) | JSON, "code": JSON}
+                )
+                | JSON,
+                "userComment": st.text(max_size=20) | JSON,
+            },
+        )
+        | JSON,
+    },
+)
+
+
+VALID_ENTRY = st.fixed_dictionaries(
+    {
+        "card": st.uuids().map(str),
+        "outcome": st.just("overridden"),
+        "outcomeTimestamp": st.datetimes(
+            datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.timezones()
+        ).map(lambda d: d.isoformat()),
+    },
+    optional={
+        "overrideReason": st.fixed_dictionaries(
+            {},
+            optional={
+                "reason": st.fixed_dictionaries(
+                    {
+                        "system": st.text(min_size=1, max_size=255),
+                        "code": st.text(min_size=1, max_size=64),
+                    }
+                ),
+                "userComment": st.text(max_size=20),
+            },
+        )
+    },
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.fixed_dictionaries({"feedback": st.lists(VALID_ENTRY | ENTRY | JSON, max_size=4) | JSON})
+    | st.fixed_dictionaries({"feedback": st.lists(VALID_ENTRY, min_size=1, max_size=4)})
+    | JSON
+)
+def test_any_feedback_body_is_read_or_refused_naming_the_field(body: Any) -> None:
+    try:
+        entries = cds.read_feedback(body)
+    except InvalidInput as exc:
+        assert exc.errors
+        assert all(e.field == "$" or e.field.startswith("feedback") for e in exc.errors)
+        event("refused")
+        return
+    event("read")
+    assert 0 < len(entries) == len(body["feedback"])
+    for e in entries:
+        assert e.outcome == "overridden" and e.at.utcoffset() is not None
+        assert len(e.reason_code) <= cds.MAX_CODE and len(e.reason_system) <= cds.MAX_SYSTEM

@@ -4,6 +4,7 @@ read-only with citations, counts by non-identifying columns — and no PHI."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -122,8 +123,56 @@ def test_shows_the_trusted_ehrs_and_their_answered_cds_calls(operator_client: Cl
     page = operator_client.get("/clinic/program/").content.decode()
     section = page.split('id="integrations-h"')[1].split("</section>")[0]
     assert f'<th scope="row">{ehr}</th><td>3</td>' in section
-    assert f'<th scope="row">{idle}</th><td>0</td><td>—</td>' in section
+    assert f'<th scope="row">{idle}</th><td>0</td><td>—</td><td>0</td><td>0</td>' in section
     assert "/fhir/r4/Questionnaire/crossline-assessment" in section
+
+
+def test_shows_the_cds_cards_given_and_overridden_by_ehr_and_by_what_they_are_about(
+    operator_client: Client, settings
+):
+    import uuid
+    from dataclasses import replace
+
+    from crossline.api.models import CdsCard, CdsFeedback
+
+    ehr, other = "https://ehr.example.org", "https://other.example.org"
+    settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={ehr: {}, other: {}})
+    now = timezone.now()
+
+    def card(issuer: str, kind: str, indicator: str, days_ago: int = 0) -> CdsCard:
+        at = now - dt.timedelta(days=days_ago)
+        return CdsCard.objects.create(
+            uuid=uuid.uuid4(),
+            issuer=issuer,
+            service="s",
+            kind=kind,
+            indicator=indicator,
+            issued_at=at,
+        )
+
+    def override(c: CdsCard, times: int = 1) -> None:
+        for _ in range(times):  # an EHR may report the same card more than once
+            CdsFeedback.objects.create(
+                card=c, outcome="overridden", outcome_at=now, received_at=now
+            )
+
+    override(card(ehr, "class:maoi", "critical"), times=2)
+    card(ehr, "class:maoi", "critical")
+    override(card(other, "class:benzodiazepine", "warning"))
+    card(ehr, "conditions", "info")
+    override(card(ehr, "class:maoi", "critical", days_ago=40))  # outside the window
+    page = operator_client.get("/clinic/program/").content.decode()
+    section = page.split('id="integrations-h"')[1].split("</section>")[0]
+    assert f'<th scope="row">{ehr}</th><td>0</td><td>—</td><td>3</td><td>1</td>' in section
+    assert f'<th scope="row">{other}</th><td>0</td><td>—</td><td>1</td><td>1</td>' in section
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td>(\w+)</td><td>(\d+)</td><td>(\d+)</td></tr>', section
+    )
+    assert rows == [
+        ("MAO inhibitor (MAOI)", "critical", "2", "1"),
+        ("Benzodiazepine", "warning", "1", "1"),
+        ("Confirm the contraindications crossline cannot read from the record", "info", "1", "0"),
+    ]
 
 
 def test_says_when_no_ehr_is_trusted(operator_client: Client):

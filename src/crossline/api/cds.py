@@ -14,7 +14,10 @@ tokens is held back as well as a trusted EHR calling in a loop: beyond the limit
 Retry-After, and once refused in a window an address costs no database work until it ends.
 
 What is kept: nothing about the patient. Each answered call appends one audit event naming
-the EHR (issuer), the service and how many cards of each kind it returned.
+the EHR (issuer), the service and how many cards of each kind it returned, and each card given
+is kept by its uuid with what it is about (a class of medicines, unrecognised names, the
+conditions checklist) for `CARD_DAYS`, so that the EHR's feedback (`…/feedback`: a prescriber
+overrode a card) can name it and the program can count what prescribers override.
 """
 
 from __future__ import annotations
@@ -23,17 +26,23 @@ import hashlib
 import json
 import logging
 import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import jwt
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crossline.api import ratelimit
+from crossline.api.models import CdsCard, CdsFeedback
 from crossline.audit import Action
 from crossline.audit import log as audit_log
 from crossline.config import CDS_ALGORITHMS
@@ -45,6 +54,7 @@ from crossline.web import MAX_CDS_BODY_BYTES
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_SCOPE = "cds"
+CARD_DAYS = 90  # how long a card given is kept for feedback to name it
 
 LEEWAY_SECONDS = 60  # clock difference tolerated between the EHR and this server
 MAX_LIFETIME_SECONDS = 300  # a token meant for one call; also bounds how long a jti is kept
@@ -62,6 +72,114 @@ def discovery(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
+    refused = _admit(request, service_id)
+    if isinstance(refused, HttpResponse):
+        return refused
+    issuer, body = refused
+    try:
+        checked = cds.checked(load(), service_id, body, _site(request))
+    except InvalidInput as exc:
+        return _invalid(exc)
+    except cds.PrefetchMissing as exc:
+        return _error(412, str(exc).split(" ")[0], f"needed and not prefetched: {exc}")
+    now = timezone.now()
+    cards = []
+    given = []
+    for kind, card in checked:
+        card = {"uuid": str(uuid.uuid4()), **card}  # what the EHR's feedback names it by
+        cards.append(card)
+        given.append(
+            CdsCard(
+                uuid=card["uuid"],
+                issuer=issuer,
+                service=service_id,
+                kind=kind,
+                indicator=card["indicator"],
+                issued_at=now,
+            )
+        )
+    with transaction.atomic():
+        CdsCard.objects.bulk_create(given)
+        audit_log.record(
+            Action.CDS_CHECKED,
+            actor=f"cds:{issuer}"[:254],
+            object_type="cds_service",
+            object_id=service_id,
+            detail={
+                "cards": len(cards),
+                "critical": sum(c["indicator"] == "critical" for c in cards),
+                "warning": sum(c["indicator"] == "warning" for c in cards),
+            },
+        )
+    return JsonResponse({"cards": cards})
+
+
+@require_POST
+def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
+    """`…/feedback` (CDS Hooks 2.0 "Feedback"): a trusted EHR reports that prescribers overrode
+    cards this service gave it. Each entry must name a card crossline gave that EHR through
+    this service and not yet forgotten (`CARD_DAYS`); otherwise nothing of the call is kept.
+    Kept: the outcome, its time, the override reason's coding and whether a comment was written
+    — never the comment — and one audit event with the counts."""
+    refused = _admit(request, service_id)
+    if isinstance(refused, HttpResponse):
+        return refused
+    issuer, body = refused
+    try:
+        entries = cds.read_feedback(body)
+    except InvalidInput as exc:
+        return _invalid(exc)
+    ids = {e.card for e in entries}
+    known = {
+        str(c.uuid): c
+        for c in CdsCard.objects.filter(uuid__in=ids, issuer=issuer, service=service_id)
+    }
+    unknown = [
+        {"field": f"feedback[{i}].card", "message": UNKNOWN_CARD}
+        for i, e in enumerate(entries)
+        if e.card not in known
+    ]
+    if unknown:
+        return JsonResponse({"errors": unknown}, status=422)
+    now = timezone.now()
+    with transaction.atomic():
+        CdsFeedback.objects.bulk_create(
+            CdsFeedback(
+                card=known[e.card],
+                outcome=e.outcome,
+                reason_system=e.reason_system,
+                reason_code=e.reason_code,
+                commented=e.commented,
+                outcome_at=e.at,
+                received_at=now,
+            )
+            for e in entries
+        )
+        indicators = Counter(known[e.card].indicator for e in entries)
+        audit_log.record(
+            Action.CDS_FEEDBACK,
+            actor=f"cds:{issuer}"[:254],
+            object_type="cds_service",
+            object_id=service_id,
+            detail={
+                "overridden": len(entries),
+                "critical": indicators["critical"],
+                "warning": indicators["warning"],
+            },
+        )
+    return JsonResponse({})
+
+
+UNKNOWN_CARD = (
+    "not a card this service gave this EHR (or one older than "
+    f"{CARD_DAYS} days, which crossline no longer keeps)"
+)
+
+
+def _admit(request: HttpRequest, service_id: str) -> HttpResponse | tuple[str, Any]:
+    """The checks every service call passes before its body is used: the service exists, the
+    calling address is within its limit, the token is a trusted EHR's, the body is JSON. The
+    refusal as a response, or the EHR (issuer) and the body."""
     if service_id not in cds.SERVICES:
         return _error(404, "service", f"no CDS service {service_id!r} here (see /cds-services)")
     limit = settings.CROSSLINE.cds_rate_limit_per_minute
@@ -85,29 +203,21 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if len(raw) > MAX_CDS_BODY_BYTES:
         return _error(413, "$", f"body larger than {MAX_CDS_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw)
+        return issuer, json.loads(raw)
     except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; too deep
         return _error(400, "$", "the body must be JSON")
-    try:
-        answer = cds.evaluate(load(), service_id, body, _site(request))
-    except InvalidInput as exc:
-        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-        return JsonResponse({"errors": errors}, status=422)
-    except cds.PrefetchMissing as exc:
-        return _error(412, str(exc).split(" ")[0], f"needed and not prefetched: {exc}")
-    cards = answer["cards"]
-    audit_log.record(
-        Action.CDS_CHECKED,
-        actor=f"cds:{issuer}"[:254],
-        object_type="cds_service",
-        object_id=service_id,
-        detail={
-            "cards": len(cards),
-            "critical": sum(c["indicator"] == "critical" for c in cards),
-            "warning": sum(c["indicator"] == "warning" for c in cards),
-        },
-    )
-    return JsonResponse(answer)
+
+
+def forget_cards(now: datetime) -> int:
+    """Delete the cards given more than `CARD_DAYS` ago, with their feedback (the worker,
+    hourly). Returns how many cards were deleted."""
+    old = CdsCard.objects.filter(issued_at__lt=now - timedelta(days=CARD_DAYS))
+    deleted = 0
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            CdsFeedback.objects.filter(card__in=ids).delete()
+            deleted += CdsCard.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def verify(request: HttpRequest, audience: str) -> str:
@@ -186,6 +296,11 @@ def _site(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+def _invalid(exc: InvalidInput) -> JsonResponse:
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return JsonResponse({"errors": errors}, status=422)
+
+
 def _error(status: int, field: str, message: str) -> JsonResponse:
     return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status)
 
@@ -193,4 +308,5 @@ def _error(status: int, field: str, message: str) -> JsonResponse:
 urlpatterns = [
     path("cds-services", discovery, name="cds-discovery"),
     path("cds-services/<str:service_id>", service, name="cds-service"),
+    path("cds-services/<str:service_id>/feedback", feedback, name="cds-feedback"),
 ]

@@ -81,3 +81,5 @@ class Action(StrEnum):
     PROGRAM_SCREENS_EXPORTED = "program.screens_exported"
     # Integrators: an EHR's CDS Hooks call answered (the EHR and the card counts; no patient)
     CDS_CHECKED = "cds.checked"
+    # … and its report that a prescriber overrode cards (how many, of which kinds; no patient)
+    CDS_FEEDBACK = "cds.feedback"

@@ -80,6 +80,14 @@ def expire_idempotency_keys(now: datetime) -> int:
     return expire(now)
 
 
+@every(60, name="api.forget_cds_cards")
+def forget_cds_cards(now: datetime) -> int:
+    """Delete the CDS Hooks cards given more than 90 days ago, with the feedback on them."""
+    from crossline.api.cds import forget_cards
+
+    return forget_cards(now)
+
+
 @every(60, name="sessions.clear_expired")
 def clear_expired_sessions(now: datetime) -> int:
     """Delete expired sessions (Django leaves them in the table): a patient's session holds

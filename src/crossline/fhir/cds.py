@@ -21,8 +21,10 @@ about the patient is kept. Pure like the engine: the HTTP side (who may call, th
 from __future__ import annotations
 
 import string
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from crossline.engine import FieldError, InvalidInput
@@ -82,6 +84,15 @@ def evaluate(
     """The cards for one call. Raises `InvalidInput` naming each malformed field,
     `PrefetchMissing` when the medicines were not prefetched, `KeyError` for an unknown
     service."""
+    return {"cards": [card for _, card in checked(k, service_id, request, site)]}
+
+
+def checked(
+    k: Knowledge, service_id: str, request: Mapping[str, Any], site: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """`evaluate`'s cards, each with what it is about (its kind: `class:<id>` for a class of
+    medicines, `unrecognised`, `conditions`), which a card does not say in a form a program
+    can count (the feedback endpoint counts overridden cards by kind)."""
     hook = SERVICES[service_id]
     _check_request(request, hook)
     context = request["context"]
@@ -97,14 +108,14 @@ def evaluate(
     catalogue = _medication_resources(sources)
     ordered = list(_medicines(draft, "context.draftOrders", catalogue, k))
     if not any(_is_subject(k, m) for m in ordered):
-        return {"cards": []}  # no ketamine or esketamine in this order: nothing to say
+        return []  # no ketamine or esketamine in this order: nothing to say
     others = [m for m in ordered if not _is_subject(k, m)]
     for key in PREFETCH:
         where = f"prefetch.{key}"
         others += [
             m for m in _medicines(sources[where], where, catalogue, k) if not _is_subject(k, m)
         ]
-    return {"cards": _cards(k, others, site)}
+    return _cards(k, others, site)
 
 
 # --- reading the request ---------------------------------------------------------------------
@@ -248,7 +259,7 @@ def _class_of(k: Knowledge, m: Medicine) -> str | None:
 # --- the cards -------------------------------------------------------------------------------
 
 
-def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[dict[str, Any]]:
+def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[tuple[str, dict[str, Any]]]:
     copy = k.copy["cds"]
     by_class: dict[str, list[str]] = {}
     unrecognised: list[str] = []
@@ -258,7 +269,7 @@ def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[dict[str,
             unrecognised.append(m.names[0])
         elif cid != "none" and k.medication_classes[cid].effect != "note":
             by_class.setdefault(cid, []).append(m.names[0])
-    cards = []
+    cards: list[tuple[str, dict[str, Any]]] = []
     for effect, indicator, key in (
         ("exclude", "critical", "avoid"),
         ("review", "warning", "review"),
@@ -266,25 +277,29 @@ def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[dict[str,
         for cid, names in by_class.items():
             c = k.medication_classes[cid]
             if c.effect == effect:
-                cards.append(_class_card(k, cid, list(dict.fromkeys(names)), indicator, key, site))
+                card = _class_card(k, cid, list(dict.fromkeys(names)), indicator, key, site)
+                cards.append((f"class:{cid}", card))
     if unrecognised:
         names = list(dict.fromkeys(unrecognised))
         rule = k.rules["medication.unrecognised"]
         cards.append(
-            _card(
-                k,
-                copy["unrecognised"][LANGUAGE],
-                "warning",
-                "\n".join(
-                    [copy["unrecognised_detail"][LANGUAGE], ""]
-                    + [f"- {_record_md(n)}" for n in names]
-                    + _sources(k, rule.citations)
+            (
+                "unrecognised",
+                _card(
+                    k,
+                    copy["unrecognised"][LANGUAGE],
+                    "warning",
+                    "\n".join(
+                        [copy["unrecognised_detail"][LANGUAGE], ""]
+                        + [f"- {_record_md(n)}" for n in names]
+                        + _sources(k, rule.citations)
+                    ),
+                    site,
+                    [(copy["learn"][LANGUAGE], f"{site}/learn/#medicines")],
                 ),
-                site,
-                [(copy["learn"][LANGUAGE], f"{site}/learn/#medicines")],
             )
         )
-    cards.append(_conditions_card(k, site))
+    cards.append(("conditions", _conditions_card(k, site)))
     return cards
 
 
@@ -388,3 +403,125 @@ def _record_md(text: str) -> str:
 
 _MARKDOWN = frozenset("\\`*_[]<>|~")
 _PUNCTUATION = frozenset(string.punctuation)
+
+
+# --- feedback on the cards (CDS Hooks 2.0 "Feedback") -----------------------------------------
+
+MAX_FEEDBACK = 100  # entries in one feedback call
+MAX_CODE = 64  # an override reason's code, as kept
+MAX_SYSTEM = 255  # its code system's URI, as kept
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What a prescriber did with one card, as crossline keeps it: the card, the outcome, the
+    override reason's coding if one was chosen, and only *whether* a comment was written — a
+    comment is free text from the record's side and may name the patient, so it is never
+    kept."""
+
+    card: str  # the card's uuid, in its canonical form
+    outcome: str  # "overridden" (crossline's cards offer no suggestions to accept)
+    reason_system: str
+    reason_code: str
+    commented: bool
+    at: datetime  # outcomeTimestamp, in UTC
+
+
+def read_feedback(body: Any) -> list[Feedback]:
+    """The feedback entries of a call to `…/feedback`, or `InvalidInput` naming every bad field
+    (nothing is kept from a call with one)."""
+    if not isinstance(body, Mapping):
+        raise InvalidInput([FieldError("$", "must be a JSON object")])
+    entries = body.get("feedback")
+    if not isinstance(entries, list) or not 0 < len(entries) <= MAX_FEEDBACK:
+        raise InvalidInput(
+            [FieldError("feedback", f"required: an array of 1 to {MAX_FEEDBACK} entries")]
+        )
+    errors: list[FieldError] = []
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"feedback[{i}]"
+        if not isinstance(entry, Mapping):
+            errors.append(FieldError(where, "must be an object"))
+            continue
+        problems = len(errors)
+        card = _card_id(entry.get("card"))
+        if card is None:
+            errors.append(FieldError(f"{where}.card", "required: the card's uuid"))
+        outcome = entry.get("outcome")
+        if outcome == "accepted":
+            errors.append(
+                FieldError(
+                    f"{where}.outcome",
+                    "crossline's cards offer no suggestions to accept: report a card the "
+                    "prescriber dismissed as 'overridden'",
+                )
+            )
+        elif outcome != "overridden":
+            errors.append(FieldError(f"{where}.outcome", "required: 'overridden'"))
+        system, code, commented = _override_reason(entry.get("overrideReason"), where, errors)
+        at = _instant(entry.get("outcomeTimestamp"))
+        if at is None:
+            errors.append(
+                FieldError(
+                    f"{where}.outcomeTimestamp",
+                    "required: an ISO 8601 date and time with its offset (UTC: Z)",
+                )
+            )
+        if len(errors) == problems and card is not None and at is not None:
+            out.append(Feedback(card, "overridden", system, code, commented, at))
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def _card_id(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _override_reason(value: Any, where: str, errors: list[FieldError]) -> tuple[str, str, bool]:
+    """(system, code, whether a comment was written) of an optional OverrideReason."""
+    if value is None:
+        return "", "", False
+    where = f"{where}.overrideReason"
+    if not isinstance(value, Mapping):
+        errors.append(FieldError(where, "must be an object"))
+        return "", "", False
+    comment = value.get("userComment")
+    if comment is not None and not isinstance(comment, str):
+        errors.append(FieldError(f"{where}.userComment", "must be a string"))
+    reason = value.get("reason")
+    if reason is None:
+        return "", "", bool(isinstance(comment, str) and comment.strip())
+    system = reason.get("system") if isinstance(reason, Mapping) else None
+    code = reason.get("code") if isinstance(reason, Mapping) else None
+    if not isinstance(system, str) or not 0 < len(system) <= MAX_SYSTEM:
+        errors.append(
+            FieldError(f"{where}.reason.system", f"required: a URI of at most {MAX_SYSTEM}")
+        )
+    if not isinstance(code, str) or not 0 < len(code) <= MAX_CODE:
+        errors.append(FieldError(f"{where}.reason.code", f"required: at most {MAX_CODE}"))
+    commented = isinstance(comment, str) and bool(comment.strip())
+    return (
+        (system if isinstance(system, str) else ""),
+        (code if isinstance(code, str) else ""),
+        commented,
+    )
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO 8601 date and time with its offset, in UTC; None for anything else."""
+    if not isinstance(value, str) or "T" not in value.upper():
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # 9999-12-31T23:00-05:00 has no UTC instant
+        return None

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from crossline.accounts.decorators import role_required
 from crossline.accounts.roles import Role
+from crossline.api.models import CdsCard
 from crossline.audit import Action, record
 from crossline.audit.models import Event
 from crossline.clinic.models import Case, Urgency
@@ -179,6 +180,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "eligibility": eligibility_counts(today),
         "window_days": WINDOW_DAYS,
         "cds": cds_clients(timezone.now()),
+        "cds_cards": cds_cards(release, timezone.now()),
         "questionnaire_url": reverse("fhir:questionnaire", args=["crossline-assessment"]),
         "admin": {
             "settings": reverse("admin:program_programsettings_change", args=[settings.pk]),
@@ -191,7 +193,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def cds_clients(now: dt.datetime) -> list[dict[str, Any]]:
     """Each EHR trusted to call the CDS Hooks service (the configuration), with the calls it
-    made in the window that were answered (the audit log's `cds.checked`: who and when only)."""
+    made in the window that were answered (the audit log's `cds.checked`: who and when only),
+    the cards it was given then and how many of those its prescribers overrode (feedback)."""
     since = now - dt.timedelta(days=WINDOW_DAYS)
     calls = {
         row["actor"]: row
@@ -199,11 +202,54 @@ def cds_clients(now: dt.datetime) -> list[dict[str, Any]]:
         .values("actor")
         .annotate(n=Count("seq"), last=Max("at"))
     }
+    cards = _card_counts(since, "issuer")
     rows = []
     for issuer in sorted(django_settings.CROSSLINE.cds_clients):
         seen = calls.get(f"cds:{issuer}"[:254], {})
-        rows.append({"issuer": issuer, "calls": seen.get("n", 0), "last": seen.get("last")})
+        given, overridden = cards.get(issuer, (0, 0))
+        rows.append(
+            {
+                "issuer": issuer,
+                "calls": seen.get("n", 0),
+                "last": seen.get("last"),
+                "cards": given,
+                "overridden": overridden,
+            }
+        )
     return rows
+
+
+def cds_cards(k: Knowledge, now: dt.datetime) -> list[dict[str, Any]]:
+    """The cards given in the window by what they are about (a class of medicines in the
+    knowledge base's words, unrecognised names, the conditions checklist), most urgent first,
+    with how many prescribers overrode: what the program's medical director reviews."""
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    labels = {f"class:{cid}": c.label["en"] for cid, c in k.medication_classes.items()}
+    copy = k.copy["cds"]  # the cards' own summaries
+    labels |= {"unrecognised": copy["unrecognised"]["en"], "conditions": copy["conditions"]["en"]}
+    order = {"critical": 0, "warning": 1, "info": 2}
+    rows = [
+        {"kind": labels.get(kind, kind), "indicator": indicator, "cards": n, "overridden": o}
+        for (kind, indicator), (n, o) in _card_counts(since, "kind", "indicator").items()
+    ]
+    return sorted(rows, key=lambda r: (order.get(r["indicator"], 3), -r["cards"], r["kind"]))
+
+
+def _card_counts(since: dt.datetime, *by: str) -> dict[Any, tuple[int, int]]:
+    """Cards given since `since`, grouped `by` those columns: (given, overridden at least once)."""
+    given = CdsCard.objects.filter(issued_at__gte=since)
+    out: dict[Any, tuple[int, int]] = {}
+    total = given.values(*by).annotate(n=Count("uuid"))
+    overridden = {
+        tuple(r[f] for f in by): r["n"]
+        for r in given.filter(feedback__outcome="overridden")
+        .values(*by)
+        .annotate(n=Count("uuid", distinct=True))
+    }
+    for r in total:
+        key = tuple(r[f] for f in by)
+        out[key[0] if len(by) == 1 else key] = (r["n"], overridden.get(key, 0))
+    return out
 
 
 @role_required(Role.PHYSICIAN, Role.OPERATOR)
