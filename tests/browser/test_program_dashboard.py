@@ -35,9 +35,10 @@ def signed_in(context: BrowserContext, live_server: Any, key: str) -> BrowserCon
 
 
 def test_the_program_dashboard_renders_and_is_accessible(
-    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str, settings: Any
 ) -> None:
     key = operator_session()
+    _cds_cards_given(settings)
     errors: list[str] = []  # CSP violations and failed responses, on every page below
     for name, viewport in (("phone", None), ("desktop", {"width": 1280, "height": 900})):
         page = signed_in(open_context(), live_server, key).new_page()
@@ -62,7 +63,7 @@ def test_the_program_dashboard_renders_and_is_accessible(
         expect(page.get_by_role("link", name="Change program settings")).to_be_visible()
         page.screenshot(path=str(SHOTS / f"{shot_prefix}-{name}.png"), full_page=True)
         page.screenshot(path=str(SHOTS / f"{shot_prefix}-{name}-first-screen.png"))
-        for section in ("settings", "counts"):
+        for section in ("settings", "counts", "integrations"):
             page.locator(f'section[aria-labelledby="{section}-h"]').screenshot(
                 path=str(SHOTS / f"{shot_prefix}-{name}-{section}.png")
             )
@@ -72,6 +73,33 @@ def test_the_program_dashboard_renders_and_is_accessible(
     axe_page.goto(f"{live_server.url}/clinic/program/")
     found = axe_violations(axe_page)
     assert not found, describe_violations({"/clinic/program/": found})
+
+
+def _cds_cards_given(settings: Any) -> None:
+    """A trusted EHR that was given cards, one of them overridden (the Integrations tables)."""
+    import uuid
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    from crossline.api.models import CdsCard, CdsFeedback
+
+    ehr = "https://ehr.example.org"
+    settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={ehr: {}})
+    now = timezone.now()
+    for kind, indicator in (("class:maoi", "critical"), ("conditions", "info")):
+        card = CdsCard.objects.create(
+            uuid=uuid.uuid4(),
+            issuer=ehr,
+            service="crossline-ketamine-order-sign",
+            kind=kind,
+            indicator=indicator,
+            issued_at=now,
+        )
+        if indicator == "critical":
+            CdsFeedback.objects.create(
+                card=card, outcome="overridden", outcome_at=now, received_at=now
+            )
 
 
 def test_the_screens_export_from_the_dashboard_in_chromium(
