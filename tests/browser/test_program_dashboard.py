@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import BrowserContext, expect
 
 from tests.browser.visitor import SHOTS, assert_accessible, axe_violations, describe_violations
+from tests.program.conftest import cds_card
 from tests.staff import session_key, staff_user
 
 
@@ -77,29 +78,12 @@ def test_the_program_dashboard_renders_and_is_accessible(
 
 def _cds_cards_given(settings: Any) -> None:
     """A trusted EHR that was given cards, one of them overridden (the Integrations tables)."""
-    import uuid
     from dataclasses import replace
-
-    from django.utils import timezone
-
-    from crossline.api.models import CdsCard, CdsFeedback
 
     ehr = "https://ehr.example.org"
     settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={ehr: {}})
-    now = timezone.now()
-    for kind, indicator in (("class:maoi", "critical"), ("conditions", "info")):
-        card = CdsCard.objects.create(
-            uuid=uuid.uuid4(),
-            issuer=ehr,
-            service="crossline-ketamine-order-sign",
-            kind=kind,
-            indicator=indicator,
-            issued_at=now,
-        )
-        if indicator == "critical":
-            CdsFeedback.objects.create(
-                card=card, outcome="overridden", outcome_at=now, received_at=now
-            )
+    cds_card(ehr, "class:maoi", "critical", overridden=1)
+    cds_card(ehr, "conditions", "info")
 
 
 def test_the_screens_export_from_the_dashboard_in_chromium(

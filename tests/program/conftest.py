@@ -47,3 +47,27 @@ def client_as() -> Callable[..., Client]:
         return signed_in(make_user(f"staff{count}", *roles, **kwargs), verified=verified)
 
     return _as
+
+
+def cds_card(issuer: str, kind: str, indicator: str, days_ago: int = 0, overridden: int = 0) -> Any:
+    """A CDS Hooks card given to `issuer` `days_ago`, reported overridden that many times (an
+    EHR may report the same card more than once)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crossline.api.models import CdsCard, CdsFeedback
+
+    now = timezone.now()
+    card = CdsCard.objects.create(
+        uuid=uuid.uuid4(),
+        issuer=issuer,
+        service="crossline-ketamine-order-sign",
+        kind=kind,
+        indicator=indicator,
+        issued_at=now - timedelta(days=days_ago),
+    )
+    for _ in range(overridden):
+        CdsFeedback.objects.create(card=card, outcome="overridden", outcome_at=now, received_at=now)
+    return card

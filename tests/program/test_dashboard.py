@@ -15,7 +15,7 @@ from crossline.audit.models import Event
 from crossline.intake.models import AggregateCount, ContactRequest
 from crossline.knowledge import load
 from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings
-from tests.program.conftest import make_user
+from tests.program.conftest import cds_card, make_user
 from tests.program.test_consent import shown_version, submitted
 from tests.web.personas import CANDIDATE
 
@@ -143,37 +143,15 @@ def test_shows_the_trusted_ehrs_and_their_answered_cds_calls(operator_client: Cl
 def test_shows_the_cds_cards_given_and_overridden_by_ehr_and_by_what_they_are_about(
     operator_client: Client, settings
 ):
-    import uuid
     from dataclasses import replace
-
-    from crossline.api.models import CdsCard, CdsFeedback
 
     ehr, other = "https://ehr.example.org", "https://other.example.org"
     settings.CROSSLINE = replace(settings.CROSSLINE, cds_clients={ehr: {}, other: {}})
-    now = timezone.now()
-
-    def card(issuer: str, kind: str, indicator: str, days_ago: int = 0) -> CdsCard:
-        at = now - dt.timedelta(days=days_ago)
-        return CdsCard.objects.create(
-            uuid=uuid.uuid4(),
-            issuer=issuer,
-            service="s",
-            kind=kind,
-            indicator=indicator,
-            issued_at=at,
-        )
-
-    def override(c: CdsCard, times: int = 1) -> None:
-        for _ in range(times):  # an EHR may report the same card more than once
-            CdsFeedback.objects.create(
-                card=c, outcome="overridden", outcome_at=now, received_at=now
-            )
-
-    override(card(ehr, "class:maoi", "critical"), times=2)
-    card(ehr, "class:maoi", "critical")
-    override(card(other, "class:benzodiazepine", "warning"))
-    card(ehr, "conditions", "info")
-    override(card(ehr, "class:maoi", "critical", days_ago=40))  # outside the window
+    cds_card(ehr, "class:maoi", "critical", overridden=2)
+    cds_card(ehr, "class:maoi", "critical")
+    cds_card(other, "class:benzodiazepine", "warning", overridden=1)
+    cds_card(ehr, "conditions", "info")
+    cds_card(ehr, "class:maoi", "critical", days_ago=40, overridden=1)  # outside the window
     page = operator_client.get("/clinic/program/").content.decode()
     section = page.split('id="integrations-h"')[1].split("</section>")[0]
     assert ehr_rows(section) == [(ehr, "0", "—", "3", "1"), (other, "0", "—", "1", "1")]

@@ -27,7 +27,6 @@ import json
 import logging
 import time
 import uuid
-from collections import Counter
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -100,17 +99,7 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
         )
     with transaction.atomic():
         CdsCard.objects.bulk_create(given)
-        audit_log.record(
-            Action.CDS_CHECKED,
-            actor=f"cds:{issuer}"[:254],
-            object_type="cds_service",
-            object_id=service_id,
-            detail={
-                "cards": len(cards),
-                "critical": sum(c["indicator"] == "critical" for c in cards),
-                "warning": sum(c["indicator"] == "warning" for c in cards),
-            },
-        )
+        _audit(Action.CDS_CHECKED, issuer, service_id, "cards", [c.indicator for c in given])
     return JsonResponse({"cards": cards})
 
 
@@ -155,19 +144,25 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
             )
             for e in entries
         )
-        indicators = Counter(known[e.card].indicator for e in entries)
-        audit_log.record(
-            Action.CDS_FEEDBACK,
-            actor=f"cds:{issuer}"[:254],
-            object_type="cds_service",
-            object_id=service_id,
-            detail={
-                "overridden": len(entries),
-                "critical": indicators["critical"],
-                "warning": indicators["warning"],
-            },
-        )
+        indicators = [known[e.card].indicator for e in entries]
+        _audit(Action.CDS_FEEDBACK, issuer, service_id, "overridden", indicators)
     return JsonResponse({})
+
+
+def _audit(action: Action, issuer: str, service_id: str, total: str, indicators: list[str]) -> None:
+    """One audit event for an answered call: the EHR, the service, and how many cards it
+    concerned (`total`), of which critical and warning — nothing about the patient."""
+    audit_log.record(
+        action,
+        actor=f"cds:{issuer}"[:254],
+        object_type="cds_service",
+        object_id=service_id,
+        detail={
+            total: len(indicators),
+            "critical": indicators.count("critical"),
+            "warning": indicators.count("warning"),
+        },
+    )
 
 
 UNKNOWN_CARD = (
