@@ -7,8 +7,8 @@ derived from it) and, once a course runs, each weekly questionnaire the same way
 GAD-7 and (when item 9 was above 0) ASQ answers as a QuestionnaireResponse to that
 Questionnaire — which requires no question, so a response may answer some groups only — and its
 PHQ-9 and GAD-7 totals as Observations derived from it. The course's own weekly questions (new
-bladder symptoms, the recovery plan) are not in the assessment Questionnaire and are not in the
-response; the course page shows them.
+bladder symptoms, the recovery plan) are in no Questionnaire: each answer is an Observation of
+its own, coded in crossline's question and answer code systems, with the question's words.
 The bundle is validated before it leaves; the view audits the export (`record.exported`).
 """
 
@@ -17,9 +17,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import translation
+
 from crossline.clinic import record as applicant
 from crossline.clinic.models import Case
 from crossline.course.models import CheckIn
+from crossline.course.patient_forms import COURSE_QUESTIONS
 from crossline.engine.knowledge import Knowledge
 from crossline.fhir import bundle, observation, patient, response, validate
 from crossline.fhir.codes import case_system
@@ -78,6 +81,26 @@ def _weekly(case: Case, base: str, subject: str | None) -> list[tuple[str, dict[
             value = scores.get(scale)
             if isinstance(value, int) and observation.coded(k, scale):
                 found = observation.total(k, scale, value, authored, qr_url, subject)
+                out.append((bundle.full_url(), found))
+        out += _course_answers(checkin.answers or {}, base, authored, subject)
+    return out
+
+
+def _course_answers(
+    answers: dict[str, Any], base: str, authored: str, subject: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """A weekly questionnaire's answers to the course's own questions (new bladder symptoms,
+    the recovery plan), each an Observation coded in crossline's question and answer systems,
+    with the question and answer as the person was asked them, in English."""
+    out = []
+    with translation.override("en"):
+        for item, (question, choices) in COURSE_QUESTIONS.items():
+            value = answers.get(item)
+            label = dict(choices).get(value) if isinstance(value, str) else None
+            if label is not None:
+                found = observation.answer(
+                    base, (item, str(question)), (str(value), str(label)), authored, subject
+                )
                 out.append((bundle.full_url(), found))
     return out
 

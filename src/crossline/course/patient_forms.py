@@ -22,6 +22,22 @@ from crossline.engine.knowledge import Knowledge
 ASQ = (*ASQ_ITEMS, "asq.5")
 MAX_DOSES = 20  # a count typed by the patient; the dispensing records compare it
 
+# The course's own weekly questions (not validated instruments): question and choices, by
+# answer id. One place for the weekly form and the FHIR record export (in English there).
+COURSE_QUESTIONS: dict[str, tuple[Any, tuple[tuple[str, Any], ...]]] = {
+    weekly_rules.BLADDER: (
+        _(
+            "Since the last check, any new or worse bladder or urinary symptoms — pain, "
+            "urgency, or blood in the urine?"
+        ),
+        (("yes", _("Yes")), ("no", _("No"))),
+    ),
+    weekly_rules.RECOVERY: (
+        _("Did you keep to your recovery plan this week?"),
+        (("yes", _("Yes")), ("partly", _("Partly")), ("no", _("No"))),
+    ),
+}
+
 
 def yes_no() -> list[tuple[str, Any]]:
     return [("yes", _("Yes")), ("no", _("No"))]
@@ -240,19 +256,10 @@ class WeeklyForm(EngineForm):
         if _ask_asq(self, data):
             for item in ASQ:
                 f[item] = instrument_field(k, item, lang)
-        if bladder:
-            f[weekly_rules.BLADDER] = radios(
-                yes_no(),
-                _(
-                    "Since the last check, any new or worse bladder or urinary symptoms — pain, "
-                    "urgency, or blood in the urine?"
-                ),
-            )
-        if recovery:
-            f[weekly_rules.RECOVERY] = radios(
-                [("yes", _("Yes")), ("partly", _("Partly")), ("no", _("No"))],
-                _("Did you keep to your recovery plan this week?"),
-            )
+        for item, asked in ((weekly_rules.BLADDER, bladder), (weekly_rules.RECOVERY, recovery)):
+            if asked:
+                question, choices = COURSE_QUESTIONS[item]
+                f[item] = radios(list(choices), question)
 
     @property
     def asks_asq(self) -> bool:

@@ -25,6 +25,9 @@ TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 # in it is the contract's own answer value, so it maps back without a table.
 QUESTIONNAIRE_ID = "crossline-assessment"
 ANSWERS_CODE_SYSTEM = "CodeSystem/crossline-answer"
+# … and of the questions no Questionnaire or LOINC code covers (a course's own weekly
+# questions): a code in it is the question's answer id (`course.bladder`).
+QUESTIONS_CODE_SYSTEM = "CodeSystem/crossline-question"
 
 
 def questionnaire_url(base: str) -> str:
@@ -33,6 +36,10 @@ def questionnaire_url(base: str) -> str:
 
 def answers_system(base: str) -> str:
     return f"{base}/{ANSWERS_CODE_SYSTEM}"
+
+
+def questions_system(base: str) -> str:
+    return f"{base}/{QUESTIONS_CODE_SYSTEM}"
 
 
 def case_system(base: str) -> str:

@@ -14,7 +14,13 @@ from typing import Any
 
 from crossline.engine.instruments import REPORTED_SCALES, SCORE_NAMES
 from crossline.engine.knowledge import Knowledge
-from crossline.fhir.codes import LOINC, OBSERVATION_CATEGORY, UCUM
+from crossline.fhir.codes import (
+    LOINC,
+    OBSERVATION_CATEGORY,
+    UCUM,
+    answers_system,
+    questions_system,
+)
 
 SURVEY = {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
 
@@ -68,4 +74,32 @@ def total(
         observation["subject"] = {"reference": subject}
     if derived_from is not None:
         observation["derivedFrom"] = [{"reference": derived_from}]
+    return observation
+
+
+def answer(
+    base: str,
+    question: tuple[str, str],
+    value: tuple[str, str],
+    effective: str,
+    subject: str | None = None,
+) -> dict[str, Any]:
+    """The Observation of one answer to a question no Questionnaire covers (a course's own
+    weekly questions): `question` and `value` as (crossline's code, its text)."""
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [SURVEY],
+        "code": {
+            "coding": [{"system": questions_system(base), "code": question[0]}],
+            "text": question[1],
+        },
+        "effectiveDateTime": effective,
+        "valueCodeableConcept": {
+            "coding": [{"system": answers_system(base), "code": value[0]}],
+            "text": value[1],
+        },
+    }
+    if subject is not None:
+        observation["subject"] = {"reference": subject}
     return observation
