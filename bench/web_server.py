@@ -85,6 +85,9 @@ class Server:
     workers: int | None = None
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    # What `/healthz` answers once the server is up: 503 when it is meant to run without its
+    # database (tests/ops/test_serve.py).
+    ready_status: int = 200
 
     @property
     def pid(self) -> int:
@@ -119,7 +122,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"crossline serve exited early:\n{self.log_tail()}")
             with contextlib.suppress(OSError, http.client.HTTPException):
-                if get_status(self.port, "/healthz") == 200:
+                if get_status(self.port, "/healthz") == self.ready_status:
                     return
             time.sleep(0.1)
         self.kill()
@@ -163,8 +166,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(env: Mapping[str, str], log_path: Path, workers: int | None = None) -> Iterator[Server]:
-    server = Server(env=dict(env), log_path=log_path, workers=workers)
+def serving(
+    env: Mapping[str, str], log_path: Path, workers: int | None = None, ready_status: int = 200
+) -> Iterator[Server]:
+    server = Server(env=dict(env), log_path=log_path, workers=workers, ready_status=ready_status)
     try:
         server.start()
         yield server

@@ -1,6 +1,8 @@
 """The project's URLs: the assessment, the JSON API, the clinician workspace, admin, health and
 metrics."""
 
+import logging
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
@@ -12,10 +14,18 @@ from crossline.metrics import metrics
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    from django.db import connection
+    """200 after a round trip to the database; 503 (take this server out of rotation) when the
+    database cannot be reached — an answer, not a server error page, and logged once a call."""
+    from django.db import DatabaseError, connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logging.getLogger("crossline.health").error(
+            "health check: the database cannot be reached (%s)", type(exc).__name__
+        )
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -144,3 +144,29 @@ def test_what_the_master_loads_is_frozen_out_of_the_workers_collections() -> Non
         assert gc.isenabled()  # requests' own garbage is still collected
     finally:
         gc.unfreeze()
+
+
+def test_without_its_database_the_server_says_so_and_the_crisis_line_still_shows(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """The database down (here: nothing listens where it points): `/healthz` answers 503 for
+    the load balancer, the home page and the crisis page still answer (they need no database),
+    and any page that does need it fails with the error page that carries the crisis line."""
+    migrated = run_crossline("migrate", env=base_env(data_dir))
+    assert migrated.returncode == 0, migrated.stderr
+    nowhere = "postgres://postgres@127.0.0.1:9/crossline?connect_timeout=2"  # port 9: discard
+    env = base_env(data_dir, nowhere)
+    with serving(env, tmp_path / "serve.log", ready_status=503) as server:
+        health = request(server.port, "GET", "/healthz")
+        assert health.status == 503
+        assert health.json() == {"status": "unavailable", "database": "unreachable"}
+        for path, language in (("/", "en"), ("/crisis/", "en"), ("/crisis/", "es")):
+            page = request(server.port, "GET", path, headers={"Accept-Language": language})
+            assert page.status == 200, (path, page.status)
+            assert "988" in page.body.decode()
+        failed = request(server.port, "GET", "/learn/")  # reads the program's settings
+        assert failed.status == 500
+        text = failed.body.decode()
+        assert "Call or text 988" in text and "Llame o envíe un mensaje de texto al 988" in text
+        log = server.log_path.read_text()
+        assert "health check: the database cannot be reached (OperationalError)" in log
