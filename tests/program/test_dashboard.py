@@ -165,3 +165,14 @@ def test_shows_the_cds_cards_given_and_overridden_by_ehr_and_by_what_they_are_ab
 def test_says_when_no_ehr_is_trusted(operator_client: Client):
     page = operator_client.get("/clinic/program/").content.decode()
     assert "CROSSLINE_CDS_CLIENTS_FILE" in page.split('id="integrations-h"')[1]
+
+
+def test_says_how_many_case_records_retention_deleted(operator_client: Client):
+    from crossline.audit import record
+
+    page = operator_client.get("/clinic/program/").content.decode()
+    assert "No case record was deleted by the record retention period in the last 30 days" in page
+    for _ in range(2):
+        record("record.deleted", actor="system", object_type="case", object_id="x")
+    page = operator_client.get("/clinic/program/").content.decode()
+    assert "Not in the table: 2 case records deleted in the last 30 days when the record" in page
