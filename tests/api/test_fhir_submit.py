@@ -59,6 +59,43 @@ def test_the_responses_language_picks_the_decisions() -> None:
     assert decision["safety"]["resources"][0]["label"].startswith("Llame al 988")
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}, "es"),
+        ({"Content-Language": "es"}, "es"),
+        ({"Content-Language": "fr", "Accept-Language": "es"}, "es"),
+        ({"Content-Language": "en", "Accept-Language": "es"}, "en"),
+        ({"Accept-Language": "es;q=0, en"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_a_response_without_its_language_takes_the_requests(
+    headers: dict[str, str], expected: str
+) -> None:
+    """LHC-Forms leaves `language` out of the response it writes: the request's
+    Content-Language, else its Accept-Language, then says which language the person used."""
+    qr = response_for(acute_risk(), language="es")
+    del qr["language"]
+    answered = Client().post(
+        URL, json.dumps(qr), content_type="application/fhir+json", headers=headers
+    )
+    assert answered.status_code == 201, answered.content
+    label = answered.json()["decision"]["safety"]["resources"][0]["label"]
+    assert label.startswith("Llame al 988") == (expected == "es"), label
+    assert Assessment.objects.get(public_id=answered.json()["id"]).language == expected
+
+
+def test_the_responses_own_language_wins_over_the_requests() -> None:
+    qr = response_for(acute_risk(), language="en")
+    headers = {"Content-Language": "es", "Accept-Language": "es"}
+    answered = Client().post(
+        URL, json.dumps(qr), content_type="application/fhir+json", headers=headers
+    )
+    assert answered.status_code == 201
+    assert answered.json()["decision"]["safety"]["resources"][0]["label"].startswith("Call")
+
+
 def test_an_in_progress_response_is_an_incomplete_assessment_never_zeros() -> None:
     answers = {k: v for k, v in candidate_ready().items() if k != "phq9.9"}
     answered = post(response_for(answers, status="in-progress"))

@@ -93,12 +93,15 @@ def written(page: Page, shot: str) -> dict[str, Any]:
     return qr
 
 
-def submit(page: Page, live_server: Any, qr: dict[str, Any]) -> dict[str, Any]:
-    """The response as a submission (`application/fhir+json`): the stored decision."""
+def submit(
+    page: Page, live_server: Any, qr: dict[str, Any], accept_language: str = "en-US"
+) -> dict[str, Any]:
+    """The response as a submission (`application/fhir+json`), from a client asking for
+    `accept_language`: the stored decision."""
     submitted = page.request.post(
         f"{live_server.url}/api/v1/assessments",
         data=json.dumps(qr),
-        headers={"Content-Type": "application/fhir+json"},
+        headers={"Content-Type": "application/fhir+json", "Accept-Language": accept_language},
     )
     assert submitted.status == 201, submitted.text()
     decision: dict[str, Any] = submitted.json()["decision"]
@@ -157,8 +160,8 @@ def test_a_spanish_speaking_client_gets_the_form_and_the_crisis_help_in_spanish(
     lifeline.first.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / f"{shot_prefix}-crisis.png", full_page=False)
     qr = written(page, shot_prefix)
-    assert "language" not in qr  # LHC-Forms leaves it out: the integrator sets it, as here
-    qr["language"] = "es"
-    decision = submit(page, live_server, qr)
+    # LHC-Forms leaves `language` out: the client's own Accept-Language says it was Spanish.
+    assert "language" not in qr
+    decision = submit(page, live_server, qr, "es-US,es;q=0.9")
     assert decision["safety"]["level"] == "acute"
     assert decision["safety"]["resources"][0]["label"] == k.resources[0].label["es"]

@@ -52,8 +52,9 @@ with 422, naming each field, and nothing is stored.
 
 A FHIR form can submit what it wrote instead: a QuestionnaireResponse to the Questionnaire at
 `/fhir/r4/Questionnaire/crossline-assessment`, sent as `application/fhir+json` (status
-`completed`, `in-progress` or `amended`; its `language` picks the decision's, English when
-absent — some renderers leave it out, so set it for a Spanish form). The answer is the
+`completed`, `in-progress` or `amended`; its `language` picks the decision's — some renderers
+leave it out: then the request's `Content-Language`, else its `Accept-Language`, picks it,
+English when none names English or Spanish). The answer is the
 same 201 with the decision; a field it cannot accept is named by its FHIR path or linkId.
 
 Send an `Idempotency-Key` header to retry safely: the same key with the same body returns the
@@ -165,10 +166,10 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 def _from_fhir(request: HttpRequest, body: Any) -> Any:
     """A QuestionnaireResponse to the FHIR Questionnaire, as the contract's body."""
-    from crossline.api.fhir import fhir_base  # the FHIR side loads only when it is used
+    from crossline.api.fhir import body_language, fhir_base  # loaded only when it is used
     from crossline.fhir.response import to_request
 
-    return to_request(current_knowledge(), body, fhir_base(request))
+    return to_request(current_knowledge(), body, fhir_base(request), body_language(request))
 
 
 def _limit(request: HttpRequest) -> None:

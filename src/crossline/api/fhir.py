@@ -47,7 +47,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 @api.get("/Questionnaire", url_name="questionnaire-search")
 def search_questionnaires(request: HttpRequest) -> HttpResponse:
-    base, language = fhir_base(request), _language(request)
+    base, language = fhir_base(request), preferred_language(request)
     found = [_questionnaire(base, load().version, language)]
     wanted_id, wanted_url = request.GET.get("_id"), request.GET.get("url")
     if wanted_id is not None:
@@ -61,12 +61,12 @@ def search_questionnaires(request: HttpRequest) -> HttpResponse:
 def read_questionnaire(request: HttpRequest, resource_id: str) -> HttpResponse:
     if resource_id != QUESTIONNAIRE_ID:
         return _fhir(not_found(f"Questionnaire/{resource_id} is not known"), status=404)
-    language = _language(request)
+    language = preferred_language(request)
     body = _questionnaire_body(fhir_base(request), load().version, language)
     return _in(language, HttpResponse(body, content_type=CONTENT_TYPE))
 
 
-def _language(request: HttpRequest) -> str:
+def preferred_language(request: HttpRequest) -> str:
     """The Questionnaire's language: Spanish when the client's Accept-Language prefers it to
     English (a Spanish form; English then travels as translations), else English."""
     header = request.headers.get("Accept-Language", "")
@@ -75,6 +75,17 @@ def _language(request: HttpRequest) -> str:
         if primary in LANGUAGES and quality > 0:  # q=0: "not acceptable" (RFC 9110 §12.4.2)
             return primary
     return "en"
+
+
+def body_language(request: HttpRequest) -> str:
+    """The language a submitted QuestionnaireResponse was answered in when it does not say
+    (some renderers, LHC-Forms among them, leave `language` out): the request's
+    Content-Language if it names English or Spanish, else its Accept-Language's preference."""
+    for tag in request.headers.get("Content-Language", "")[:MAX_ACCEPT_LANGUAGE].split(","):
+        primary = tag.strip().split("-", 1)[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return preferred_language(request)
 
 
 def _in(language: str, response: HttpResponse) -> HttpResponse:

@@ -73,11 +73,12 @@ def to_answers(k: Knowledge, qr: Mapping[str, Any], base: str) -> dict[str, Any]
 ACCEPTED_STATUS = ("completed", "in-progress", "amended")
 
 
-def to_request(k: Knowledge, qr: Any, base: str) -> dict[str, Any]:
+def to_request(k: Knowledge, qr: Any, base: str, default_language: str = "en") -> dict[str, Any]:
     """The contract's request body (`{"answers", "language"}`) for a QuestionnaireResponse to
     crossline's assessment Questionnaire (any of its versions: the answers are checked against
-    the knowledge in force). Raises `InvalidInput` naming each field it cannot accept: a FHIR
-    path for the response itself (checked with fhir.resources), a linkId for an answer."""
+    the knowledge in force); its `language`, or `default_language` when it has none. Raises
+    `InvalidInput` naming each field it cannot accept: a FHIR path for the response itself
+    (checked with fhir.resources), a linkId for an answer."""
     if not isinstance(qr, Mapping) or qr.get("resourceType") != "QuestionnaireResponse":
         raise InvalidInput([FieldError("resourceType", "must be QuestionnaireResponse")])
     try:
@@ -90,7 +91,7 @@ def to_request(k: Knowledge, qr: Any, base: str) -> dict[str, Any]:
         errors.append(FieldError("questionnaire", f"must be {questionnaire_url(base)}"))
     if qr.get("status") not in ACCEPTED_STATUS:
         errors.append(FieldError("status", f"must be one of {', '.join(ACCEPTED_STATUS)}"))
-    language = str(qr.get("language") or "en").split("-", 1)[0].lower()
+    language = str(qr.get("language") or default_language).split("-", 1)[0].lower()
     if language not in LANGUAGES:
         errors.append(FieldError("language", f"must be one of {', '.join(LANGUAGES)}"))
     try:
