@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 
 RATE_LIMIT_SCOPE = "cds"
 CARD_DAYS = 90  # how long a card given is kept for feedback to name it
+UNKNOWN_CARD = (
+    "not a card this service gave this EHR (or one older than "
+    f"{CARD_DAYS} days, which crossline no longer keeps)"
+)
 
 LEEWAY_SECONDS = 60  # clock difference tolerated between the EHR and this server
 MAX_LIFETIME_SECONDS = 300  # a token meant for one call; also bounds how long a jti is kept
@@ -71,10 +75,10 @@ def discovery(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
-    refused = _admit(request, service_id)
-    if isinstance(refused, HttpResponse):
-        return refused
-    issuer, body = refused
+    admitted = _admit(request, service_id)
+    if isinstance(admitted, HttpResponse):
+        return admitted  # the refusal
+    issuer, body = admitted
     try:
         checked = cds.checked(load(), service_id, body, _site(request))
     except InvalidInput as exc:
@@ -110,10 +114,10 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
     this service and not yet forgotten (`CARD_DAYS`); otherwise nothing of the call is kept.
     Kept: the outcome, its time, the override reason's coding and whether a comment was written
     — never the comment — and one audit event with the counts."""
-    refused = _admit(request, service_id)
-    if isinstance(refused, HttpResponse):
-        return refused
-    issuer, body = refused
+    admitted = _admit(request, service_id)
+    if isinstance(admitted, HttpResponse):
+        return admitted  # the refusal
+    issuer, body = admitted
     try:
         entries = cds.read_feedback(body)
     except InvalidInput as exc:
@@ -163,12 +167,6 @@ def _audit(action: Action, issuer: str, service_id: str, total: str, indicators:
             "warning": indicators.count("warning"),
         },
     )
-
-
-UNKNOWN_CARD = (
-    "not a card this service gave this EHR (or one older than "
-    f"{CARD_DAYS} days, which crossline no longer keeps)"
-)
 
 
 def _admit(request: HttpRequest, service_id: str) -> HttpResponse | tuple[str, Any]:

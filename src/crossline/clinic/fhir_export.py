@@ -22,7 +22,7 @@ from django.utils import translation
 from crossline.clinic import record as applicant
 from crossline.clinic.models import Case
 from crossline.course.models import CheckIn
-from crossline.course.patient_forms import COURSE_QUESTIONS
+from crossline.course.questions import COURSE_QUESTIONS
 from crossline.engine.knowledge import Knowledge
 from crossline.fhir import bundle, observation, patient, response, validate
 from crossline.fhir.codes import case_system

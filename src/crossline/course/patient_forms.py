@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crossline.course.questions import COURSE_QUESTIONS
 from crossline.engine import checkin as rules
 from crossline.engine import weekly as weekly_rules
 from crossline.engine.errors import InvalidInput
@@ -21,22 +22,6 @@ from crossline.engine.knowledge import Knowledge
 
 ASQ = (*ASQ_ITEMS, "asq.5")
 MAX_DOSES = 20  # a count typed by the patient; the dispensing records compare it
-
-# The course's own weekly questions (not validated instruments): question and choices, by
-# answer id. One place for the weekly form and the FHIR record export (in English there).
-COURSE_QUESTIONS: dict[str, tuple[Any, tuple[tuple[str, Any], ...]]] = {
-    weekly_rules.BLADDER: (
-        _(
-            "Since the last check, any new or worse bladder or urinary symptoms — pain, "
-            "urgency, or blood in the urine?"
-        ),
-        (("yes", _("Yes")), ("no", _("No"))),
-    ),
-    weekly_rules.RECOVERY: (
-        _("Did you keep to your recovery plan this week?"),
-        (("yes", _("Yes")), ("partly", _("Partly")), ("no", _("No"))),
-    ),
-}
 
 
 def yes_no() -> list[tuple[str, Any]]:

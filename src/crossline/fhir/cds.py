@@ -502,10 +502,12 @@ def _override_reason(value: Any, where: str, errors: list[FieldError]) -> tuple[
     code = reason.get("code") if isinstance(reason, Mapping) else None
     if not isinstance(system, str) or not 0 < len(system) <= MAX_SYSTEM:
         errors.append(
-            FieldError(f"{where}.reason.system", f"required: a URI of at most {MAX_SYSTEM}")
+            FieldError(f"{where}.reason.system", f"required: a URI of 1 to {MAX_SYSTEM} characters")
         )
     if not isinstance(code, str) or not 0 < len(code) <= MAX_CODE:
-        errors.append(FieldError(f"{where}.reason.code", f"required: at most {MAX_CODE}"))
+        errors.append(
+            FieldError(f"{where}.reason.code", f"required: a code of 1 to {MAX_CODE} characters")
+        )
     commented = isinstance(comment, str) and bool(comment.strip())
     return (
         (system if isinstance(system, str) else ""),
