@@ -16,11 +16,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.test import Client, override_settings
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 from crossline.api.models import CdsCard, CdsFeedback
 from crossline.audit.models import Event
 from crossline.config import ConfigError, from_environment
 from crossline.web import MAX_CDS_BODY_BYTES
+from tests.forms_fuzz import fuzz, values
 
 pytestmark = pytest.mark.django_db
 
@@ -523,3 +526,54 @@ def test_cards_older_than_ninety_days_are_forgotten_with_their_feedback() -> Non
     assert [str(c.uuid) for c in CdsCard.objects.all()] == [recent["uuid"]]
     assert [str(f.card_id) for f in CdsFeedback.objects.all()] == [recent["uuid"]]
     assert forget_cards(now) == 0
+
+
+CARD_FORMS = [str, lambda u: u.upper(), lambda u: "{" + u + "}", lambda u: "urn:uuid:" + u]
+
+
+@pytest.fixture
+def no_cds_limit() -> Any:
+    """The CDS calls' limit out of the way: a property test makes hundreds of calls a minute."""
+    many = replace(settings.CROSSLINE, cds_clients={ISS: JWKS}, cds_rate_limit_per_minute=10**6)
+    with override_settings(CROSSLINE=many):
+        yield
+
+
+@fuzz(200)
+@given(data=st.data())
+@pytest.mark.usefixtures("no_cds_limit")
+def test_any_feedback_call_is_kept_whole_or_refused_naming_a_field(data: Any) -> None:
+    """Real cards named in any of the spellings a UUID has, unknown ones, and anything else in
+    any field: a call is kept whole (200, every entry) or refused naming a field, never a
+    server error, and a refused call keeps nothing."""
+    cards = [c["uuid"] for c in given_cards()]
+    real = st.sampled_from(cards).flatmap(
+        lambda u: st.sampled_from(CARD_FORMS).map(lambda form: form(u))
+    )
+
+    def entries(card: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+        return st.fixed_dictionaries(
+            {
+                "card": card,
+                "outcome": st.just("overridden"),
+                "outcomeTimestamp": st.just("2026-11-29T08:00:00Z"),
+            },
+            optional={"overrideReason": st.just({"reason": {"system": "https://x", "code": "y"}})},
+        )
+
+    anything = entries(real | st.uuids().map(str) | st.text(max_size=8)) | values()
+    body = {
+        "feedback": data.draw(
+            st.lists(anything, min_size=1, max_size=4)
+            | st.lists(entries(real), min_size=1, max_size=4)
+        )
+    }
+    before = CdsFeedback.objects.count()
+    response = call(feedback_token(), body=body, url=FEEDBACK)
+    assert response.status_code in (200, 422), response.content
+    event(f"status {response.status_code}")
+    if response.status_code == 200:
+        assert CdsFeedback.objects.count() == before + len(body["feedback"])
+    else:
+        assert response.json()["errors"][0]["field"].startswith("feedback")
+        assert CdsFeedback.objects.count() == before
