@@ -14,6 +14,7 @@ SECRET_KEY = CONFIG.secret_key
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = [CONFIG.base_url]
+CSRF_FAILURE_VIEW = "crossline.web.csrf_failure"  # a site page with the crisis line
 
 INSTALLED_APPS = [
     "django.contrib.admin",

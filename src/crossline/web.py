@@ -141,6 +141,18 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW): a page of the site — the crisis
+    line on top, in the person's language — saying what happened and what to do, instead of
+    Django's bare page. An answer that shows suicide risk brings the crisis resources first,
+    on this very response, as when a form cannot be stored for any other reason."""
+    from django.shortcuts import render
+
+    # The language switch leads to the start page: the refused address may take only a POST.
+    context = {"at_risk": posted_risk(request.POST), "lang_next": "/"}
+    return render(request, "intake/csrf_failure.html", context, status=403)
+
+
 class CsrfMiddleware(NotOnStatelessPaths, CsrfViewMiddleware):
     """Django's CSRF protection, accepting the `Origin: null` that `Referrer-Policy:
     no-referrer` makes browsers send on same-site form posts.
