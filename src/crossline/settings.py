@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "crossline.web.RequestLimitsMiddleware",
     "crossline.middleware.SessionMiddleware",  # these four and CSRF skip /api/
     "django.middleware.locale.LocaleMiddleware",
+    "crossline.web.MethodNotAllowedPageMiddleware",  # inside the locale: the person's language
     "django.middleware.common.CommonMiddleware",
     "crossline.web.CsrfMiddleware",
     "crossline.middleware.AuthenticationMiddleware",

@@ -39,6 +39,27 @@ class PrivacyHeadersMiddleware:
         return response
 
 
+class MethodNotAllowedPageMiddleware:
+    """A page for a 405 (an address that takes only a form's POST, opened with a GET — a
+    bookmark, a reload): Django's is empty, with no crisis line. Pages only; /api/, /fhir/ and
+    /cds-services answer in their own formats."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or request.path_info.startswith(STATELESS_PREFIXES):
+            return response
+        from django.template.loader import render_to_string
+
+        response.content = render_to_string("405.html", request=request)
+        response["Content-Type"] = "text/html; charset=utf-8"
+        # Set by CommonMiddleware for the empty body already (it runs inside this one).
+        response["Content-Length"] = str(len(response.content))
+        return response
+
+
 class RequestLimitsMiddleware:
     """Refuse oversized bodies before anything reads them (413, nothing stored)."""
 

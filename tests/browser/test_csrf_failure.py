@@ -42,3 +42,17 @@ def test_a_risky_answer_refused_for_its_lost_cookie_still_brings_the_crisis_help
     other = "es" if lang == "en" else "en"
     visitor.switch_language(other)
     assert page.url.rstrip("/") == visitor.base_url
+
+
+def test_the_error_pages_a_person_can_meet_are_accessible_and_carry_the_crisis_line(
+    new_visitor: Callable[..., Visitor],
+) -> None:
+    """A form's address opened directly (405), a page that does not exist (404): each a page
+    of the site, the crisis banner on top, fitting the phone, free of axe-core violations."""
+    visitor = new_visitor(bypass_csp=True)
+    for path, status in (("/check/start", 405), ("/no-such-page/", 404)):
+        response = visitor.page.goto(visitor.base_url + path)
+        assert response is not None and response.status == status
+        visitor.arrived()
+        violations = axe_violations(visitor.page)
+        assert not violations, describe_violations({path: violations})
