@@ -73,11 +73,24 @@ class RequestLimitsMiddleware:
         except ValueError:
             length = limit + 1
         if length > limit:
+            if not request.path_info.startswith(STATELESS_PREFIXES):
+                return _too_large_page(request)
             return JsonResponse(
                 {"errors": [{"field": "$", "message": f"body larger than {limit} bytes"}]},
                 status=413,
             )
         return self.get_response(request)
+
+
+def _too_large_page(request: HttpRequest) -> HttpResponse:
+    """A form too large to read (413), as a page of the site with the crisis line, in the
+    person's language (this runs before the locale middleware: the browser's choice is read
+    here). The body is never read, so nothing of it is kept."""
+    from django.shortcuts import render
+    from django.utils import translation
+
+    with translation.override(translation.get_language_from_request(request)):
+        return render(request, "413.html", status=413)
 
 
 # /api/, /fhir/ and /cds-services are stateless by contract: the cookie layers step aside for

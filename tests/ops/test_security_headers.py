@@ -107,6 +107,14 @@ def test_an_oversized_answer_is_refused_with_413_and_nothing_stored() -> None:
     )
     assert response.status_code == 413
     assert Assessment.objects.get().answers == {}
+    page = response.content.decode()  # a page of the site, with the crisis line
+    assert "This form is too long to send" in page and 'class="crisis-link"' in page
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="es").post(
+        "/check/q/phq9.1/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert spanish.status_code == 413
+    assert "demasiado largo" in spanish.content.decode()
+    assert '<html lang="es">' in spanish.content.decode()
 
 
 def test_an_oversized_api_submission_is_refused_with_413_and_nothing_stored() -> None:
