@@ -59,6 +59,9 @@ def test_no_staff_page_runs_off_a_phone_screen(
         screen = page.viewport_size["width"] if page.viewport_size else 390
         width = page.evaluate("document.documentElement.scrollWidth") - screen
         name = "-".join(p[:8] for p in url.strip("/").split("/")[1:]) or "queue"
+        # The crisis line is on every page, staff pages too (at their foot).
+        crisis = page.locator('footer.staff-crisis a[href="/crisis/"]')
+        assert crisis.count() == 1 and "988" in crisis.inner_text(), url
         # The tables of long text stack: every cell as wide as its row, nothing to scroll to.
         for table in page.locator("table.stack").all():
             region = table.locator("xpath=..")

@@ -105,3 +105,9 @@ def test_a_staff_page_outside_ones_roles_says_so() -> None:
     page = response.content.decode()
     assert "Your account's roles do not include this page." in page
     assert 'class="crisis-link"' in page
+
+
+@pytest.mark.parametrize("path", ["/clinic/sign-in/", "/clinic/enrol/not-a-link/"])
+def test_the_staff_pages_anyone_can_reach_carry_the_crisis_line(path: str) -> None:
+    page = Client().get(path).content.decode()
+    assert '<footer class="staff-crisis"><a href="/crisis/">In crisis? Call or text 988' in page
