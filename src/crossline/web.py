@@ -180,10 +180,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     line on top, in the person's language — saying what happened and what to do, instead of
     Django's bare page. An answer that shows suicide risk brings the crisis resources first,
     on this very response, as when a form cannot be stored for any other reason."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.http import UnreadablePostError
+    from django.http.multipartparser import MultiPartParserError
     from django.shortcuts import render
 
+    try:
+        at_risk = posted_risk(request.POST)
+    except (MultiPartParserError, RequestDataTooBig, UnreadablePostError):
+        at_risk = False  # a body that cannot be read: the page still says where help is
     # The language switch leads to the start page: the refused address may take only a POST.
-    context = {"at_risk": posted_risk(request.POST), "lang_next": "/"}
+    context = {"at_risk": at_risk, "lang_next": "/"}
     return render(request, "intake/csrf_failure.html", context, status=403)
 
 

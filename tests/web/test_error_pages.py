@@ -111,3 +111,12 @@ def test_a_staff_page_outside_ones_roles_says_so() -> None:
 def test_the_staff_pages_anyone_can_reach_carry_the_crisis_line(path: str) -> None:
     page = Client().get(path).content.decode()
     assert '<footer class="staff-crisis"><a href="/crisis/">In crisis? Call or text 988' in page
+
+
+def test_a_refused_form_whose_body_cannot_be_read_is_still_the_page() -> None:
+    broken = b'--x\r\nContent-Disposition: form-data; name="phq9.9"\r\n\r\n2'  # no end
+    response = Client(enforce_csrf_checks=True).post(
+        "/check/q/phq9.9/", broken, content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 403
+    assert "This form could not be sent" in response.content.decode()
