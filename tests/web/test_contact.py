@@ -220,6 +220,26 @@ def test_a_request_without_the_csrf_token_is_refused() -> None:
     assert ContactRequest.objects.count() == 1
 
 
+def test_contact_requests_from_one_connection_are_limited_like_submissions(
+    settings: Any, one_rate_window: float
+) -> None:
+    """Each request opens a case and may page the on-call roster: a flood from one address is
+    held back (429, nothing stored), with the crisis resources first on a risk screen."""
+    from dataclasses import replace
+
+    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=2)
+    tokens = [submitted(ACUTE, "safety_first")[1] for _ in range(3)]
+    client = Client()
+    for token in tokens[:2]:
+        assert client.post(f"/r/{token}/contact", contact_me_form()).status_code == 302
+    refused = client.post(f"/r/{tokens[2]}/contact", contact_me_form())
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 30
+    html = refused.content.decode()
+    assert "so this one was not saved" in html
+    assert 'class="crisis-panel" role="alert"' in html and 'href="tel:988"' in html
+    assert ContactRequest.objects.count() == 2
+
+
 def test_an_unknown_link_or_a_get_request_changes_nothing() -> None:
     _, token = submitted(CANDIDATE, "candidate")
     client = Client()
