@@ -350,7 +350,9 @@ def test_crossline_check_names_the_trusted_ehrs_and_wants_the_base_url_in_produc
 
     from crossline.intake.management.commands.crossline_check import _cds
 
-    assert _cds({ISS: JWKS}) == f"1 trusted EHR(s): {ISS}"
+    assert _cds({ISS: JWKS}, 600) == (
+        f"1 trusted EHR(s): {ISS}; at most 600 calls a minute from one address"
+    )
     production = replace(settings.CROSSLINE, production=True, base_url_configured=False)
     with override_settings(CROSSLINE=production), pytest.raises(CommandError) as caught:
         call_command("crossline_check", stdout=StringIO())

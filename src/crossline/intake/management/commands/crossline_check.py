@@ -39,13 +39,14 @@ class Command(BaseCommand):
             raise CommandError("; ".join(problems))
         self.stdout.write(f"crossline checks OK (database {connection.vendor})")
         self.stdout.write(f"patient-record retention: {_retention()}")
-        self.stdout.write(f"CDS Hooks: {_cds(cfg.cds_clients)}")
+        self.stdout.write(f"CDS Hooks: {_cds(cfg.cds_clients, cfg.cds_rate_limit_per_minute)}")
 
 
-def _cds(clients: Any) -> str:
+def _cds(clients: Any, limit: int) -> str:
     if not clients:
         return "no EHR trusted (CROSSLINE_CDS_CLIENTS_FILE unset): every service call gets 401"
-    return f"{len(clients)} trusted EHR(s): {', '.join(sorted(clients))}"
+    trusted = f"{len(clients)} trusted EHR(s): {', '.join(sorted(clients))}"
+    return f"{trusted}; at most {limit} calls a minute from one address"
 
 
 def _retention() -> str:
