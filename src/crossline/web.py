@@ -133,6 +133,22 @@ def back_not_saved(name: str, token: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(name, kwargs={"token": token}) + f"?{NOT_SAVED}=1")
 
 
+def over_the_limit(request: HttpRequest, scope: str, **context: Any) -> HttpResponse | None:
+    """Count this request in the client's `scope` (crossline.api.ratelimit, the shared
+    per-minute limit); over it, the page saying to wait a minute (429, Retry-After, `context`
+    for its wording and crisis panel), else None. Nothing is stored on a refusal."""
+    from django.shortcuts import render
+
+    from crossline.api import ratelimit  # models: only once Django is set up
+
+    verdict = ratelimit.hit(request, scope)
+    if verdict.allowed:
+        return None
+    response = render(request, "intake/too_many.html", context, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
 def not_saved(request: HttpRequest) -> bool:
     """Whether this page is shown again after `back_not_saved` (its template's `not_saved`)."""
     return request.method == "GET" and request.GET.get(NOT_SAVED) == "1"

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
-from crossline.api import ratelimit
 from crossline.intake import contact
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.intake.results import result_context
 from crossline.program.policy import current_knowledge
+from crossline.web import over_the_limit
 
 
 @require_POST
@@ -27,7 +27,8 @@ def request_evaluation(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).evaluation:
         raise Http404  # only candidates may request an evaluation
-    refused = _over_the_limit(request, at_risk=False)
+    # Each contact request opens a case and may page the on-call roster: limited per client.
+    refused = over_the_limit(request, "contact", contact=True, at_risk=False)
     if refused is not None:
         return refused
     form = contact.evaluation_form(current_knowledge(), assessment, _language(), request.POST)
@@ -41,27 +42,13 @@ def contact_me(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).contact_me:
         raise Http404  # offered on positive suicide-risk screens only
-    refused = _over_the_limit(request, at_risk=True)
+    refused = over_the_limit(request, "contact", contact=True, at_risk=True)
     if refused is not None:
         return refused
     form = contact.contact_me_form(current_knowledge(), _language(), request.POST)
     if not form.is_valid():
         return _result_page(request, assessment, token, contact_me=form)
     return _store(token, assessment, ContactRequest.Kind.CONTACT_ME, form)
-
-
-def _over_the_limit(request: HttpRequest, at_risk: bool) -> HttpResponse | None:
-    """Contact requests are limited per client like submissions (CROSSLINE_RATE_LIMIT_PER_MINUTE):
-    each opens a case and may page the on-call roster, so a flood from one address must not.
-    Over the limit, a page saying to wait a minute — with the crisis resources first on a
-    screen that showed risk — and nothing stored."""
-    verdict = ratelimit.hit(request, "contact")
-    if verdict.allowed:
-        return None
-    context = {"contact": True, "at_risk": at_risk}
-    response = render(request, "intake/too_many.html", context, status=429)
-    response["Retry-After"] = str(verdict.retry_after)
-    return response
 
 
 def _store(

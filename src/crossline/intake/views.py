@@ -18,13 +18,12 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crossline.api import ratelimit
 from crossline.engine import InvalidInput
 from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.intake.screens import screen_context
 from crossline.program.policy import current_knowledge
-from crossline.web import posted_risk
+from crossline.web import over_the_limit, posted_risk
 
 SESSION_TOKEN = "assessment_token"
 # The private token of a screen in progress lives in the person's session (server-side, never in
@@ -57,11 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     # Starting an assessment creates a row: limited per client like API submissions (the
     # counter is shared by every worker process through the api_ratecounter table).
-    verdict = ratelimit.hit(request, "start")
-    if not verdict.allowed:
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = str(verdict.retry_after)
-        return response
+    refused = over_the_limit(request, "start")
+    if refused is not None:
+        return refused
     _, token = Assessment.start(_language(request))
     request.session.cycle_key()
     request.session[SESSION_TOKEN] = token

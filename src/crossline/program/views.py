@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -216,7 +216,7 @@ def cds_clients(now: dt.datetime) -> list[dict[str, Any]]:
     rows = []
     for issuer in sorted(django_settings.CROSSLINE.cds_clients):
         seen = calls.get(f"cds:{issuer}"[:254], {})
-        given, overridden = cards.get(issuer, (0, 0))
+        given, overridden = cards.get((issuer,), (0, 0))
         rows.append(
             {
                 "issuer": issuer,
@@ -245,21 +245,18 @@ def cds_cards(k: Knowledge, now: dt.datetime) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (order.get(r["indicator"], 3), -r["cards"], r["kind"]))
 
 
-def _card_counts(since: dt.datetime, *by: str) -> dict[Any, tuple[int, int]]:
-    """Cards given since `since`, grouped `by` those columns: (given, overridden at least once)."""
-    given = CdsCard.objects.filter(issued_at__gte=since)
-    out: dict[Any, tuple[int, int]] = {}
-    total = given.values(*by).annotate(n=Count("uuid"))
-    overridden = {
-        tuple(r[f] for f in by): r["n"]
-        for r in given.filter(feedback__outcome="overridden")
+def _card_counts(since: dt.datetime, *by: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """Cards given since `since`, grouped `by` those columns: (given, overridden at least once).
+    Distinct counts: an EHR may report the same card more than once."""
+    rows = (
+        CdsCard.objects.filter(issued_at__gte=since)
         .values(*by)
-        .annotate(n=Count("uuid", distinct=True))
-    }
-    for r in total:
-        key = tuple(r[f] for f in by)
-        out[key[0] if len(by) == 1 else key] = (r["n"], overridden.get(key, 0))
-    return out
+        .annotate(
+            n=Count("uuid", distinct=True),
+            o=Count("uuid", distinct=True, filter=Q(feedback__outcome="overridden")),
+        )
+    )
+    return {tuple(r[f] for f in by): (r["n"], r["o"]) for r in rows}
 
 
 @role_required(Role.PHYSICIAN, Role.OPERATOR)
