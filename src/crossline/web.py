@@ -191,6 +191,25 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+STAFF_PATHS = ("/clinic/", "/admin/")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403 (handler403). On the staff side the workspace's own page — its navigation, in
+    English like the rest of the workspace — naming the roles the account holds; anywhere else
+    the site's page in the person's language. Both carry the crisis line."""
+    from django.views import defaults
+
+    if not request.path.startswith(STAFF_PATHS):
+        return defaults.permission_denied(request, exception or Exception())
+    from django.shortcuts import render
+
+    from crossline.accounts.roles import roles_of
+
+    roles = sorted(roles_of(getattr(request, "user", None)))
+    return render(request, "staff/403.html", {"roles": roles}, status=403)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form refused by the CSRF check (CSRF_FAILURE_VIEW): a page of the site — the crisis
     line on top, in the person's language — saying what happened and what to do, instead of

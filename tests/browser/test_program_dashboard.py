@@ -178,3 +178,19 @@ def test_an_operator_places_and_releases_a_legal_hold_in_chromium(
     page.get_by_role("button", name="Yes, I’m sure").click()
     expect(page.locator("#result_list, p.paginator").first).to_contain_text("0 legal holds")
     assert not RecordHold.objects.exists()
+
+
+def test_a_page_outside_ones_roles_is_the_workspace_page(
+    open_context: Callable[..., BrowserContext], live_server: Any, shot_prefix: str
+) -> None:
+    """A clinician opening the operators' page: the workspace's 403 (its navigation, the
+    roles the account holds, the crisis line at its foot), accessible."""
+    key = session_key(staff_user("ina.intake", "intake", email="ina@clinic.test"))
+    page = signed_in(open_context(bypass_csp=True), live_server, key).new_page()
+    response = page.goto(live_server.url + "/clinic/program/")
+    assert response is not None and response.status == 403
+    expect(page.locator("h1")).to_have_text("This page is not open to your account")
+    expect(page.locator("nav[aria-label=Workspace]")).to_contain_text("Queue")
+    expect(page.locator("footer.staff-crisis")).to_contain_text("988")
+    page.screenshot(path=SHOTS / f"{shot_prefix}staff-403.png", full_page=True)
+    assert not axe_violations(page), describe_violations({"403": axe_violations(page)})

@@ -103,14 +103,35 @@ def test_a_staff_page_outside_ones_roles_says_so() -> None:
     response = intake.get("/clinic/program/")  # operators' and physicians' only
     assert response.status_code == 403
     page = response.content.decode()
-    assert "Your account's roles do not include this page." in page
-    assert 'class="crisis-link"' in page
+    assert "This page is not open to your account" in page
+    assert "Your account holds the role intake, which does not include this page." in page
+    assert '<nav aria-label="Workspace">' in page  # the workspace's own layout
+    assert '<a href="/clinic/">Queue</a>' in page
+    assert '<footer class="staff-crisis" lang="en"><a href="/crisis/">In crisis?' in page
+
+
+def test_the_admin_refusing_a_clinician_is_the_workspace_page() -> None:
+    from crossline.accounts.roles import Role
+    from tests.staff import signed_in, staff_user
+
+    both = signed_in(staff_user("roles.two@example.org", Role.INTAKE, Role.PHYSICIAN))
+    response = both.get("/admin/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "holds the roles intake, physician, which do not include this page" in page
+
+
+def test_a_staff_pages_crisis_line_in_another_language_says_which() -> None:
+    page = Client(HTTP_ACCEPT_LANGUAGE="es").get("/clinic/sign-in/").content.decode()
+    assert '<html lang="en">' in page
+    assert '<footer class="staff-crisis" lang="es"><a href="/crisis/">' in page
 
 
 @pytest.mark.parametrize("path", ["/clinic/sign-in/", "/clinic/enrol/not-a-link/"])
 def test_the_staff_pages_anyone_can_reach_carry_the_crisis_line(path: str) -> None:
     page = Client().get(path).content.decode()
-    assert '<footer class="staff-crisis"><a href="/crisis/">In crisis? Call or text 988' in page
+    footer = '<footer class="staff-crisis" lang="en"><a href="/crisis/">In crisis? Call or text 988'
+    assert footer in page
 
 
 def test_a_refused_form_whose_body_cannot_be_read_is_still_the_page() -> None:
