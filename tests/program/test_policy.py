@@ -142,3 +142,35 @@ def test_current_settings_reads_nothing_personal():
     values = policy.current_settings()
     assert values is not None
     assert set(values) == set(policy.SETTINGS_COLUMNS)
+
+
+def test_the_settings_last_read_stand_while_the_database_cannot_be_reached(
+    monkeypatch: pytest.MonkeyPatch, client: Any
+):
+    """An outage after a read: the settings last read stand (the education pages still
+    answer) and the row is tried again after the TTL; a process that never read them fails."""
+    from django.db import OperationalError
+
+    now = [1000.0]
+    monkeypatch.setattr(policy, "_clock", lambda: now[0])
+    s = ProgramSettings.current()
+    s.service_states = ["NY"]
+    s.save()
+    first = current_knowledge()
+    tries = []
+
+    def unreachable() -> None:
+        tries.append(now[0])
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(policy, "_settings_row", unreachable)
+    now[0] += policy.TTL_SECONDS + 1
+    assert current_knowledge() is first
+    assert current_knowledge().policy.service_states == frozenset({"NY"})
+    assert len(tries) == 1  # not again within the TTL
+    now[0] += policy.TTL_SECONDS + 1
+    assert client.get("/learn/").status_code == 200
+    assert len(tries) == 2
+    policy.invalidate()  # a process that has read nothing yet
+    with pytest.raises(OperationalError):
+        current_knowledge()

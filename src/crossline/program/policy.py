@@ -9,11 +9,13 @@ Cost: the API submit path calls it on every request, so it does not query on eve
 process keeps the last result and re-reads the settings row (one indexed query of a few
 columns) at most every `TTL_SECONDS`, rebuilding only if the row's `updated_at` changed. A save
 or delete of the row in this process invalidates at once (and again on commit); other
-processes see the change within `TTL_SECONDS`.
+processes see the change within `TTL_SECONDS`. With the database unreachable, the settings
+last read stand (re-tried every `TTL_SECONDS`); a process that never read them fails.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +26,7 @@ from crossline.engine.knowledge import Knowledge
 from crossline.knowledge import load
 
 TTL_SECONDS = 5.0
+_log = logging.getLogger("crossline.program")
 _clock: Callable[[], float] = time.monotonic  # tests advance a clock of their own
 
 SETTINGS_COLUMNS = (
@@ -77,10 +80,19 @@ def _snapshot() -> _Snapshot:
     now = _clock()
     if snap is not None and now - snap.checked_at < TTL_SECONDS:
         return snap
-    from crossline.program.models import ProgramSettings
+    from django.db import DatabaseError
 
     with _lock:
-        row = ProgramSettings.objects.order_by("pk").values(*SETTINGS_COLUMNS).first()
+        try:
+            row = _settings_row()
+        except DatabaseError:
+            if snap is None:
+                raise
+            # The database unreachable: the settings last read stand (pages that read them,
+            # the education pages among them, still answer); retried after the TTL.
+            _log.warning("program settings: the database cannot be reached; the last read stand")
+            _cache = _Snapshot(snap.key, snap.values, snap.knowledge, now)
+            return _cache
         key = (row["pk"], row["updated_at"]) if row else None
         if snap is not None and snap.key == key:
             knowledge = snap.knowledge
@@ -89,6 +101,12 @@ def _snapshot() -> _Snapshot:
         snap = _Snapshot(key, row, knowledge, now)
         _cache = snap
     return snap
+
+
+def _settings_row() -> dict[str, Any] | None:
+    from crossline.program.models import ProgramSettings
+
+    return ProgramSettings.objects.order_by("pk").values(*SETTINGS_COLUMNS).first()
 
 
 def current_knowledge() -> Knowledge:
