@@ -106,7 +106,10 @@ def _snapshot() -> _Snapshot:
 def _settings_row() -> dict[str, Any] | None:
     from crossline.program.models import ProgramSettings
 
-    return ProgramSettings.objects.order_by("pk").values(*SETTINGS_COLUMNS).first()
+    row: dict[str, Any] | None = (
+        ProgramSettings.objects.order_by("pk").values(*SETTINGS_COLUMNS).first()
+    )
+    return row
 
 
 def current_knowledge() -> Knowledge:
