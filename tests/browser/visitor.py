@@ -22,7 +22,7 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 BANNER = {
     "en": "In crisis? Call or text 988",
-    "es": "¿En crisis? Llame o envíe un mensaje de texto al 988",
+    "es": "¿En crisis? Llame al 988 y oprima 2, o envíe AYUDA al 988",
 }
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 SCREEN_PATH = re.compile(r"^/check/q/([^/]+)/$")

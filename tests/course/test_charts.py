@@ -119,7 +119,7 @@ def test_the_response_line_is_the_policy_drop_from_baseline() -> None:
     root = svg(draw(series(("2027-01-01", 18), ("2027-01-15", 12))))
     line = threshold(root, "response")
     assert line is not None
-    expected = 18 * (100 - POLICY.response_drop_percent) / 100
+    expected = 18 * (100 - POLICY.phq9_response_drop_percent) / 100
     assert float(line.get("data-value", "")) == expected == 9
     assert float(line.get("y1", "")) == pytest.approx(y_of(root, expected), abs=0.06)
 
@@ -249,6 +249,17 @@ def test_the_gad7_remission_line_says_it_is_program_policy_and_the_phq9_line_doe
         "phq9": ["Remission: below 5"],
         "gad7": ["Remission: below 5 (program policy)"],
     }
+
+
+def test_the_gad7_response_line_says_it_is_program_policy_and_the_phq9_line_does_not() -> None:
+    """FACTS defines response for depression only (a 50% PHQ-9 drop): the GAD-7's is the
+    program's (policy.outcomes_gad7_response) and says so."""
+    labels = {
+        i: [item.label for item in draw(COURSE, i).legend if item.kind == "response_line"]
+        for i in INSTRUMENTS
+    }
+    assert labels["phq9"] and not labels["phq9"][0].endswith("(program policy)")
+    assert labels["gad7"] and labels["gad7"][0].endswith("(program policy)")
 
 
 def test_an_unknown_instrument_or_language_is_refused_by_name() -> None:

@@ -92,9 +92,9 @@ def test_a_check_in_rule_missing_from_the_table_fails_the_check(knowledge_dir: P
         ),
         (
             "policy.toml",
-            "response_drop_percent = 50 ",
-            "response_drop_percent = 0 ",
-            "policy [outcomes] response_drop_percent: must be a whole number of at least 1",
+            "phq9_response_drop_percent = 50 ",
+            "phq9_response_drop_percent = 0 ",
+            "policy [outcomes] phq9_response_drop_percent: must be a whole number of at least 1",
         ),
     ],
 )

@@ -407,3 +407,11 @@ def test_the_web_asq_is_marked_as_a_mode_adaptation_not_validated_for_us_spanish
 
 def test_the_burnout_spanish_is_marked_not_validated(knowledge: Knowledge) -> None:
     assert knowledge.instruments["burnout"].spanish_validated is False
+
+
+def test_the_us_spanish_gad7_is_not_marked_validated(knowledge: Knowledge) -> None:
+    """The Spain validation (S24b) is of a different wording, and the translation behind the
+    US Hispanic study (S24c) is not verified (SPANISH.md §B): the notice shows."""
+    gad7 = knowledge.instruments["gad7"]
+    assert gad7.spanish_validated is False
+    assert "S24b" not in gad7.raw["spanish"]["citations"]

@@ -179,7 +179,10 @@ def test_crisis_resources_are_labelled_in_english_for_an_english_decision(decide
 def test_crisis_resources_are_labelled_in_spanish_for_a_spanish_decision(decide: Decide) -> None:
     by_id = {r["id"]: r for r in decide(acute_risk(), "es")["safety"]["resources"]}
     assert by_id["911"]["label"] == "Si está en peligro inmediato: llame al 911"
-    assert by_id["988_text"]["label"] == "Envíe un mensaje de texto al 988"
+    # Every Spanish route is the Spanish one (SPANISH.md §E.2): press 2, text AYUDA.
+    assert by_id["988_text"]["label"] == "Envíe AYUDA al 988 por mensaje de texto (en español)"
+    assert by_id["988_call"]["label"].startswith("Llame al 988 y oprima 2 para hablar en español")
+    assert "988 Línea de Prevención del Suicidio y Crisis" in by_id["988_call"]["label"]
     assert by_id["988_spanish"]["label"] == (
         "En español: llame al 988 y oprima 2, o envíe AYUDA al 988"
     )
@@ -259,3 +262,19 @@ def test_changing_operator_policy_changes_the_policy_version_only(
     d = decide(teen(), "en", stricter)
     assert d["policy_version"] != knowledge.policy.version
     assert d["knowledge_version"] == knowledge.version
+
+
+def test_the_lifelines_name_is_one_configurable_string() -> None:
+    """`{lifeline}` in a resource's texts is resources.toml [names] lifeline, in each language
+    (SPANISH.md §E: the Spanish name's sources disagree; keep it one string to change)."""
+    from crossline.engine.knowledge import _resource
+
+    names = {"lifeline": {"en": "the Lifeline", "es": "la Línea"}}
+    raw = {
+        "id": "x",
+        "label": {"en": "Call {lifeline}", "es": "Llame a {lifeline}"},
+        "contact": "tel:988",
+    }
+    r = _resource(raw, names)
+    assert r.label == {"en": "Call the Lifeline", "es": "Llame a la Línea"}
+    assert r.short == r.label

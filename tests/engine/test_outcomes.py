@@ -141,7 +141,7 @@ def test_one_measure_is_both_baseline_and_latest() -> None:
 
 def test_the_thresholds_are_the_policy_values_and_each_instrument_has_its_own() -> None:
     p = outcomes_policy(KNOWLEDGE)
-    assert (p.response_drop_percent, p.non_response_improvement_below) == (50, 25)
+    assert (p.phq9_response_drop_percent, p.non_response_improvement_below) == (50, 25)
     assert (p.phq9_remission_below, p.phq9_worsening_points) == (5, 5)
     assert (p.gad7_remission_below, p.gad7_worsening_points) == (5, 5)
     cites = KNOWLEDGE.docs["policy.toml"]["outcomes"]["citations"]

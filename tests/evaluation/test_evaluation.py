@@ -415,7 +415,7 @@ def test_a_referral_letter_is_in_spanish_for_a_spanish_screen(
     assert "Una derivación de su médico" in page
     assert "Qué hacer ahora" in page
     assert WHERE in page  # the clinician's words, as written
-    assert "¿En crisis? Llame o envíe un mensaje de texto al 988" in page
+    assert "¿En crisis? Llame al 988 y oprima 2, o envíe AYUDA al 988" in page
 
 
 def test_another_token_never_shows_the_letter(

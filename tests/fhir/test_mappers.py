@@ -83,7 +83,9 @@ def test_the_form_opens_with_the_crisis_line() -> None:
     first = QUESTIONNAIRE["item"][0]
     assert (first["linkId"], first["type"]) == ("crisis", "display")
     assert first["text"] == "In crisis? Call or text 988 — or 911 in danger"
-    assert translation(first, "text").startswith("¿En crisis? Llame o envíe un mensaje")
+    assert translation(first, "text").startswith(
+        "¿En crisis? Llame al 988 y oprima 2, o envíe AYUDA"
+    )
 
 
 def crisis_group(section: str) -> dict[str, Any]:

@@ -167,6 +167,8 @@ def test_without_its_database_the_server_says_so_and_the_crisis_line_still_shows
         failed = request(server.port, "GET", "/learn/")  # reads the program's settings
         assert failed.status == 500
         text = failed.body.decode()
-        assert "Call or text 988" in text and "Llame o envíe un mensaje de texto al 988" in text
+        assert (
+            "Call or text 988" in text and "Llame al 988 y oprima 2, o envíe AYUDA al 988" in text
+        )
         log = server.log_path.read_text()
         assert "health check: the database cannot be reached (OperationalError)" in log

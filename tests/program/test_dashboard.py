@@ -53,7 +53,7 @@ def test_shows_the_settings_in_force_and_links_into_the_admin(operator_client: C
     assert "ASQ asked of everyone</dt><dd>Yes" in html
     assert "pat.physician" in html
     assert "2027-01-15 (published" in html
-    assert "2026-11-28-t (built-in wording" in html  # treatment consent
+    assert "2026-11-29-t (built-in wording" in html  # treatment consent
     assert "DEA telemedicine flexibilities (temporary rule)" in html
     assert "31 December 2026" in html
     days = (dt.date(2026, 12, 31) - timezone.localdate()).days

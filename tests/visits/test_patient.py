@@ -55,7 +55,7 @@ def test_the_page_in_spanish_with_usted(patient: Patient, proposed: Visit) -> No
     assert "Confirmar esta hora" in html
     assert "Pedir otra hora" in html
     assert "hora del Este (America/New_York)" in html
-    assert "¿En crisis? Llame o envíe un mensaje de texto al 988" in html
+    assert "¿En crisis? Llame al 988 y oprima 2, o envíe AYUDA al 988" in html
     assert "Confirm this time" not in html
 
 

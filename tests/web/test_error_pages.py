@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
     ("language", "title", "crisis"),
     [
         ("en", "This form could not be sent", "If you are in crisis, call or text 988 now"),
-        ("es", "No se pudo enviar este formulario", "Si está en crisis, llame o envíe un mensaje"),
+        (
+            "es",
+            "No se pudo enviar este formulario",
+            "Si está en crisis, llame al 988 y oprima 2, o envíe AYUDA",
+        ),
     ],
 )
 def test_a_refused_form_is_a_page_of_the_site_in_the_persons_language(
@@ -77,7 +81,7 @@ def test_a_request_that_cannot_be_read_is_a_page_with_the_crisis_line() -> None:
     page = response.content.decode()
     assert response.status_code == 400
     assert "This request could not be read" in page and "No se pudo leer" in page
-    assert "Call or text 988" in page and "Llame o envíe un mensaje de texto al 988" in page
+    assert "Call or text 988" in page and "Llame al 988 y oprima 2, o envíe AYUDA al 988" in page
 
 
 def test_a_page_not_open_to_this_browser_is_a_page_with_the_crisis_line(settings) -> None:

@@ -83,7 +83,9 @@ class _Spec:
     remission_below: int
     response_percent: int
     worsening_points: int
-    policy_note: bool  # the remission threshold is program policy, not a published cut-off
+    # Whether the remission / response threshold is program policy, not a published cut-off.
+    remission_policy: bool
+    response_policy: bool
     words: dict[str, str]  # _words(simple) in the chart's language
 
 
@@ -140,18 +142,23 @@ def chart(
 
 def _spec(k: Knowledge, instrument: str, language: str, simple: bool, end: date | None) -> _Spec:
     p = outcomes_policy(k)
-    citations = k.docs["policy.toml"]["outcomes"]["citations"][f"{instrument}_remission_below"]
+    citations = k.docs["policy.toml"]["outcomes"]["citations"]
     return _Spec(
         instrument,
         language,
         simple,
         end,
         remission_below=getattr(p, f"{instrument}_remission_below"),
-        response_percent=p.response_drop_percent,
+        response_percent=getattr(p, f"{instrument}_response_drop_percent"),
         worsening_points=getattr(p, f"{instrument}_worsening_points"),
-        policy_note=any(c.startswith("policy.") for c in citations),
+        remission_policy=_is_policy(citations[f"{instrument}_remission_below"]),
+        response_policy=_is_policy(citations[f"{instrument}_response_drop_percent"]),
         words=_words(simple),
     )
+
+
+def _is_policy(citations: list[str]) -> bool:
+    return any(c.startswith("policy.") for c in citations)
 
 
 # --- the numbers and the words ------------------------------------------------------------------
@@ -281,14 +288,15 @@ def _verdict(spec: _Spec, o: dict[str, Any]) -> str:
 
 def _levels(spec: _Spec, baseline: int) -> list[_Level]:
     value = spec.remission_below
-    note = " " + _("(program policy)") if spec.policy_note else ""
-    long = spec.words["remission"] % {"value": value} + note
+    policy = " " + _("(program policy)")
+    long = spec.words["remission"] % {"value": value} + (policy if spec.remission_policy else "")
     out = [_Level("remission", value, _("remission < %(value)s") % {"value": value}, long)]
     if baseline > 0:  # from a baseline of 0 no response is defined
         level = baseline * (100 - spec.response_percent) / 100
         shown = number_format(level, decimal_pos=0 if level.is_integer() else 1)
         values = {"percent": spec.response_percent, "value": shown}
         short, long = _("response ≤ %(value)s") % values, spec.words["response"] % values
+        long += policy if spec.response_policy else ""
         out.append(_Level("response", level, short, long))
     return out
 

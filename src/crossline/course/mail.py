@@ -36,10 +36,10 @@ COPY: dict[str, dict[str, str]] = {
         "link": "Su enlace privado para el registro: %(link)s",
         "private": "Manténgalo en privado: cualquiera con este enlace puede abrir su registro.",
         "crisis": (
-            "Si está en crisis, llame o envíe un mensaje de texto al 988. "
+            "Si está en crisis, llame al 988 y oprima 2, o envíe AYUDA al 988. "
             "En una emergencia, llame al 911."
         ),
-        "sms_crisis": "Crisis: llame o escriba al 988. Emergencia: 911.",
+        "sms_crisis": "Crisis: llame al 988 y oprima 2, o envíe AYUDA al 988. Emergencia: 911.",
     },
 }
 

@@ -329,6 +329,11 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
         "gad7_stem": k.instruments["gad7"].stem[lang],
         "asq_stem": k.instruments["asq"].stem[lang],
         "licences": [_licence(k, i, lang) for i in ("phq9", "gad7", "asq")],
+        # Spanish wording whose validation is not confirmed says so, as on the screen's pages.
+        "unconfirmed": {
+            i: lang == "es" and not k.instruments[i].spanish_validated
+            for i in ("phq9", "gad7", "asq")
+        },
     }
     return _page(request, "patient_weekly.html", context, 422 if form.errors else 200)
 

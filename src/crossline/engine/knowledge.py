@@ -418,7 +418,10 @@ def _build(docs: Mapping[str, Mapping[str, Any]], version: str, problems: list[s
             for rid, r in rules_doc["rules"].items()
         },
         families=rules_doc.get("families", {}),
-        resources=tuple(_resource(r) for r in docs["resources.toml"]["resources"]),
+        resources=tuple(
+            _resource(r, docs["resources.toml"]["names"])
+            for r in docs["resources.toml"]["resources"]
+        ),
         copy=docs["copy.toml"],
         policy=_policy(docs["policy.toml"]),
         docs=docs,
@@ -565,11 +568,18 @@ def _citation(cid: str, c: Mapping[str, Any]) -> Citation:
     )
 
 
-def _resource(r: Mapping[str, Any]) -> Resource:
+def _resource(r: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> Resource:
+    """A crisis resource; `{lifeline}` in its texts is the 988 Lifeline's name in that language
+    (resources.toml [names]: one configurable string, as SPANISH.md §E asks while the Spanish
+    name's sources disagree)."""
     contact = r["contact"]
     if isinstance(contact, str):
         contact = {lang: contact for lang in LANGUAGES}
-    return Resource(r["id"], r["label"], contact, r.get("short", r["label"]))
+
+    def named(text: Mapping[str, str]) -> dict[str, str]:
+        return {lang: t.replace("{lifeline}", names["lifeline"][lang]) for lang, t in text.items()}
+
+    return Resource(r["id"], named(r["label"]), contact, named(r.get("short", r["label"])))
 
 
 def _policy(doc: Mapping[str, Any]) -> Policy:

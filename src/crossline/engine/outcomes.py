@@ -28,7 +28,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class OutcomesPolicy:
     """The [outcomes] values of policy.toml."""
 
-    response_drop_percent: int
+    phq9_response_drop_percent: int
+    gad7_response_drop_percent: int
     non_response_improvement_below: int
     phq9_remission_below: int
     gad7_remission_below: int
@@ -168,6 +169,7 @@ def _instrument(
     # non-response are null (PRODUCT.md "Outcomes").
     drop = baseline - latest
     defined = baseline > 0
+    response_percent = getattr(p, f"{instrument}_response_drop_percent")
     # Non-response is judged at the end of induction: at the latest measure dated on or after
     # induction_end (PRODUCT.md), null before then (FACTS §D3).
     judged = defined and end is not None and latest_date >= end
@@ -175,7 +177,7 @@ def _instrument(
         "baseline": baseline,
         "latest": latest,
         "percent_change": _percent(latest - baseline, baseline) if defined else None,
-        "response": drop * 100 >= p.response_drop_percent * baseline if defined else None,
+        "response": drop * 100 >= response_percent * baseline if defined else None,
         "remission": latest < remission_below,
         "non_response": drop * 100 < p.non_response_improvement_below * baseline
         if judged
