@@ -175,8 +175,22 @@ def posted_risk(data: Mapping[str, Any]) -> bool:
     return shows_risk(posted_safety_answers(data))
 
 
+# In the browser session of a person whose answers showed suicide risk: the crisis resources
+# stay at the top of every page of the site from then on — after the result too, on Back, on the
+# home and education pages, in another tab — until the session expires (a day). Nothing else
+# about the person is kept with it.
+CRISIS_SESSION_KEY = "crisis_resources"
+
+
+def keep_crisis_resources(request: HttpRequest) -> None:
+    session = getattr(request, "session", None)
+    if session is not None and not session.get(CRISIS_SESSION_KEY):
+        session[CRISIS_SESSION_KEY] = True
+
+
 def crisis_context(request: HttpRequest) -> dict[str, Any]:
-    """Every page gets the crisis banner and resources in the active language."""
+    """Every page gets the crisis banner and resources in the active language, and the crisis
+    panel when this browser's answers have shown risk (`keep_crisis_resources`)."""
     k = load()
     lang = get_language() or "en"
     lang = lang if lang in ("en", "es") else "en"
@@ -188,7 +202,15 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
             for r in k.resources
         ],
         "lang": lang,
+        "crisis_session": _crisis_session(request),
     }
+
+
+def _crisis_session(request: HttpRequest) -> bool:
+    if request.path.startswith(STAFF_PATHS):
+        return False
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(CRISIS_SESSION_KEY))
 
 
 STAFF_PATHS = ("/clinic/", "/admin/")

@@ -65,13 +65,26 @@ def expect_crisis_banner(page: Page, lang: str) -> None:
     expect(link).to_be_in_viewport()
 
 
+# The innermost elements whose right edge passes the screen's (for the failure message).
+_WIDEST = """(screen) => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > screen + 1
+               && ![...e.children].some(c => c.getBoundingClientRect().right > screen + 1))
+  .slice(0, 5)
+  .map(e => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''}`
+            + ` "${(e.textContent || '').trim().slice(0, 40)}"`
+            + ` (right ${Math.round(e.getBoundingClientRect().right)})`)"""
+
+
 def expect_fits_the_screen(page: Page) -> None:
     """Nothing runs off the side: the page is no wider than the screen. (Measured against the
     screen: a phone browser widens its layout to fit a page that is too wide.)"""
     screen = page.viewport_size["width"] if page.viewport_size else None
     if screen is not None:
         wider = page.evaluate("document.documentElement.scrollWidth") - screen
-        assert wider <= 1, f"{path_of(page)} is {wider} px wider than the {screen} px screen"
+        assert wider <= 1, (
+            f"{path_of(page)} is {wider} px wider than the {screen} px screen: "
+            + ", ".join(page.evaluate(_WIDEST, screen))
+        )
 
 
 def form_for(screen: str, value: Answer) -> dict[str, str]:

@@ -79,7 +79,7 @@ def page(client: Client, token: str) -> str:
 def test_a_candidate_sees_the_evaluation_request_with_the_consent_wording() -> None:
     _, token = submitted(CANDIDATE, "candidate")
     html = page(Client(), token)
-    assert f'action="/r/{token}/request"' in html
+    assert f'action="/r/{token}/request#' in html
     assert CONSENT["text"]["en"] in html
     assert f'value="{CONSENT["version"]}"' in html
     assert 'name="csrfmiddlewaretoken"' in html
@@ -130,7 +130,7 @@ def test_a_request_stores_the_details_encrypted_links_the_screen_and_confirms() 
 
     html = page(client, token)
     assert "Your request was sent. A clinician will contact you" in html
-    assert f'action="/r/{token}/request"' not in html  # the form is not shown again
+    assert f'action="/r/{token}/request#' not in html  # the form is not shown again
 
 
 def test_a_second_submission_stores_nothing_new_and_keeps_the_first_link_time() -> None:
@@ -281,7 +281,7 @@ def test_acute_risk_page_offers_contact_me_and_stores_a_request() -> None:
     client = Client()
     html = page(client, token)
     assert "If you do not, no one will call you" in html
-    assert f'action="/r/{token}/contact"' in html
+    assert f'action="/r/{token}/contact#' in html
     assert "/request" not in html  # never an evaluation offer on the crisis page
     response = client.post(f"/r/{token}/contact", contact_me_form())
     assert response.status_code == 302
@@ -294,7 +294,7 @@ def test_acute_risk_page_offers_contact_me_and_stores_a_request() -> None:
     assert assessment.linked_at is not None
     html = page(client, token)
     assert "Your request was sent. A clinician from the program will try to reach you" in html
-    assert f'action="/r/{token}/contact"' not in html
+    assert f'action="/r/{token}/contact#' not in html
     assert "tel:988" in html  # the crisis numbers stay
 
 
@@ -302,8 +302,8 @@ def test_non_acute_risk_candidate_gets_both_offers_on_the_result_page() -> None:
     _, token = submitted(NON_ACUTE, "candidate")
     client = Client()
     html = page(client, token)
-    assert f'action="/r/{token}/contact"' in html
-    assert f'action="/r/{token}/request"' in html
+    assert f'action="/r/{token}/contact#' in html
+    assert f'action="/r/{token}/request#' in html
     assert "If you do not, no one will call you" in html
     assert client.post(f"/r/{token}/contact", contact_me_form(email=EMAIL)).status_code == 302
     assert client.post(f"/r/{token}/request", evaluation_form()).status_code == 302
@@ -314,8 +314,8 @@ def test_non_acute_risk_candidate_gets_both_offers_on_the_result_page() -> None:
 def test_non_acute_risk_without_candidacy_is_still_offered_contact_me() -> None:
     _, token = submitted({**NON_ACUTE, "profile.state": "TX"}, "outside_service_area")
     html = page(Client(), token)
-    assert f'action="/r/{token}/contact"' in html
-    assert f'action="/r/{token}/request"' not in html
+    assert f'action="/r/{token}/contact#' in html
+    assert f'action="/r/{token}/request#' not in html
 
 
 @pytest.mark.parametrize(
@@ -342,7 +342,7 @@ def test_contact_me_needs_a_way_to_reach_and_consent(
 def test_no_contact_me_offer_without_a_positive_risk_screen() -> None:
     _, token = submitted(CANDIDATE, "candidate")
     client = Client()
-    assert f'action="/r/{token}/contact"' not in page(client, token)
+    assert f'action="/r/{token}/contact#' not in page(client, token)
     assert client.post(f"/r/{token}/contact", contact_me_form()).status_code == 404
     assert not ContactRequest.objects.exists()
 

@@ -16,13 +16,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from crossline.crypto import blind_index, normalise_contact
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.models import Assessment, ContactRequest
-from crossline.intake.states import STATE_NAMES
+from crossline.intake.states import STATE_NAMES, state_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,9 @@ class Offers:
 
 
 def state_label(code: str) -> str:
-    return f"{STATE_NAMES.get(code, code)} ({code})"
+    """A state as the form lists it, in the page's language: "Nueva Jersey (NJ)"."""
+    lang = (get_language() or "en")[:2]
+    return f"{state_name(code, lang)} ({code})"
 
 
 class ContactForm(forms.Form):
@@ -168,6 +170,7 @@ class EvaluationRequestForm(ContactForm):
         assert isinstance(choice, forms.ChoiceField)
         choice.choices = [("", gettext("Choose a state")), *((s, state_label(s)) for s in states)]
         choice.error_messages["required"] = _("Choose the state you will be in.")
+        choice.initial = answered_state  # the state the answers gave; the person confirms it
 
     def clean_state(self) -> str:
         state: str = self.cleaned_data["state"]

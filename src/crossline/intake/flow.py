@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from crossline.engine import InvalidInput, evaluate, parse_answers, remaining_at_most, walk
+from crossline.engine.contract import MAX_MEDICATION_LENGTH, MAX_MEDICATIONS
 from crossline.engine.errors import FieldError
 from crossline.engine.flow import Step
 from crossline.engine.instruments import safety_level, shows_risk
@@ -18,6 +20,9 @@ CHECKLIST = "medical"
 MEDICATIONS = "medications"
 NONE_OF_THE_OTHERS = "none_of_the_others"
 NO_MEDICATIONS = "no_medications"
+# A list typed on one line is split at its commas, but not at a thousands separator
+# ("fish oil 1,000 mg" is one medicine).
+_LIST_COMMA = re.compile(r"(?<!\d),|,(?!\d)")
 
 
 def screen_id(step: Step) -> str:
@@ -88,13 +93,19 @@ def parse_screen(k: Knowledge, screen: str, form: Mapping[str, Any]) -> dict[str
         raise InvalidInput([FieldError(screen, _("This question is not part of the check."))])
     raw = form.get(screen, "")
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidInput([FieldError(screen, _("Please choose an answer."))])
+        typed = item.input == "integer"
+        message = _("Please enter a whole number.") if typed else _("Please choose an answer.")
+        raise InvalidInput([FieldError(screen, message)])
     value: Any = raw.strip()
     numeric = item.input == "integer" or any(isinstance(v, int) for v in item.values)
     if numeric:
         if not (value.isascii() and value.lstrip("-").isdigit()):
             raise InvalidInput([FieldError(screen, _("Please enter a whole number."))])
         value = int(value)
+        if item.int_range and not item.int_range[0] <= value <= item.int_range[1]:
+            lo, hi = item.int_range
+            message = _("Please enter a whole number from %(lo)s to %(hi)s.") % {"lo": lo, "hi": hi}
+            raise InvalidInput([FieldError(screen, message)])
     return parse_answers(k, {screen: value})
 
 
@@ -123,7 +134,8 @@ def _parse_checklist(k: Knowledge, form: Mapping[str, Any]) -> dict[str, Any]:
 
 def _parse_medications(k: Knowledge, form: Mapping[str, Any]) -> dict[str, Any]:
     text = form.get(MEDICATIONS, "")
-    names = [n.strip() for line in str(text).splitlines() for n in line.split(",") if n.strip()]
+    lines = str(text).splitlines()
+    names = [n.strip() for line in lines for n in _LIST_COMMA.split(line) if n.strip()]
     if not names and form.get(NO_MEDICATIONS) != "1":
         raise InvalidInput(
             [
@@ -142,4 +154,14 @@ def _parse_medications(k: Knowledge, form: Mapping[str, Any]) -> dict[str, Any]:
                 )
             ]
         )
+    if len(names) > MAX_MEDICATIONS:
+        message = _("Please list at most %(n)s medicines.") % {"n": MAX_MEDICATIONS}
+        raise InvalidInput([FieldError(MEDICATIONS, message)])
+    long = [n for n in names if len(n) > MAX_MEDICATION_LENGTH]
+    if long:
+        message = _(
+            "A medicine name can be at most %(n)s characters. Please shorten the one that starts "
+            "“%(start)s…”."
+        ) % {"n": MAX_MEDICATION_LENGTH, "start": long[0][:30]}
+        raise InvalidInput([FieldError(MEDICATIONS, message)])
     return parse_answers(k, {MEDICATIONS: names})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.models import Assessment
@@ -17,6 +18,19 @@ SCORE_LABELS = {
     "gad7": "GAD-7",
     "burnout_single": "Burnout (1–5)",
 }
+
+
+def band_label(band: str | None) -> str:
+    """A score band's name in the active language (the bands of Kroenke 2001 and Spitzer 2006,
+    FACTS §A1, §A3); "—" for none."""
+    names = {
+        "minimal": pgettext("score band", "minimal"),
+        "mild": pgettext("score band", "mild"),
+        "moderate": pgettext("score band", "moderate"),
+        "moderately_severe": pgettext("score band", "moderately severe"),
+        "severe": pgettext("score band", "severe"),
+    }
+    return "—" if band is None else names.get(band, band)
 
 
 def learn_anchor(k: Knowledge, rule: str) -> str:
@@ -39,7 +53,13 @@ def patient_reference(k: Knowledge, citation: str, stored: str) -> str:
     c = k.citations.get(citation)
     if c is None or c.type != "policy":
         return stored
-    return _("Program policy") + " — " + c.text.removeprefix("Program policy: ")
+    return _("Program policy") + " — " + policy_text(c.text)
+
+
+def policy_text(text: str) -> str:
+    """A program-policy record's text without its "Program policy: " opening (every record
+    starts so: a test holds it), for pages that name it in the person's language first."""
+    return text.removeprefix("Program policy: ")
 
 
 def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str, Any]:
@@ -72,7 +92,11 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
         },
         "reasons": reasons,
         "scores": [
-            {"label": _("Burnout (1–5)") if n == "burnout_single" else SCORE_LABELS[n], **s}
+            {
+                "label": _("Burnout (1–5)") if n == "burnout_single" else SCORE_LABELS[n],
+                **s,
+                "band": band_label(s.get("band")),
+            }
             for n, s in d["scores"].items()
         ],
         "sources": {c: patient_reference(k, c, text) for c, text in d["sources"].items()},

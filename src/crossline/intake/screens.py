@@ -13,8 +13,15 @@ from crossline.intake.states import state_name
 
 
 def screen_context(
-    k: Knowledge, screen_id: str, answers: Mapping[str, Any], state: flow.FlowState, lang: str
+    k: Knowledge,
+    screen_id: str,
+    answers: Mapping[str, Any],
+    state: flow.FlowState,
+    lang: str,
+    posted: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The screen's context; with `posted` (a form refused), the page shows what the person
+    posted, not the stored answers, so nothing they chose is lost or silently changed."""
     context: dict[str, Any] = {
         "screen_id": screen_id,
         "at_risk": state.at_risk,
@@ -26,11 +33,14 @@ def screen_context(
         "back": _previous(state, screen_id),
     }
     if screen_id == flow.CHECKLIST:
-        context.update(_checklist(k, answers, lang))
+        context.update(_checklist(k, answers, lang, posted))
     elif screen_id == flow.MEDICATIONS:
-        context.update(_medications(answers))
+        context.update(_medications(answers, posted))
     else:
         context.update(_question(k, screen_id, answers, lang))
+        if posted is not None:
+            value = posted.get(screen_id, "")
+            context["current"] = value.strip() if isinstance(value, str) else ""
     return context
 
 
@@ -68,17 +78,25 @@ def _question(k: Knowledge, item_id: str, answers: Mapping[str, Any], lang: str)
     return out
 
 
-def _checklist(k: Knowledge, answers: Mapping[str, Any], lang: str) -> dict[str, Any]:
+def _checklist(
+    k: Knowledge, answers: Mapping[str, Any], lang: str, posted: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     doc = k.docs["contraindications.toml"]["checklist"]
+
+    def current(key: str) -> str:
+        if posted is None:
+            return str(answers.get(key, ""))
+        value = posted.get(key, "")
+        return value if value in ("yes", "unsure") else ""  # a blank line stays blank
+
     lines = [
-        {
-            "id": f"medical.{cid}",
-            "text": c.question[lang],
-            "current": answers.get(f"medical.{cid}", ""),
-        }
+        {"id": f"medical.{cid}", "text": c.question[lang], "current": current(f"medical.{cid}")}
         for cid, c in k.conditions.items()
     ]
-    confirmed = all(line["current"] for line in lines)
+    if posted is None:
+        confirmed = all(line["current"] for line in lines)
+    else:
+        confirmed = posted.get(flow.NONE_OF_THE_OTHERS) == "1"
     return {
         "kind": "checklist",
         "text": doc["title"][lang],
@@ -90,7 +108,16 @@ def _checklist(k: Knowledge, answers: Mapping[str, Any], lang: str) -> dict[str,
     }
 
 
-def _medications(answers: Mapping[str, Any]) -> dict[str, Any]:
+def _medications(
+    answers: Mapping[str, Any], posted: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    if posted is not None:
+        text = posted.get(flow.MEDICATIONS, "")
+        return {
+            "kind": "medications",
+            "current": text if isinstance(text, str) else "",
+            "none": posted.get(flow.NO_MEDICATIONS) == "1",
+        }
     current = answers.get("medications")
     return {
         "kind": "medications",

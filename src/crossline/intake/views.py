@@ -23,7 +23,7 @@ from crossline.intake import flow
 from crossline.intake.models import Assessment
 from crossline.intake.screens import screen_context
 from crossline.program.policy import current_knowledge
-from crossline.web import over_the_limit, posted_risk
+from crossline.web import keep_crisis_resources, over_the_limit, posted_risk
 
 SESSION_TOKEN = "assessment_token"
 # The private token of a screen in progress lives in the person's session (server-side, never in
@@ -94,7 +94,8 @@ def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
         else:
             _save(assessment, answers)
             return _go_next(request, assessment)
-    context = screen_context(k, screen_id, assessment.answers, state, _language(request))
+    posted = request.POST if errors else None  # a refused form shows what was posted
+    context = screen_context(k, screen_id, assessment.answers, state, _language(request), posted)
     context["errors"] = errors
     return render(request, "intake/screen.html", context, status=422 if errors else 200)
 
@@ -104,6 +105,8 @@ def _ended(request: HttpRequest) -> HttpResponse:
     start, or submitted in another tab): nothing is stored, and the page says so. An answer that
     shows suicide risk brings the crisis resources first, on this very response."""
     at_risk = posted_risk(request.POST)
+    if at_risk:
+        keep_crisis_resources(request)
     return render(request, "intake/ended.html", {"at_risk": at_risk}, status=409)
 
 
@@ -118,6 +121,8 @@ def _save(assessment: Assessment, answers: dict[str, Any]) -> None:
 def _go_next(request: HttpRequest, assessment: Assessment) -> HttpResponse:
     k = current_knowledge()
     state = flow.state_of(k, assessment.answers)
+    if state.at_risk:
+        keep_crisis_resources(request)
     if state.done:
         token = _finish(request, assessment)
         return redirect("intake:result", token=token)
