@@ -26,12 +26,21 @@ class NotDecided(Exception):
     """An addendum belongs to a decided evaluation; a draft is simply edited."""
 
 
+class CaseClosed(Exception):
+    """The case is closed (perhaps a moment ago): its evaluation is read-only until a clinician
+    reopens the case, with a reason (clinic.claims.reopen)."""
+
+
 def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool) -> Evaluation:
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)  # serialises two clinicians
         evaluation = Evaluation.objects.filter(case=locked).first()
         if evaluation is not None and evaluation.status == Evaluation.Status.DECIDED:
             raise AlreadyDecided
+        if locked.status == Case.Status.CLOSED:
+            # Checked under the lock: a case closed after the page was shown is not written to,
+            # and deciding would silently turn it back into "decided" and send a letter.
+            raise CaseClosed
         if evaluation is None:
             evaluation = Evaluation(case=locked)
         evaluation.content = content

@@ -26,7 +26,13 @@ from crossline.evaluation.forms import (
     medication_lines,
 )
 from crossline.evaluation.models import Decision, Evaluation, Letter
-from crossline.evaluation.record import AlreadyDecided, NotDecided, add_addendum, save
+from crossline.evaluation.record import (
+    AlreadyDecided,
+    CaseClosed,
+    NotDecided,
+    add_addendum,
+    save,
+)
 from crossline.evaluation.rules import Unmet, adequate_failed_trials, unmet_requirements
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
@@ -77,6 +83,8 @@ def evaluation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         raise PermissionDenied
     if existing is not None and existing.status == Evaluation.Status.DECIDED:
+        return _show(request, case, existing, status=409)
+    if case.status == Case.Status.CLOSED:
         return _show(request, case, existing, status=409)
     return _submit(request, case, existing, deciding=action == "decide")
 
@@ -184,6 +192,9 @@ def _submit(
         saved = save(request, case, content, decide=deciding)
     except AlreadyDecided:
         return _show(request, case, Evaluation.objects.get(case=case), status=409)
+    except CaseClosed:
+        case.refresh_from_db()
+        return _show(request, case, existing, status=409)
     from django.contrib import messages
 
     if saved.status == Evaluation.Status.DECIDED:
@@ -214,7 +225,7 @@ def _page(
     addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     decided = existing is not None and existing.status == Evaluation.Status.DECIDED
-    if decided:
+    if decided or case.status == Case.Status.CLOSED:
         for field in form.fields.values():
             field.disabled = True
     addendum_form = addendum_form or AddendumForm(auto_id="addendum_%s")
@@ -231,6 +242,7 @@ def _page(
     )
     context = _context(request, case, existing, form, unmet)
     context["addendum_form"] = addendum_form
+    context["refused"] = status == 409
     context["addenda"] = _addenda(existing) if decided else []
     return render(request, "evaluation/form.html", context, status=status)
 
@@ -270,6 +282,7 @@ def _context(
         "case": case,
         "evaluation": existing,
         "decided": existing is not None and existing.status == Evaluation.Status.DECIDED,
+        "closed": case.status == Case.Status.CLOSED,
         "form": form,
         "errors": _error_summary(form, unmet or []),
         "unmet": unmet or [],
