@@ -472,3 +472,17 @@ def test_a_case_claimed_by_another_clinician_is_read_only_except_for_a_physician
     # A prescribing physician may take over (and decide).
     assert physician.post(candidate.url, complete(action="save")).status_code == 302
     assert Evaluation.objects.get().status == Evaluation.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    "rows",
+    ["²", "٣", "1" * 5000, "-1", "", "3 ", "0x10"],
+    ids=["superscript", "arabic-indic", "huge", "negative", "empty", "space", "hex"],
+)
+def test_a_tampered_trial_row_count_is_never_a_server_error(
+    candidate: Screened, physician: Client, rows: str
+) -> None:
+    response = physician.post(candidate.url, complete(action="save", trial_rows=rows))
+    assert response.status_code == 302  # the draft is saved with the default rows
+    page = html(physician.get(candidate.url))
+    assert 'name="trial-3-drug"' in page and 'name="trial-21-drug"' not in page

@@ -171,6 +171,12 @@ def clean_code(raw: str) -> str:
     return "".join(raw.split()).lower()[:32]
 
 
+def is_totp_code(code: str) -> bool:
+    """Six ASCII digits: str.isdigit() alone also takes "²" and Arabic-Indic digits, which
+    int() (django-otp's check) rejects or reads as the same number."""
+    return code.isascii() and code.isdigit() and len(code) == 6
+
+
 def check_code(request: HttpRequest, user: Any) -> tuple[Any | None, str]:
     """Check the code the user typed (`otp_token`): a 6-digit authenticator code or a recovery
     code. Returns (the device that matched, "") or (None, an error message). Every failure is
@@ -179,7 +185,7 @@ def check_code(request: HttpRequest, user: Any) -> tuple[Any | None, str]:
     code = clean_code(request.POST.get("otp_token", ""))
     if not code:
         return None, "Enter the 6-digit code from your authenticator app, or a recovery code."
-    if code.isdigit() and len(code) == 6:
+    if is_totp_code(code):
         devices: list[Any] = list(Authenticator.objects.filter(user=user, confirmed=True))
         kind = "totp"
     else:

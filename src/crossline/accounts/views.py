@@ -176,7 +176,7 @@ def enrol_authenticator(request: HttpRequest) -> HttpResponse:
             return _lock_response(request, user)
         code = services.clean_code(request.POST.get("otp_token", ""))
         allowed, _ = device.verify_is_allowed()
-        if allowed and code.isdigit() and len(code) == 6 and device.verify_token(code):
+        if allowed and services.is_totp_code(code) and device.verify_token(code):
             with transaction.atomic():
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
@@ -236,7 +236,12 @@ def account(request: HttpRequest) -> HttpResponse:
         device = services.confirmed_totp(user)
         code = services.clean_code(request.POST.get("otp_token", ""))
         allowed, _ = device.verify_is_allowed() if device else (False, None)
-        if device is not None and allowed and code.isdigit() and device.verify_token(code):
+        if (
+            device is not None
+            and allowed
+            and services.is_totp_code(code)
+            and device.verify_token(code)
+        ):
             with transaction.atomic():
                 codes = services.new_recovery_codes(user)
                 record(

@@ -18,6 +18,7 @@ from crossline.audit import Action, record
 from crossline.clinic.models import Case
 from crossline.evaluation import interactions
 from crossline.evaluation.forms import (
+    MAX_TRIAL_ROWS,
     AddendumForm,
     EvaluationForm,
     approval_facts,
@@ -145,7 +146,7 @@ def _form(
     content = existing.content if existing is not None else {}
     if data is not None:
         meds = medication_lines(data.get("medications", ""))
-        rows = int(data.get("trial_rows", "3")) if data.get("trial_rows", "").isdigit() else 3
+        rows = _row_count(data.get("trial_rows", ""))
     else:
         meds = content["medications"] if content else list(screen["answers"].get("medications", []))
         rows = len(content.get("trials", [])) + 2 if content else 3
@@ -162,6 +163,14 @@ def _form(
     )
     form.checked = checked  # type: ignore[attr-defined]
     return form
+
+
+def _row_count(posted: str, default: int = 3) -> int:
+    """The hidden trial-row count, bounded: ASCII digits only ("²" is a digit to str.isdigit()
+    and not to int()) and no longer than the form's largest count; otherwise the default."""
+    if posted.isascii() and posted.isdigit() and len(posted) <= len(str(MAX_TRIAL_ROWS)):
+        return min(int(posted), MAX_TRIAL_ROWS)
+    return default
 
 
 def _unmet(case: Case, form: EvaluationForm, content: dict[str, Any]) -> list[Unmet]:
