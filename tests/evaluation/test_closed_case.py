@@ -58,7 +58,8 @@ def test_a_draft_on_a_closed_case_is_read_only_until_the_case_is_reopened(
 
     reopen(physician, candidate)
     assert candidate.case.status == Case.Status.CLAIMED
-    assert physician.post(candidate.url, complete()).status_code == 302
+    version = str(Evaluation.objects.get().version)
+    assert physician.post(candidate.url, complete(version=version)).status_code == 302
     candidate.case.refresh_from_db()
     assert candidate.case.status == Case.Status.DECIDED
 
@@ -78,7 +79,7 @@ def test_a_case_closed_after_the_page_was_read_is_not_written_to(
     request.user = get_user_model().objects.get(username="dr.house")
     content = {"decision": {"kind": "decline", "reason": REASON, "where": ""}}
     with pytest.raises(CaseClosed):
-        save(request, stale, content, decide=True)
+        save(request, stale, content, decide=True, seen=0)
     assert not Evaluation.objects.exists() and not Letter.objects.exists()
     candidate.case.refresh_from_db()
     assert candidate.case.status == Case.Status.CLOSED

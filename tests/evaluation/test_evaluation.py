@@ -356,7 +356,8 @@ def test_every_save_and_decision_is_audited_without_phi(
 ) -> None:
     physician.get(candidate.url)
     physician.post(candidate.url, complete(action="save"))
-    physician.post(candidate.url, complete(decision="refer", refer_where=WHERE))
+    # The form carries the version it was loaded at: after the first save, 1.
+    physician.post(candidate.url, complete(decision="refer", refer_where=WHERE, version="1"))
     actions = [
         e.action
         for e in Event.objects.filter(patient=str(candidate.case.public_id)).order_by("seq")
@@ -442,7 +443,9 @@ def test_a_reading_above_the_label_guide_is_pointed_out_without_blocking(
     page = html(physician.get(candidate.url))
     assert "Above 140/90 mmHg" in page and "S43" in page
     assert (
-        physician.post(candidate.url, complete(bp_systolic="150", bp_diastolic="95")).status_code
+        physician.post(
+            candidate.url, complete(bp_systolic="150", bp_diastolic="95", version="1")
+        ).status_code
         == 302
     )
 

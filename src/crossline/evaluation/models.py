@@ -36,6 +36,10 @@ class Evaluation(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
+    # One more on every save. The form carries the version it was loaded at (0: none saved yet),
+    # and a save against another version is refused (record.save): two tabs or two clinicians
+    # never overwrite each other's entries silently.
+    version = models.PositiveIntegerField(default=0)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -26,12 +26,24 @@ class NotDecided(Exception):
     """An addendum belongs to a decided evaluation; a draft is simply edited."""
 
 
+class Stale(Exception):
+    """The draft was saved by someone else (or another tab) since this form was loaded."""
+
+    def __init__(self, current: Evaluation | None) -> None:
+        super().__init__("the evaluation changed since the form was loaded")
+        self.current = current
+
+
 class CaseClosed(Exception):
     """The case is closed (perhaps a moment ago): its evaluation is read-only until a clinician
     reopens the case, with a reason (clinic.claims.reopen)."""
 
 
-def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool) -> Evaluation:
+def save(
+    request: HttpRequest, case: Case, content: dict[str, Any], decide: bool, seen: int
+) -> Evaluation:
+    """Write the evaluation as loaded at version `seen` (0: none saved yet); Stale when it has
+    moved on since, so a save never silently overwrites entries its author did not see."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)  # serialises two clinicians
         evaluation = Evaluation.objects.filter(case=locked).first()
@@ -43,6 +55,9 @@ def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool
             raise CaseClosed
         if evaluation is None:
             evaluation = Evaluation(case=locked)
+        if not _next_version(evaluation, seen):
+            raise Stale(evaluation if evaluation.pk else None)
+        evaluation.version = seen + 1
         evaluation.content = content
         evaluation.updated_by = request.user  # type: ignore[assignment]
         if decide:
@@ -61,6 +76,17 @@ def save(request: HttpRequest, case: Case, content: dict[str, Any], decide: bool
                 letter = _letter(evaluation, locked, content)
                 _audit(request, Action.LETTER_ISSUED, locked, evaluation, {"kind": letter.kind})
     return evaluation
+
+
+def _next_version(evaluation: Evaluation, seen: int) -> bool:
+    """The conditional update whose row count decides, as for a claim (clinic.claims): the
+    version moves from `seen` to the next only if it is still `seen`. The case's row lock
+    already serialises two saves; this holds even without it. A new evaluation starts from 0
+    (and the one-to-one on the case refuses a second)."""
+    if evaluation.pk is None:
+        return seen == 0
+    moved = Evaluation.objects.filter(pk=evaluation.pk, version=seen).update(version=seen + 1)
+    return moved == 1
 
 
 def add_addendum(request: HttpRequest, case: Case, text: str) -> Addendum:

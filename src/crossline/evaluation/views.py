@@ -31,6 +31,7 @@ from crossline.evaluation.record import (
     AlreadyDecided,
     CaseClosed,
     NotDecided,
+    Stale,
     add_addendum,
     save,
 )
@@ -165,6 +166,16 @@ def _form(
     return form
 
 
+def _posted_version(posted: str) -> int:
+    """The version the form was loaded at: none posted is a form that saw no saved draft (0);
+    anything but a few ASCII digits is no version (-1), which no draft has."""
+    if not posted:
+        return 0
+    if posted.isascii() and posted.isdigit() and len(posted) <= 9:
+        return int(posted)
+    return -1
+
+
 def _row_count(posted: str, default: int = 3) -> int:
     """The hidden trial-row count, bounded: ASCII digits only ("²" is a digit to str.isdigit()
     and not to int()) and no longer than the form's largest count; otherwise the default."""
@@ -190,15 +201,24 @@ def _submit(
     request: HttpRequest, case: Case, existing: Evaluation | None, deciding: bool
 ) -> HttpResponse:
     form = _form(request, case, existing, request.POST, deciding)
+    seen = _posted_version(request.POST.get("version", ""))
     if not form.is_valid():
-        return _page(request, case, existing, form, status=422)
+        return _page(request, case, existing, form, status=422, version=max(seen, 0))
     content = form.content()
     if deciding and content["decision"]["kind"] == Decision.APPROVE:
         unmet = _unmet(case, form, content)
         if unmet:
-            return _page(request, case, existing, form, unmet=unmet, status=422)
+            return _page(
+                request, case, existing, form, unmet=unmet, status=422, version=max(seen, 0)
+            )
     try:
-        saved = save(request, case, content, decide=deciding)
+        saved = save(request, case, content, decide=deciding, seen=seen)
+    except Stale as stale:
+        # The entries stay on the page; its form now carries the saved version, so saving again
+        # (having compared) is a deliberate replacement, not a silent one.
+        current = stale.current
+        version = current.version if current is not None else 0
+        return _page(request, case, current, form, status=409, version=version, conflict=True)
     except AlreadyDecided:
         return _show(request, case, Evaluation.objects.get(case=case), status=409)
     except CaseClosed:
@@ -232,6 +252,8 @@ def _page(
     unmet: list[Unmet] | None = None,
     status: int = 200,
     addendum_form: AddendumForm | None = None,
+    version: int | None = None,
+    conflict: bool = False,
 ) -> HttpResponse:
     decided = existing is not None and existing.status == Evaluation.Status.DECIDED
     if decided or case.status == Case.Status.CLOSED:
@@ -252,6 +274,10 @@ def _page(
     context = _context(request, case, existing, form, unmet)
     context["addendum_form"] = addendum_form
     context["refused"] = status == 409
+    context["conflict"] = conflict
+    if version is None:
+        version = existing.version if existing is not None else 0
+    context["version"] = version
     context["addenda"] = _addenda(existing) if decided else []
     return render(request, "evaluation/form.html", context, status=status)
 
