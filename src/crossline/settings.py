@@ -202,6 +202,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/clinic/sign-in/"
+# Not where sign-in lands: that is the first page the user's roles open (accounts.context.home_for;
+# the queue refuses an operator-only account). Kept for Django's own views, none of them routed.
 LOGIN_REDIRECT_URL = "/clinic/"
 OTP_VERIFY_URL = "/clinic/verify/"  # the second step of sign-in (or enrolment)
 

@@ -65,9 +65,9 @@ class OperatorAdminSite(admin.AdminSite):
             _deny(request)
         next_url = request.GET.get("next") or "/admin/"
         if _verified(user):
-            from crossline.accounts.services import safe_next
+            from crossline.accounts.services import landing
 
-            return HttpResponseRedirect(safe_next(request, next_url))
+            return HttpResponseRedirect(landing(request, user, next_url))
         return HttpResponseRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': next_url})}")
 
     def logout(  # type: ignore[override]

@@ -21,16 +21,37 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
 ]
 
 
+# Where each role starts (after sign-in, the brand link, the 403 page's way back), first match
+# wins: a clinician's work is the queue; an operator's is the program page (the queue refuses an
+# operator-only account). Every page here is in NAV for the same roles.
+HOMES: list[tuple[str, frozenset[Role]]] = [
+    ("/clinic/", frozenset({Role.INTAKE, Role.PHYSICIAN})),
+    ("/clinic/program/", frozenset({Role.OPERATOR})),
+]
+NO_ROLE_HOME = "/clinic/"  # refused there too, by the page that says the account holds no role
+
+
+def home_for(user: Any) -> str:
+    """The first page the user's roles open."""
+    roles = roles_of(user)
+    return next((url for url, allowed in HOMES if roles & allowed), NO_ROLE_HOME)
+
+
 def staff(request: HttpRequest) -> dict[str, Any]:
     if not request.path.startswith(("/clinic/", "/admin/")):
         return {}
-    roles = roles_of(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    roles = roles_of(user)
     nav = [
         {"label": label, "url": url, "current": request.path == url}
         for label, url, allowed in NAV
         if roles & allowed
     ]
-    return {"staff_nav": nav, "staff_warnings": staff_warnings(request, roles)}
+    return {
+        "staff_nav": nav,
+        "staff_home": home_for(user),
+        "staff_warnings": staff_warnings(request, roles),
+    }
 
 
 STALE_CODES = (

@@ -25,6 +25,7 @@ from django_otp.plugins.otp_static.models import (  # type: ignore[import-untype
 )
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
+from crossline.accounts.context import home_for
 from crossline.accounts.middleware import EPOCH, SEEN, STARTED
 from crossline.accounts.models import (
     Authenticator,
@@ -236,7 +237,7 @@ def _mfa_failed(request: HttpRequest, user: Any, kind: str, reason: str) -> None
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """`next` when it is a local path on this site, else the workspace."""
+    """`next` when it is a local path on this site, else "" (the user's home, once known)."""
     if (
         candidate
         and candidate.startswith("/")
@@ -245,7 +246,13 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
         )
     ):
         return candidate
-    return str(settings.LOGIN_REDIRECT_URL)
+    return ""
+
+
+def landing(request: HttpRequest, user: Any, candidate: str | None = "") -> str:
+    """Where a signed-in user goes: a safe `next`, else the first page their roles open (an
+    operator-only account would be refused by the clinical queue)."""
+    return safe_next(request, candidate) or home_for(user)
 
 
 def start_pending(request: HttpRequest, user: AbstractBaseUser, next_url: str) -> None:
@@ -280,8 +287,8 @@ def clear_pending(request: HttpRequest) -> None:
 def complete_sign_in(request: HttpRequest, user: Any, device: Any, method: str) -> str:
     """Both factors passed: Django's login (a new session key again), the device on the
     session (django-otp), the session's clocks and epoch, and `signin.succeeded`.
-    Returns where to go next."""
-    next_url = pending_next(request)
+    Returns where to go next: the page asked for, else the user's home."""
+    next_url = pending_next(request) or home_for(user)
     clear_pending(request)
     login(request, user, backend=BACKEND)
     otp_login(request, device)

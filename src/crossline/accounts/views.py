@@ -38,7 +38,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if _verified(request.user):
-        return HttpResponseRedirect(services.safe_next(request, next_url))
+        return HttpResponseRedirect(services.landing(request, request.user, next_url))
     form = SignInForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -89,7 +89,7 @@ def _lock_response(request: HttpRequest, user: Any) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or a recovery code."""
     if _verified(request.user):
-        return HttpResponseRedirect(settings.LOGIN_REDIRECT_URL)
+        return HttpResponseRedirect(services.landing(request, request.user))
     user = services.pending_user(request)
     if user is None:
         if request.user.is_authenticated:  # signed in without a second factor: start again
@@ -151,7 +151,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
             locked.used_at = timezone.now()
             locked.save(update_fields=["used_at"])
         logout(request)  # whoever was signed in on this browser, enrolment is someone else's
-        services.start_pending(request, user, str(settings.LOGIN_REDIRECT_URL))
+        services.start_pending(request, user, "")  # then the user's home (complete_sign_in)
         return HttpResponseRedirect("/clinic/enrol/authenticator/")
     context = {"form": form, "email": user.get_username(), "step": 1}
     status = 400 if form.errors else 200
