@@ -158,6 +158,19 @@ def test_decisions_and_risk_assessments() -> None:
     assert rules.status_after_risk_assessment(rules.ACTIVE, "high") == rules.ACTIVE
 
 
+def test_continue_or_change_is_refused_while_the_documented_risk_is_high() -> None:
+    for decision in ("continue", "change"):
+        with pytest.raises(rules.CourseRuleError, match="suicide-risk assessment is high"):
+            rules.status_after_decision(decision, "high")
+        assert rules.status_after_decision(decision, "moderate") == rules.ACTIVE
+        assert rules.status_after_decision(decision, "") == rules.ACTIVE
+    assert rules.status_after_decision("stop", "high") == rules.STOPPED
+
+
+def test_only_a_ready_session_is_stale_after_a_pause() -> None:
+    assert [s for s in rules.SESSION_STATES if rules.stale_after_pause(s)] == [rules.READY]
+
+
 def test_weekly_schedule_starts_with_the_baseline_and_asks_bladder_monthly() -> None:
     start = date(2027, 1, 4)
     due = rules.weekly_due(start, 9, P)

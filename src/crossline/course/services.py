@@ -598,10 +598,13 @@ def document_risk(
             documented_at=now,
         )
         status = rules.status_after_risk_assessment(locked.status, risk)
+        cancelled = 0
         if status != locked.status:
             locked.status = status
             locked.status_reason = "risk_high" if status == rules.PAUSED else ""
             locked.save(update_fields=["status", "status_reason", "updated_at"])
+            if status == rules.ACTIVE:
+                cancelled = _cancel_stale_sessions(locked, user, request, now)
         record(
             Action.RISK_DOCUMENTED,
             request=request,
@@ -609,9 +612,45 @@ def document_risk(
             patient=locked.case.public_id,
             object_type="course",
             object_id=locked.public_id,
-            detail={"risk": risk},
+            detail={"risk": risk, "sessions_cancelled": cancelled},
         )
     return made
+
+
+def latest_risk(course: Course) -> str:
+    """The level of the course's latest documented suicide-risk assessment ("" when none)."""
+    latest = course.risk_assessments.order_by("-documented_at", "-pk").first()
+    return latest.risk if latest is not None else ""
+
+
+STALE_NOTE = (
+    "Cancelled when the course became active again: its pre-session check-in was answered "
+    "before the course was paused or suspended. The next session asks for a new check-in."
+)
+
+
+def _cancel_stale_sessions(
+    course: Course, user: Any, request: HttpRequest | None, now: datetime
+) -> int:
+    """The course is active again: the sessions whose go-ahead came from a check-in answered
+    before the pause are cancelled (`rules.stale_after_pause`), each with its note and audit
+    event, so no link says "go ahead" on answers from before. Returns how many."""
+    open_sessions = course.sessions.select_for_update().exclude(status__in=rules.FINISHED)
+    stale = [s for s in open_sessions if rules.stale_after_pause(s.status)]
+    for s in stale:
+        s.status = rules.session_after(s.status, "cancel")
+        s.cleared_at, s.cleared_by, s.clear_note = now, user, {"note": STALE_NOTE}
+        s.save(update_fields=["status", "cleared_at", "cleared_by", "clear_note"])
+        record(
+            Action.SESSION_CLEARED,
+            request=request,
+            actor=user,
+            patient=course.case.public_id,
+            object_type="session",
+            object_id=s.public_id,
+            detail={"proceed": False, "checkin_before_pause": True},
+        )
+    return len(stale)
 
 
 def decide(
@@ -640,9 +679,9 @@ def decide(
                 "continue or change is recorded when the course is paused for re-evaluation"
             )
         try:
-            status = rules.status_after_decision(decision)
+            status = rules.status_after_decision(decision, latest_risk(locked))
         except rules.CourseRuleError as exc:
-            raise CourseError(str(exc)) from exc
+            raise CourseError(f"decision: {exc}") from exc
         if status == rules.ACTIVE and not 1 <= sessions_added <= p.sessions_before_reevaluation:
             raise CourseError(
                 f"sessions_added: from 1 to the program cap of {p.sessions_before_reevaluation}"
@@ -657,9 +696,11 @@ def decide(
             decided_at=now,
         )
         locked.status, locked.status_reason = status, ""
+        cancelled = 0
         if status == rules.STOPPED:
             locked.sessions.exclude(status__in=rules.FINISHED).update(status=rules.CANCELLED)
         if status == rules.ACTIVE:
+            cancelled = _cancel_stale_sessions(locked, user, request, now)
             locked.block += 1
             locked.sessions_planned = sessions_added
             locked.reevaluation_after = sessions_added
@@ -679,6 +720,10 @@ def decide(
             patient=locked.case.public_id,
             object_type="course",
             object_id=locked.public_id,
-            detail={"decision": decision, "sessions_added": made.sessions_added},
+            detail={
+                "decision": decision,
+                "sessions_added": made.sessions_added,
+                "sessions_cancelled": cancelled,
+            },
         )
     return made

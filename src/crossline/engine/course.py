@@ -164,10 +164,34 @@ def may_go_ahead(f: CourseFacts) -> str | None:
     return None
 
 
-def status_after_decision(decision: str) -> str:
+HIGH_RISK_REFUSAL = (
+    "the latest documented suicide-risk assessment is high, and current high suicide risk rules "
+    "out home sessions: document a new risk assessment first (or stop the course)"
+)
+
+
+def status_after_decision(decision: str, latest_risk: str = "") -> str:
+    """The course's state after the physician's decision. Continue and change make home
+    sessions possible again, so they are refused while the latest documented suicide-risk
+    assessment (`latest_risk`, "" when none) is high: current high suicide risk rules out home
+    dosing (FACTS §B4; PRODUCT.md: never while the documented risk is high). Stop always may."""
     if decision not in DECISIONS:
         raise CourseRuleError(f"decision must be one of {', '.join(DECISIONS)}")
-    return STOPPED if decision == "stop" else ACTIVE
+    if decision == "stop":
+        return STOPPED
+    if latest_risk == "high":
+        raise CourseRuleError(HIGH_RISK_REFUSAL)
+    return ACTIVE
+
+
+def stale_after_pause(state: str) -> bool:
+    """A session open when its course comes back to active after a pause or a suspension,
+    whose go-ahead no longer holds. A ready session's go-ahead came from a pre-session check-in
+    answered before the pause (blood pressure then, fasting and alcohol on that day): it is
+    cancelled, and the next session asks for a new check-in. A scheduled one has no check-in
+    yet (it will be asked); a held one waits for a clinician, who clears or cancels it with a
+    note."""
+    return state == READY
 
 
 def status_after_risk_assessment(current: str, risk: str) -> str:
