@@ -4,7 +4,7 @@ course, and answer sets for the check-ins. Shared by the course tests and their 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,8 +131,18 @@ def planned(physician: User) -> Planned:
     return Planned(course, patient.case, patient.token, physician)
 
 
+def later_today() -> datetime:
+    """An hour from now — or, late in the evening where the courses run, just before their
+    midnight: a session's pre check-in opens on its own day (services.pre_checkin_opens_at),
+    and the tests that answer it do so now."""
+    midnight = datetime.combine(
+        course_today() + timedelta(days=1), time.min, tzinfo=ZoneInfo(COURSE_ZONE)
+    )
+    return min(timezone.now() + timedelta(hours=1), midnight - timedelta(seconds=1))
+
+
 def schedule(p: Planned, when: datetime | None = None, **kw: Any) -> tuple[Session, str]:
-    moment = when or timezone.now() + timedelta(hours=1)
+    moment = when or later_today()
     return services.schedule_session(
         p.course, moment, user=p.physician, request=None, now=timezone.now(), **kw
     )

@@ -3,12 +3,13 @@ its hold), the after-session check (and its 911 page), the weekly questionnaire,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from crossline.audit.models import Event
 from crossline.care.models import Alert
@@ -23,10 +24,12 @@ from crossline.course.models import (
 )
 from crossline.engine import course as rules
 from tests.course.conftest import (
+    COURSE_ZONE,
     HIGH_BP_PRE,
     SAFE_POST,
     SAFE_PRE,
     Planned,
+    course_today,
     schedule,
     sign,
     weekly_answers,
@@ -714,3 +717,57 @@ def test_the_alert_page_shows_the_unstored_answers_in_their_words_and_audits_the
     assert viewed.detail == {"alert": str(alert.public_id), "what": "unaccepted_answers"}
     listed = nurse.get("/clinic/alerts/").content.decode()
     assert "More than half the days" not in listed  # the list shows no answers
+
+
+# --- the pre check-in opens on the session's day -------------------------------------------------
+
+
+def tomorrow_at_ten() -> datetime:
+    return datetime.combine(course_today() + timedelta(days=1), time(10), ZoneInfo(COURSE_ZONE))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_pre_check_in_is_not_open_before_the_sessions_day(planned: Planned, lang: str) -> None:
+    sign(planned)
+    _, token = schedule(planned, tomorrow_at_ten())
+    response = client(lang).get(f"/s/{token}/")
+    body = text(response)
+    assert response.status_code == 200
+    assert 'name="vitals.systolic"' not in body and "go ahead" not in body
+    heading = {
+        "en": "Your check-in opens on the day of your session",
+        "es": "Su registro se abre el día de su sesión",
+    }[lang]
+    assert heading in body
+    with translation.override(lang):
+        day = formats.date_format(tomorrow_at_ten().date(), "DATE_FORMAT")
+    assert day in body
+    assert {"en": "Eastern time", "es": "hora del Este"}[lang] in body
+    assert "988" in body  # the crisis line, as on every patient page
+
+
+def test_a_pre_check_in_sent_before_the_sessions_day_is_not_stored(planned: Planned) -> None:
+    sign(planned)
+    session, token = schedule(planned, tomorrow_at_ten())
+    sent = client("en").post(f"/s/{token}/", form(SAFE_PRE, step="pre"))
+    assert sent.status_code == 302  # back to the link, with the not-saved notice
+    with pytest.raises(services.CourseError, match="opens on the day of the session"):
+        services.submit_session_checkin(session, "pre", SAFE_PRE, "en", timezone.now())
+    session.refresh_from_db()
+    assert session.status == rules.SCHEDULED and not CheckIn.objects.exists()
+
+
+def test_the_pre_check_in_opens_at_midnight_of_the_sessions_day_in_its_zone(
+    planned: Planned,
+) -> None:
+    sign(planned)
+    session, _ = schedule(planned, tomorrow_at_ten())
+    midnight = datetime.combine(tomorrow_at_ten().date(), time(0), ZoneInfo(COURSE_ZONE))
+    assert services.pre_checkin_opens_at(session) == midnight
+    with pytest.raises(services.CourseError):
+        services.submit_session_checkin(
+            session, "pre", SAFE_PRE, "en", midnight - timedelta(seconds=1)
+        )
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", midnight)
+    session.refresh_from_db()
+    assert session.status == rules.READY

@@ -119,7 +119,7 @@ def test_no_reminder_once_the_pre_checkin_is_in(smtp: Mailbox, physician: User) 
     p = later_course(physician)
     sign(p)
     session, _ = schedule(p, at(0))
-    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", timezone.now())
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", at(0))
     assert reminders.sweep(at(-2)) == 0
     assert smtp.messages == []
 
@@ -234,7 +234,7 @@ def test_a_held_session_is_never_missed(physician: User) -> None:
     planned = later_course(physician)
     sign(planned)
     session, _ = schedule(planned, at(0))
-    services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", timezone.now())
+    services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", at(0))
     before = Alert.objects.count()
     assert reminders.flag_missed(at(72)) == 0
     session.refresh_from_db()
@@ -246,7 +246,7 @@ def test_a_missing_after_check_is_flagged_once(physician: User) -> None:
     planned = later_course(physician)
     sign(planned)
     session, _ = schedule(planned, at(0))
-    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", timezone.now())
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", at(0))
     assert reminders.flag_missed(at(25)) == 1
     assert reminders.flag_missed(at(30)) == 0
     session.refresh_from_db()

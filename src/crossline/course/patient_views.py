@@ -33,6 +33,7 @@ from crossline.engine.knowledge import Knowledge
 from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
+from crossline.visits.zones import zone_label
 from crossline.web import back_not_saved, not_saved, posted_safety_answers
 from crossline.web import patient_language as _language
 
@@ -85,6 +86,9 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     if page == "wait":
         # Suspended (a positive safety answer), paused or stopped: no pre check-in, no dose.
         return _page(request, "patient_wait.html", base)
+    if page == "not_yet":
+        opens = {"opens_at": services.pre_checkin_opens_at(s), "zone": zone_label(course.time_zone)}
+        return _page(request, "patient_not_yet.html", base | opens)
     if page == rules.HELD:
         return _page(request, "patient_hold.html", base | _hold(k, s, lang))
     if page == rules.DONE:
@@ -98,14 +102,17 @@ def _session_link(token: str, course: Course) -> _Link:
 
 def _session_page(s: Session, course: Course) -> str:
     """Which page the session's link shows now: one of the forms (`consent`, `pre`, `post`,
-    each posting its name as `step`) or a statement (`expired`, `wait`, or the session's
-    state: held, done, missed, cancelled)."""
+    each posting its name as `step`) or a statement (`expired`, `wait`, `not_yet` before the
+    session's day — `services.pre_checkin_opens_at` — or the session's state: held, done,
+    missed, cancelled)."""
     if s.status in (rules.SCHEDULED, rules.READY) and timezone.now() > s.link_expires_at:
         return "expired"
     if s.status == rules.SCHEDULED and not services.consent_signed(course):
         return "consent"
     if s.status == rules.SCHEDULED and course.status != rules.ACTIVE:
         return "wait"
+    if s.status == rules.SCHEDULED and timezone.now() < services.pre_checkin_opens_at(s):
+        return "not_yet"  # the check-in asks about the session's own day
     if s.status == rules.SCHEDULED:
         return "pre"
     if s.status == rules.READY:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -209,8 +210,6 @@ def add_weeklies(
 
 
 def _end_of(day: date) -> datetime:
-    from datetime import UTC, time
-
     return datetime.combine(day, time(23, 59), tzinfo=UTC)
 
 
@@ -279,6 +278,18 @@ def weekly_by_token(token: str) -> Weekly | None:
     )
 
 
+def pre_checkin_opens_at(session: Session) -> datetime:
+    """When the session's pre-session check-in opens: midnight at the start of the session's
+    day in the course's time zone (as UTC). Its questions are about that day — fasting,
+    alcohol, sedatives and stimulants today, blood pressure and pulse now — and its answer is a
+    go-ahead for today's session, so answers from an earlier day are not taken. It stays open
+    after the session's time until the session is missed (`missed_after_hours`, the worker) or
+    its link expires: a late check-in is still answered just before the dose."""
+    zone = ZoneInfo(session.course.time_zone)
+    day = session.scheduled_for.astimezone(zone).date()
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
 def sign_consent(course: Course, name: str, language: str, now: datetime) -> ConsentSignature:
     name = name.strip()
     if not name:
@@ -327,6 +338,8 @@ def submit_session_checkin(
             why_not = rules.may_start(facts(course))
             if why_not:
                 raise CourseError(why_not)
+            if now < pre_checkin_opens_at(s):
+                raise CourseError("the pre-session check-in opens on the day of the session")
         if now > s.link_expires_at:
             raise CourseError("this check-in link has expired: contact your clinician")
         try:
