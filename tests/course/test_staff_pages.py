@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,6 +14,7 @@ from django.utils import timezone
 from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.course import services
+from crossline.course.forms import PlanForm
 from crossline.course.models import Course, Session
 from crossline.engine import course as rules
 from tests.course.conftest import (
@@ -140,6 +142,39 @@ def test_validation_names_the_fields_and_stores_nothing(physician: User, doctor:
     assert "Units per session (as written): This field is required." in body
     assert "Sessions per week: Select a valid choice." in body
     assert not Course.objects.exists()
+
+
+@pytest.mark.parametrize("start", ["2001-01-01", "yesterday", "in 400 days", "2999-12-31"])
+def test_the_start_is_from_today_to_a_year_from_now(
+    physician: User, doctor: Client, start: str
+) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    today = timezone.now().astimezone(ZoneInfo("America/Chicago")).date()
+    day = {
+        "yesterday": today - timedelta(days=1),
+        "in 400 days": today + timedelta(days=400),
+    }.get(start) or date.fromisoformat(start)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    response = doctor.post(url, plan_form(start_date=day.isoformat()))
+    assert response.status_code == 422
+    assert "Start date: Choose a day from today to a year from now" in response.content.decode()
+    assert not Course.objects.exists()
+
+
+def test_the_start_bounds_are_days_in_the_courses_time_zone() -> None:
+    # 02:00 UTC on 1 March 2027 is still 28 February in Chicago.
+    now = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+
+    def errors(start: str, zone: str) -> Any:
+        form = PlanForm(plan_form(start_date=start, time_zone=zone), cap=6, now=now)
+        form.is_valid()
+        return form.errors.get("start_date")
+
+    assert errors("2027-02-28", "America/Chicago") is None
+    assert errors("2027-02-28", "Pacific/Guam") is not None  # already 1 March there
+    assert errors("2028-02-28", "America/Chicago") is None  # a year from today
+    assert errors("2028-02-29", "America/Chicago") is not None
 
 
 # --- the course page ----------------------------------------------------------------------------

@@ -6,11 +6,12 @@ prefills a dose. `units_per_session` is the physician's own count, used only to 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils import timezone
 
 from crossline import periods
 from crossline.course.models import RiskAssessment
@@ -54,13 +55,26 @@ class PlanForm(forms.Form):
         label="Notes", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, cap: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cap: int, now: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
         field = self.fields["sessions_planned"]
         assert isinstance(field, forms.IntegerField)
         field.max_value = cap
         field.validators.append(_at_most(cap))
         field.help_text = f"From 1 to the program cap of {cap} before re-evaluation."
+
+    def clean(self) -> dict[str, Any]:
+        """The start is a day from today to a year from now, where the sessions take place: a
+        course started in the past would owe questionnaires from before it was planned (and
+        raise a missed alert for each)."""
+        data = super().clean() or {}
+        start, zone = data.get("start_date"), data.get("time_zone")
+        if start is not None and zone:
+            problem = within_a_year(start, local_today(self.now, zone))
+            if problem:
+                self.add_error("start_date", problem)
+        return data
 
     def plan(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -73,6 +87,27 @@ class PlanForm(forms.Form):
             "monitor_name": d["monitor_name"].strip(),
             "notes": d["notes"].strip(),
         }
+
+
+def local_today(now: datetime, zone: str) -> date:
+    """Today's date in `zone` (the course's time zone), at `now`."""
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def a_year_after(day: date) -> date:
+    """The same day next year (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def within_a_year(day: date, today: date) -> str | None:
+    """None when `day` is from `today` to a year from it; otherwise the error to show."""
+    last = a_year_after(today)
+    if today <= day <= last:
+        return None
+    return f"Choose a day from today to a year from now ({today} to {last})."
 
 
 def _at_most(cap: int) -> Any:
