@@ -14,7 +14,7 @@ from django.utils import timezone
 from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.course import services
-from crossline.course.forms import PlanForm
+from crossline.course.forms import PlanForm, ScheduleForm
 from crossline.course.models import Course, Session
 from crossline.engine import course as rules
 from tests.course.conftest import (
@@ -250,6 +250,55 @@ def test_schedule_next_needs_the_after_check_or_an_override(
     )
     # The link is not shown again on the course page.
     assert token not in nurse.get(course_url(planned.course)).content.decode()
+
+
+def next_spring_forward(today: date) -> date:
+    """The next day the clocks go forward in New York (the second Sunday of March)."""
+    for year in (today.year, today.year + 1):
+        march = date(year, 3, 8)  # the second Sunday is from the 8th to the 14th
+        day = march + timedelta(days=(6 - march.weekday()) % 7)
+        if day > today:
+            return day
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("when", "field", "message"),
+    [
+        ("far", "Session date", "Choose a day from today to a year from now"),
+        ("gap", "Session time", "This time does not exist in that zone (the clocks change)."),
+        ("past", "Session date", "Choose a date and time in the future."),
+    ],
+)
+def test_a_session_is_a_real_moment_within_the_next_year(
+    planned: Planned, nurse: Client, when: str, field: str, message: str
+) -> None:
+    today = timezone.now().astimezone(ZoneInfo("America/New_York")).date()
+    day, at = {
+        "far": ("2999-12-31", "10:00"),
+        "gap": (next_spring_forward(today).isoformat(), "02:30"),
+        "past": ((today - timedelta(days=1)).isoformat(), "10:00"),
+    }[when]
+    url = f"{course_url(planned.course)}schedule/"
+    refused = nurse.post(url, {"day": day, "time": at})
+    assert refused.status_code == 422
+    assert f"{field}: {message}" in refused.content.decode()
+    assert not planned.course.sessions.exists()
+    # Nothing stands in the way of a real one.
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert nurse.post(url, {"day": tomorrow, "time": "10:00"}).status_code == 200
+
+
+def test_the_last_day_a_session_may_be_scheduled_is_a_year_from_today() -> None:
+    now = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 28 February in New York
+
+    def errors(day: str) -> Any:
+        form = ScheduleForm({"day": day, "time": "10:00"}, zone="America/New_York", now=now)
+        form.is_valid()
+        return form.errors.get("day")
+
+    assert errors("2028-02-28") is None
+    assert errors("2028-02-29") is not None
 
 
 def test_scheduling_with_the_after_check_in_needs_no_override(

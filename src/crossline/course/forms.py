@@ -6,7 +6,7 @@ prefills a dose. `units_per_session` is the physician's own count, used only to 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -126,9 +126,43 @@ class ScheduleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def when(self, zone: str) -> datetime:
-        d = self.cleaned_data
-        return datetime.combine(d["day"], d["time"], tzinfo=ZoneInfo(zone))
+    def __init__(self, *args: Any, zone: str, now: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone  # the course's time zone: the day and time are read in it
+        self.now = now or timezone.now()
+
+    def clean(self) -> dict[str, Any]:
+        """A moment that exists in the course's zone, still ahead, and within a year: a session
+        far ahead (2999) would stand as the open session and block all real scheduling."""
+        data = super().clean() or {}
+        day, at = data.get("day"), data.get("time")
+        if day is None or at is None:
+            return data  # the missing or invalid field already carries its error
+        when = local_instant(day, at, self.zone)
+        if when is None:
+            # 02:30 on the night the clocks go forward does not exist in that zone.
+            self.add_error("time", "This time does not exist in that zone (the clocks change).")
+        elif when <= self.now:
+            self.add_error("day", "Choose a date and time in the future.")
+        elif problem := within_a_year(day, local_today(self.now, self.zone)):
+            self.add_error("day", problem)
+        else:
+            data["when"] = when
+        return data
+
+    def when(self) -> datetime:
+        return self.cleaned_data["when"]  # type: ignore[no-any-return]
+
+
+def local_instant(day: date, at: time, zone: str) -> datetime | None:
+    """The moment `day` at `at` on the clocks of `zone` (aware, in UTC), or None when the clocks
+    skip that time (the night they go forward). The same check as the visits' proposal form
+    (visits.forms.ProposalForm.clean), which keeps it inline."""
+    local = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+    instant = local.astimezone(UTC)
+    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
 
 
 class ClearForm(forms.Form):

@@ -337,7 +337,7 @@ def _page(
         "physician": has_role(request.user, Role.PHYSICIAN),
         "paused": course.status == rules.PAUSED,
         "suspended": course.status == rules.SUSPENDED,
-        "schedule_form": bound.get("schedule") or ScheduleForm(),
+        "schedule_form": bound.get("schedule") or ScheduleForm(zone=course.time_zone),
         "clear_form": bound.get("clear") or ClearForm(auto_id="id_clear_%s"),
         "clear_session": clear_session,
         "risk_form": bound.get("risk") or RiskForm(auto_id="id_risk_%s"),
@@ -385,18 +385,14 @@ def _refused(
 def schedule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     with translation.override("en"):
         course = _course(public_id)
-        form = ScheduleForm(request.POST)
-        if not form.is_valid():
-            return _page(request, course, bound={"schedule": form}, status=422)
         now = timezone.now()
-        when = form.when(course.time_zone)
-        if when <= now:
-            form.add_error("day", "Choose a date and time in the future.")
+        form = ScheduleForm(request.POST, zone=course.time_zone, now=now)
+        if not form.is_valid():
             return _page(request, course, bound={"schedule": form}, status=422)
         try:
             session, token = services.schedule_session(
                 course,
-                when,
+                form.when(),
                 override_reason=form.cleaned_data["override_reason"],
                 user=request.user,
                 request=request,
