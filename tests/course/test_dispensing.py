@@ -20,7 +20,7 @@ from crossline.care.models import Alert
 from crossline.course import dispensing, services
 from crossline.course.models import Supply
 from crossline.engine import course as rules
-from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, schedule, sign
+from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, course_today, schedule, sign
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_the_flags(name: str, supplies: Any, taken: Any, expected: list[tuple[st
 
 
 def form(**overrides: Any) -> dict[str, str]:
-    today = date.today()
+    today = course_today()  # where the course runs: the form refuses days after it
     values = {
         "dispensed_on": today.isoformat(),
         "quantity": "4 troches",
@@ -115,7 +115,7 @@ def test_a_physician_records_a_supply(planned: Planned, doctor: Client) -> None:
 
 
 def test_an_early_refill_is_flagged_and_alerted(planned: Planned, doctor: Client) -> None:
-    earlier = (date.today() - timedelta(days=3)).isoformat()
+    earlier = (course_today() - timedelta(days=3)).isoformat()
     doctor.post(url(planned), form(dispensed_on=earlier, pdmp_checked_on=earlier))
     assert doctor.post(url(planned), form(doses_reported_left="4")).status_code == 302
     [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
@@ -147,6 +147,17 @@ def test_bad_supplies_are_refused(
     assert message in response.content.decode()
     assert not Supply.objects.exists()
     assert not Event.objects.filter(action="supply.recorded").exists()
+
+
+@pytest.mark.parametrize("day", ["tomorrow", "2999-12-31"])
+def test_a_supply_dispensed_in_the_future_is_refused(
+    planned: Planned, doctor: Client, day: str
+) -> None:
+    dispensed = (course_today() + timedelta(days=1)).isoformat() if day == "tomorrow" else day
+    response = doctor.post(url(planned), form(dispensed_on=dispensed))
+    assert response.status_code == 400
+    assert "Dispensed on: This date is in the future" in response.content.decode()
+    assert not Supply.objects.exists()
 
 
 def test_the_service_refuses_a_supply_without_a_pdmp_check(planned: Planned) -> None:

@@ -4,7 +4,7 @@ answers are shown on the page and in the `_recovery.html` partial."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from crossline.audit.models import Event
 from crossline.course import recovery, services
 from crossline.course.models import RecoveryPlan, Weekly
 from crossline.engine.errors import InvalidInput
-from tests.course.conftest import Planned, weekly_answers
+from tests.course.conftest import Planned, course_today, weekly_answers
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,22 @@ def test_bad_plans_are_refused(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not RecoveryPlan.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["tomorrow", "2999-12-31"])
+def test_a_plan_agreed_in_the_future_is_refused(planned: Planned, intake: Client, day: str) -> None:
+    agreed = (course_today() + timedelta(days=1)).isoformat() if day == "tomorrow" else day
+    response = intake.post(url(planned), {**PLAN, "agreed_on": agreed})
+    assert response.status_code == 400
+    assert "Agreed on: This date is in the future" in response.content.decode()
+    assert not RecoveryPlan.objects.exists()
+
+
+def test_a_plan_agreed_today_where_the_course_runs_is_taken(
+    planned: Planned, intake: Client
+) -> None:
+    response = intake.post(url(planned), {**PLAN, "agreed_on": course_today().isoformat()})
+    assert response.status_code == 302
 
 
 def test_the_service_refuses_an_empty_plan(planned: Planned) -> None:

@@ -1,7 +1,10 @@
-"""Staff forms of the dispensing and recovery-plan pages (each bad field named)."""
+"""Staff forms of the dispensing and recovery-plan pages (each bad field named). Both record
+what has happened — a supply dispensed, a plan agreed — so their days are never after today in
+the course's time zone (`today`, from the view)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -10,9 +13,31 @@ from crossline import periods
 from crossline.course.recovery import LABELS, MAX_LENGTH
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+FUTURE = "This date is in the future: choose today or an earlier day."
 
 
-class SupplyForm(forms.Form):
+class _Recorded(forms.Form):
+    """A form of what has happened: the days in `past_days` may not be after `today`."""
+
+    past_days: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        for name in self.past_days:
+            self.fields[name].widget.attrs["max"] = today.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.past_days:
+            day = data.get(name)
+            if isinstance(day, date) and day > self.today:
+                self.add_error(name, FUTURE)
+        return data
+
+
+class SupplyForm(_Recorded):
+    past_days = ("dispensed_on",)  # the PDMP check is on or before it
     dispensed_on = periods.DayField(label="Dispensed on", widget=forms.DateInput({"type": "date"}))
     quantity = forms.CharField(
         label="Quantity as written", max_length=200, help_text="As on the prescription."
@@ -55,7 +80,8 @@ def _text(key: str) -> forms.CharField:
     )
 
 
-class RecoveryForm(forms.Form):
+class RecoveryForm(_Recorded):
+    past_days = ("agreed_on",)
     therapy = _text("therapy")
     rest = _text("rest")
     boundaries = _text("boundaries")

@@ -17,6 +17,7 @@ from crossline.accounts.roles import Role, has_role
 from crossline.audit import Action, record
 from crossline.course import dispensing
 from crossline.course import recovery as plans
+from crossline.course.forms import local_today
 from crossline.course.models import Course, RecoveryPlan
 from crossline.course.ops_forms import RecoveryForm, SupplyForm
 from crossline.course.services import CourseError
@@ -50,13 +51,14 @@ def _field_error(form: Any, exc: CourseError) -> None:
 def supplies(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     course = course_for(public_id)
     may_record = has_role(request.user, Role.PHYSICIAN)
-    form = SupplyForm()
+    today = local_today(timezone.now(), course.time_zone)
+    form = SupplyForm(today=today)
     if request.method == "POST":
         if not may_record:
             record(Action.PERMISSION_DENIED, request=request,
                    detail={"path": request.path[:80], "view": "supplies"})  # fmt: skip
             raise PermissionDenied
-        form = SupplyForm(request.POST)
+        form = SupplyForm(request.POST, today=today)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -89,8 +91,9 @@ def supplies(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def recovery(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     course = course_for(public_id)
     existing = RecoveryPlan.objects.filter(course=course).first()
+    today = local_today(timezone.now(), course.time_zone)
     if request.method == "POST":
-        form = RecoveryForm(request.POST)
+        form = RecoveryForm(request.POST, today=today)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -110,7 +113,7 @@ def recovery(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         initial: dict[str, Any] = dict(existing.content) if existing else {}
         if existing:
             initial["agreed_on"] = existing.agreed_on
-        form = RecoveryForm(initial=initial)
+        form = RecoveryForm(initial=initial, today=today)
     _viewed(request, course, "recovery")
     context = {
         "course": course,
