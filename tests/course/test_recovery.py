@@ -4,6 +4,7 @@ answers are shown on the page and in the `_recovery.html` partial."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,10 +63,21 @@ def test_intake_saves_a_plan(planned: Planned, intake: Client) -> None:
     assert Event.objects.filter(action="course.viewed").exists()
 
 
+def opened(client: Client, p: Planned) -> str:
+    """The version the page carries in its hidden field, as a browser posts it back."""
+    page = client.get(url(p)).content.decode()
+    match = re.search(r'name="version" value="([^"]*)"', page) or re.search(
+        r'name="version"(?: id="[^"]*")?>', page
+    )
+    assert match is not None, "the form carries its version"
+    return match.group(1) if match.groups() else ""
+
+
 def test_a_physician_edits_it(planned: Planned) -> None:
     doctor = signed_in(planned.physician)
     doctor.post(url(planned), PLAN)
-    assert doctor.post(url(planned), {**PLAN, "support": "My sister, Sundays"}).status_code == 302
+    edit = {**PLAN, "support": "My sister, Sundays", "version": opened(doctor, planned)}
+    assert doctor.post(url(planned), edit).status_code == 302
     assert RecoveryPlan.objects.get().content["support"] == "My sister, Sundays"
     assert Event.objects.filter(action="recovery_plan.saved").last().detail["created"] is False
 
@@ -141,3 +153,56 @@ def test_anonymous_is_sent_to_sign_in(planned: Planned) -> None:
 def test_an_operator_is_refused(planned: Planned) -> None:
     operator = signed_in(staff_user("ops@program.example", Role.OPERATOR))
     assert operator.get(url(planned)).status_code == 403
+
+
+# --- two editors -------------------------------------------------------------------------------
+
+
+def test_a_save_from_a_page_opened_before_anothers_save_overwrites_nothing(
+    planned: Planned, intake: Client
+) -> None:
+    doctor = signed_in(planned.physician)
+    doctor.post(url(planned), PLAN)
+    seen_by_intake = opened(intake, planned)
+    seen_by_doctor = opened(doctor, planned)
+    mine = {**PLAN, "support": "My sister, Sundays", "version": seen_by_doctor}
+    assert doctor.post(url(planned), mine).status_code == 302
+    theirs = {**PLAN, "rest": "Two evenings off a week", "version": seen_by_intake}
+    refused = intake.post(url(planned), theirs)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "changed by someone else (dr.alvarez at " in page and "since you opened it" in page
+    assert "Nothing was saved" in page
+    assert "My sister, Sundays" in page  # the current text, shown below the form
+    assert "Two evenings off a week" in page  # their own text, still in the form
+    plan = RecoveryPlan.objects.get()
+    assert plan.content["support"] == "My sister, Sundays"
+    assert plan.content["rest"] == PLAN["rest"]
+    assert Event.objects.filter(action="recovery_plan.saved").count() == 2
+    # Saving again from the refusal is a deliberate replacement of the current plan.
+    again = re.search(r'name="version" value="([^"]*)"', page)
+    assert again is not None and again.group(1) == recovery.version_of(plan)
+    assert intake.post(url(planned), {**theirs, "version": again.group(1)}).status_code == 302
+    assert RecoveryPlan.objects.get().content["rest"] == "Two evenings off a week"
+
+
+def test_two_editors_of_a_new_plan(planned: Planned, intake: Client) -> None:
+    doctor = signed_in(planned.physician)
+    assert opened(doctor, planned) == opened(intake, planned) == ""
+    assert doctor.post(url(planned), {**PLAN, "version": ""}).status_code == 302
+    refused = intake.post(url(planned), {**PLAN, "therapy": "Group therapy", "version": ""})
+    assert refused.status_code == 400
+    assert RecoveryPlan.objects.get().content["therapy"] == PLAN["therapy"]
+
+
+def test_the_service_refuses_a_stale_version(planned: Planned) -> None:
+    kw: dict[str, Any] = {"user": planned.physician, "request": None, "agreed_on": date(2026, 3, 2)}
+    first = recovery.save_plan(
+        planned.course, content={"therapy": "CBT"}, now=timezone.now(), version="", **kw
+    )
+    with pytest.raises(recovery.StaleEdit) as refused:
+        recovery.save_plan(
+            planned.course, content={"therapy": "DBT"}, now=timezone.now(), version="", **kw
+        )
+    assert refused.value.current == first
+    assert RecoveryPlan.objects.get().content["therapy"] == "CBT"

@@ -87,6 +87,8 @@ class RecoveryForm(_Recorded):
     boundaries = _text("boundaries")
     support = _text("support")
     agreed_on = periods.DayField(label="Agreed on", widget=forms.DateInput({"type": "date"}))
+    # The plan's version when this page was opened (recovery.version_of): "" for a new plan.
+    version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

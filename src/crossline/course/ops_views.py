@@ -4,6 +4,7 @@ its recovery-plan page (intake or physician). Every view and write is audited.""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -86,6 +87,17 @@ def supplies(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(request, "course/ops_supplies.html", context, status=400 if form.errors else 200)
 
 
+def _stale(request: HttpRequest, exc: plans.StaleEdit, today: date) -> RecoveryForm:
+    """The editor's text back in the form, with the refusal, now carrying the current version:
+    saving again is a deliberate replacement of the plan shown below it."""
+    data = request.POST.copy()
+    data["version"] = plans.version_of(exc.current)
+    again = RecoveryForm(data, today=today)
+    again.is_valid()
+    again.add_error(None, str(exc))
+    return again
+
+
 @role_required(Role.INTAKE, Role.PHYSICIAN)
 @require_http_methods(["GET", "POST"])
 def recovery(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -104,7 +116,11 @@ def recovery(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     user=request.user,
                     request=request,
                     now=timezone.now(),
+                    version=d["version"],
                 )
+            except plans.StaleEdit as exc:
+                existing = exc.current
+                form = _stale(request, exc, today)
             except CourseError as exc:
                 _field_error(form, exc)
             else:
@@ -113,6 +129,7 @@ def recovery(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         initial: dict[str, Any] = dict(existing.content) if existing else {}
         if existing:
             initial["agreed_on"] = existing.agreed_on
+        initial["version"] = plans.version_of(existing)
         form = RecoveryForm(initial=initial, today=today)
     _viewed(request, course, "recovery")
     context = {

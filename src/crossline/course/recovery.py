@@ -28,6 +28,27 @@ LABELS = {
 MAX_LENGTH = 2000
 
 
+class StaleEdit(CourseError):
+    """The plan was saved by someone else after the editor opened it: nothing was saved.
+    `current` is the plan as it stands now."""
+
+    def __init__(self, current: RecoveryPlan | None) -> None:
+        self.current = current
+        who = current.updated_by.get_username() if current else "someone"
+        when = f" at {current.updated_at:%Y-%m-%d %H:%M} UTC" if current else ""
+        super().__init__(
+            f"This plan was changed by someone else ({who}{when}) since you opened it, so "
+            "nothing was saved. The current plan is shown below; your text is still in the "
+            "form: compare them, then save again to replace the current plan."
+        )
+
+
+def version_of(plan: RecoveryPlan | None) -> str:
+    """The version an editor opened: the plan's last save ("" when there was no plan). The
+    form carries it back so a save can tell whether someone else saved in between."""
+    return plan.updated_at.isoformat() if plan is not None else ""
+
+
 def save_plan(
     course: Course,
     *,
@@ -36,8 +57,14 @@ def save_plan(
     user: Any,
     request: HttpRequest | None,
     now: datetime,
+    version: str | None = None,
 ) -> RecoveryPlan:
-    """Create or replace the course's recovery plan. At least one part must be written."""
+    """Create or replace the course's recovery plan. At least one part must be written.
+
+    `version` is `version_of` the plan the editor opened: when the plan has been saved since,
+    `StaleEdit` and nothing is overwritten (two staff members editing it from pages loaded at
+    different times would otherwise silently replace each other's words). None replaces
+    whatever is there (a caller that has not shown the plan to anyone)."""
     cleaned = {key: str(content.get(key) or "").strip()[:MAX_LENGTH] for key in FIELDS}
     if not any(cleaned.values()):
         raise CourseError("therapy: write at least one part of the plan")
@@ -45,6 +72,10 @@ def save_plan(
         raise CourseError("agreed_on: the date the plan was agreed with the patient")
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        # The course row's lock orders concurrent saves: the second reads the first's version.
+        current = RecoveryPlan.objects.filter(course=locked).select_related("updated_by").first()
+        if version is not None and version != version_of(current):
+            raise StaleEdit(current)
         plan, created = RecoveryPlan.objects.update_or_create(
             course=locked,
             defaults={
