@@ -89,3 +89,28 @@ def test_a_clinician_clears_a_session_held_for_high_blood_pressure(
     check.goto(f"{base}/clinic/courses/{planned.course.public_id}/")
     found = axe_violations(check)
     assert not found, describe_violations({check.url: found})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_course_page_fits_a_360_pixel_phone(
+    open_context: Callable[..., BrowserContext], live_server: Any
+) -> None:
+    """Rule ids in <code> (checkin.pre.bp_high, …) are long words: they wrap rather than push
+    the page wider than a small phone's screen."""
+    base = live_server.url
+    physician = staff_user("dr.okafor", Role.PHYSICIAN, email="dr.okafor@example.org")
+    patient = make_patient()
+    approve(patient.case, physician)
+    planned = Planned(plan(patient.case, physician, patient.token), patient.case, "", physician)
+    sign(planned)
+    session, _ = schedule(planned)
+    answers = {**HIGH_BP_PRE, "pre.new_medications": ["Quillstatin 5 mg"]}
+    services.submit_session_checkin(session, "pre", answers, "en", timezone.now())
+    page = carrying(open_context(), base, Role.INTAKE, "nurse.park").new_page()
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"{base}/clinic/courses/{planned.course.public_id}/")
+    expect(page.locator("#session-1")).to_contain_text("checkin.pre.medication_unrecognised")
+    wider = page.evaluate("document.documentElement.scrollWidth") - 360
+    if wider > 1:
+        shoot(page, "phone-360")
+    assert wider <= 1, f"{wider}px wider than the screen"
