@@ -39,17 +39,23 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=SHOTS / f"course-staff-{name}.png", full_page=True)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_clinician_clears_a_session_held_for_high_blood_pressure(
-    open_context: Callable[..., BrowserContext], live_server: Any
-) -> None:
-    base = live_server.url
+def _a_scheduled_session() -> tuple[Planned, Any]:
+    """An approved, planned and signed course with its first session scheduled."""
     physician = staff_user("dr.okafor", Role.PHYSICIAN, email="dr.okafor@example.org")
     patient = make_patient()
     approve(patient.case, physician)
     planned = Planned(plan(patient.case, physician, patient.token), patient.case, "", physician)
     sign(planned)
     session, _ = schedule(planned)
+    return planned, session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clinician_clears_a_session_held_for_high_blood_pressure(
+    open_context: Callable[..., BrowserContext], live_server: Any
+) -> None:
+    base = live_server.url
+    planned, session = _a_scheduled_session()
     services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", timezone.now())
 
     staff = carrying(open_context(), base, Role.INTAKE, "nurse.park")
@@ -98,12 +104,7 @@ def test_the_course_page_fits_a_360_pixel_phone(
     """Rule ids in <code> (checkin.pre.bp_high, …) are long words: they wrap rather than push
     the page wider than a small phone's screen."""
     base = live_server.url
-    physician = staff_user("dr.okafor", Role.PHYSICIAN, email="dr.okafor@example.org")
-    patient = make_patient()
-    approve(patient.case, physician)
-    planned = Planned(plan(patient.case, physician, patient.token), patient.case, "", physician)
-    sign(planned)
-    session, _ = schedule(planned)
+    planned, session = _a_scheduled_session()
     answers = {**HIGH_BP_PRE, "pre.new_medications": ["Quillstatin 5 mg"]}
     services.submit_session_checkin(session, "pre", answers, "en", timezone.now())
     page = carrying(open_context(), base, Role.INTAKE, "nurse.park").new_page()
