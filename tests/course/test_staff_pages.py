@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -407,3 +408,18 @@ def test_a_physician_stops_the_course_from_its_page_and_a_nurse_cannot(
     planned.course.refresh_from_db()
     assert planned.course.status == rules.STOPPED
     assert Event.objects.filter(action="course.decided").count() == 1
+
+
+def test_the_plan_suggests_no_schedule(physician: User, doctor: Client) -> None:
+    """How often sessions run is the physician's choice, none preselected (oral and sublingual
+    schedules vary, FACTS §D3): the form opens with nothing chosen and refuses none."""
+    patient = make_patient()
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    page = doctor.get(url).content.decode()
+    assert re.search(r'<option value=""[^>]*selected[^>]*>Choose…</option>', page)
+    assert "(induction)" not in page
+    response = doctor.post(url, plan_form(sessions_per_week=""))
+    assert response.status_code == 422
+    assert "Sessions per week: This field is required." in response.content.decode()
+    assert not Course.objects.exists()

@@ -18,7 +18,8 @@ from crossline.course.models import RiskAssessment
 from crossline.engine import course as rules
 from crossline.visits.zones import ZONES, zone_label
 
-PER_WEEK = [(1, "Once a week"), (2, "Twice a week (induction)"), (3, "Three times a week")]
+# The physician's choice, none preselected: oral and sublingual schedules vary (FACTS §D3).
+PER_WEEK = [(1, "Once a week"), (2, "Twice a week"), (3, "Three times a week")]
 TEXT = 200
 
 
@@ -32,7 +33,10 @@ class PlanForm(forms.Form):
     )
     sessions_planned = forms.IntegerField(label="Number of sessions", min_value=1)
     sessions_per_week = forms.TypedChoiceField(
-        label="Sessions per week", choices=PER_WEEK, coerce=int, initial=2
+        label="Sessions per week",
+        choices=[("", "Choose…"), *PER_WEEK],
+        coerce=int,
+        empty_value=None,
     )
     time_zone = forms.ChoiceField(label="Time zone of the sessions", choices=_zone_choices)
     prescription_text = forms.CharField(

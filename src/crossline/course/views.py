@@ -148,7 +148,6 @@ def plan_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         cap = services.policy(k).sessions_before_reevaluation
         initial = {
             "sessions_planned": cap,
-            "sessions_per_week": 2,
             "time_zone": zone_for_state(case.state),
             "start_date": timezone.localdate(),
         }
@@ -180,7 +179,7 @@ def plan_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             _describe_errors(form)
         cleaned = form.cleaned_data if form.is_bound else {}
         sessions = cleaned.get("sessions_planned") or cap
-        per_week = cleaned.get("sessions_per_week") or 2
+        per_week = cleaned.get("sessions_per_week")  # none preselected: the physician's choice
         start = cleaned.get("start_date") or initial["start_date"]
         return render(
             request,
@@ -190,10 +189,10 @@ def plan_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 "form": form,
                 "cap": cap,
                 "rules": rules_rows(k, services.rules_in_force(k)),
-                "weeks": math.ceil(sessions / per_week),
+                "weeks": math.ceil(sessions / per_week) if per_week else None,
                 "sessions": sessions,
                 "per_week": per_week,
-                "reevaluation_on": induction_end(start, sessions, per_week),
+                "reevaluation_on": induction_end(start, sessions, per_week) if per_week else None,
                 "errors": _error_list(form),
             },
             status=status,
