@@ -207,13 +207,12 @@ def crisis_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def _crisis_session(request: HttpRequest) -> bool:
-    if request.path.startswith(STAFF_PATHS):
+    from crossline.accounts.middleware import STAFF_PREFIXES
+
+    if request.path.startswith(STAFF_PREFIXES):
         return False
     session = getattr(request, "session", None)
     return bool(session is not None and session.get(CRISIS_SESSION_KEY))
-
-
-STAFF_PATHS = ("/clinic/", "/admin/")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -222,7 +221,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     the site's page in the person's language. Both carry the crisis line."""
     from django.views import defaults
 
-    if not request.path.startswith(STAFF_PATHS):
+    from crossline.accounts.middleware import STAFF_PREFIXES
+
+    if not request.path.startswith(STAFF_PREFIXES):
         return defaults.permission_denied(request, exception or Exception())
     from django.shortcuts import render
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from crossline.accounts.middleware import STAFF_PREFIXES
 from crossline.accounts.roles import Role, roles_of
 
 # (label, url, roles that see it) — views enforce access themselves; this only hides links.
@@ -38,7 +39,7 @@ def home_for(user: Any) -> str:
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    if not request.path.startswith(("/clinic/", "/admin/")):
+    if not request.path.startswith(STAFF_PREFIXES):
         return {}
     user = getattr(request, "user", None)
     roles = roles_of(user)

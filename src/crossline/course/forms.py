@@ -6,7 +6,7 @@ prefills a dose. `units_per_session` is the physician's own count, used only to 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from crossline import periods
 from crossline.course.models import RiskAssessment
 from crossline.engine import course as rules
-from crossline.visits.zones import ZONES, zone_label
+from crossline.visits.zones import ZONES, local_instant, zone_label
 
 # The physician's choice, none preselected: oral and sublingual schedules vary (FACTS §D3).
 PER_WEEK = [(1, "Once a week"), (2, "Twice a week"), (3, "Three times a week")]
@@ -156,17 +156,6 @@ class ScheduleForm(forms.Form):
 
     def when(self) -> datetime:
         return self.cleaned_data["when"]  # type: ignore[no-any-return]
-
-
-def local_instant(day: date, at: time, zone: str) -> datetime | None:
-    """The moment `day` at `at` on the clocks of `zone` (aware, in UTC), or None when the clocks
-    skip that time (the night they go forward). The same check as the visits' proposal form
-    (visits.forms.ProposalForm.clean), which keeps it inline."""
-    local = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
-    instant = local.astimezone(UTC)
-    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return instant
 
 
 class ClearForm(forms.Form):

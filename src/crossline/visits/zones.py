@@ -10,6 +10,7 @@ OR/NV Pacific, AK Alaska (the western Aleutians are Hawaii-Aleutian), AZ without
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.utils.functional import Promise
@@ -72,3 +73,14 @@ def zone_label(zone: str) -> str:
 
 def tz(zone: str) -> ZoneInfo:
     return ZoneInfo(zone)
+
+
+def local_instant(day: date, at: time, zone: str) -> datetime | None:
+    """The moment `day` at `at` on the clocks of `zone` (aware, in UTC), or None when the clocks
+    skip that time (02:30 on the night they go forward): the visit proposal and the session
+    schedule refuse it rather than move it silently."""
+    local = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+    instant = local.astimezone(UTC)
+    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
