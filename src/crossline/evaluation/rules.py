@@ -73,7 +73,7 @@ MESSAGES = {
     "risk_assessment": "The screen was positive for suicide risk: document the risk "
     "assessment ({missing} missing; FACTS §F2).",
     "risk_high": "The documented suicide risk is high: approval for a home course is refused "
-    "(PRODUCT.md evaluation rules; FACTS §F2).",
+    "(program policy; FACTS §F2).",
     "legal_basis": "No legal basis for telemedicine prescribing is in force: record an "
     "in-person evaluation, date and clinician (FACTS §G1).",
     "pdmp": "The PDMP check is not recorded: date and result (program policy, FACTS §G3).",
