@@ -1,8 +1,9 @@
 """The engine's fast paths give exactly what the plain code they replaced gave.
 
 They exist for bench/engine_throughput.py. Each reference below is the code a fast path
-replaced, kept here verbatim: the flow as a generator of steps, glued-unit splitting with a
-group template, the full NFKD fold, and scores and validation without precomputed tables.
+replaced, kept here verbatim: the flow as a generator of steps (with the one rule added since),
+glued-unit splitting with a group template, the full NFKD fold, and scores and validation
+without precomputed tables.
 """
 
 from __future__ import annotations
@@ -59,11 +60,16 @@ def _reference_asq(known: Mapping[str, Any]) -> Iterator[Step]:
             yield _QUESTIONS[item]
 
 
-def _reference_steps(knowledge: Knowledge, known: Mapping[str, Any]) -> Iterator[Step]:
+def _reference_steps(
+    knowledge: Knowledge, known: Mapping[str, Any], answers: Mapping[str, Any]
+) -> Iterator[Step]:
     policy = knowledge.policy
     for item in PHQ_FIRST:
         yield _QUESTIONS[item]
-    if known["phq9.9"] > 0 or policy.universal_asq:
+    # The one rule added since the generator was replaced: a risk disclosed on the ASQ (in the
+    # whole answer set, asked or not) brings the ASQ.
+    disclosed = any(answers.get(i) in ASQ_POSITIVE for i in (*ASQ_ITEMS, "asq.5"))
+    if known["phq9.9"] > 0 or policy.universal_asq or disclosed:
         yield from _reference_asq(known)
         if known["asq.5"] in ASQ_POSITIVE:
             return
@@ -98,7 +104,7 @@ def reference_walk(knowledge: Knowledge, answers: Mapping[str, Any]) -> Walk:
     asked: list[str] = []
     seconds = 0.0
     steps = 0
-    for step in _reference_steps(knowledge, known):
+    for step in _reference_steps(knowledge, known, answers):
         ids = step.ids
         if len(ids) == 1:
             item = ids[0]

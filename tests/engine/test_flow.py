@@ -68,6 +68,36 @@ def test_acuity_is_asked_after_item_9_above_0_even_when_every_asq_answer_is_no(
     assert next_ids(knowledge, known) == ("asq.5",)
 
 
+def test_a_risk_disclosed_on_the_asq_keeps_the_asq_asked_when_item_9_is_lowered_to_0(
+    knowledge: Knowledge, decide: Decide
+) -> None:
+    # A person answered item 9 above 0, then the ASQ (a past attempt, not now), then went back
+    # and changed item 9 to 0: what they disclosed still counts (FACTS §F2).
+    answers = few_symptoms({"asq.1": "no", "asq.2": "no", "asq.3": "no", "asq.4": "yes"})
+    answers |= {"asq.5": "no"}
+    assert asked(knowledge, answers)[3:8] == ["asq.1", "asq.2", "asq.3", "asq.4", "asq.5"]
+    decision = decide(answers)
+    assert decision["safety"]["level"] == "non_acute"
+    assert {i: answers[i] for i in decision["items_asked"]} == answers
+
+
+def test_a_partly_answered_asq_with_a_yes_asks_the_rest_of_it_and_acuity(
+    knowledge: Knowledge,
+) -> None:
+    known = {"phq9.1": 0, "phq9.2": 0, "phq9.9": 0, "asq.1": "yes"}
+    assert next_ids(knowledge, known) == ("asq.2",)
+    known |= {"asq.2": "no", "asq.3": "no", "asq.4": "no"}
+    assert next_ids(knowledge, known) == ("asq.5",)
+    assert next_ids(knowledge, known | {"asq.5": "refused"}) is None  # acute: the flow ends
+
+
+def test_asq_answers_of_no_alone_do_not_bring_the_asq_back_when_item_9_is_0(
+    knowledge: Knowledge,
+) -> None:
+    answers = few_symptoms({i: "no" for i in ASQ_SCREEN_IDS})
+    assert not {*ASQ_SCREEN_IDS} & set(asked(knowledge, answers))
+
+
 def test_a_phq2_below_the_gate_skips_the_rest_of_the_phq9(knowledge: Knowledge) -> None:
     answers = few_symptoms({f"phq9.{i}": 3 for i in range(3, 9)})
     steps = asked(knowledge, answers)

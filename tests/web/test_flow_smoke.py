@@ -140,3 +140,37 @@ def test_a_risky_answer_to_a_check_that_ended_brings_crisis_help_at_once(
     assert page.status_code == 409
     assert 'class="crisis-panel"' in body and 'href="tel:988"' in body
     assert not Assessment.objects.exists()
+
+
+def test_a_risk_told_on_the_asq_still_counts_after_item_9_is_changed_to_0() -> None:
+    # Item 9 above 0 brings the ASQ; the person tells of a past attempt, then goes back and
+    # lowers item 9 to "Not at all". What they told stays in the decision the clinic sees
+    # (FACTS §F2: a negative item 9 never overrides other red flags).
+    client = Client()
+    client.post("/check/start")
+    answer(client, "phq9.1", **{"phq9.1": "0"})
+    answer(client, "phq9.2", **{"phq9.2": "1"})
+    answer(client, "phq9.9", **{"phq9.9": "1"})
+    for item in ("asq.1", "asq.2", "asq.3"):
+        answer(client, item, **{item: "no"})
+    answer(client, "asq.4", **{"asq.4": "yes"})
+    answer(client, "asq.5", **{"asq.5": "no"})
+    location = answer(client, "phq9.9", **{"phq9.9": "0"})  # back, and changed
+    assert location == "/check/q/burnout.single/"  # on, past the answered ASQ
+    for screen, value in (
+        ("burnout.single", "3"),
+        ("gad7.1", "0"),
+        ("gad7.2", "0"),
+        ("scope.where", "work"),
+        ("scope.time_off", "lifts"),
+        ("profile.state", "FL"),
+        ("profile.age", "34"),
+    ):
+        assert location == f"/check/q/{screen}/"
+        location = answer(client, screen, **{screen: value})
+    assert location.startswith("/r/")
+    page = client.get(location).content.decode()
+    assert 'class="crisis-panel"' in page
+    assessment = Assessment.objects.get()
+    assert assessment.decision["safety"]["level"] == "non_acute"
+    assert "asq.4" in assessment.decision["items_asked"]

@@ -9,8 +9,9 @@ medical checklist, medications and treatment history.
 
 `_replay` is the flow, written once: it asks each step in order, takes the answer when the
 answer set has it, stops at the first step it does not, and reads only answers the flow itself
-has asked. `walk()` runs it over any answer set to give `items_asked` (the answers a person
-taking the flow would have given) and the next step. `evaluate` runs it for every decision, so
+has asked — save one safety exception: an ASQ answer of yes or refused always brings the ASQ.
+`walk()` runs it over any answer set to give `items_asked` (the answers a person taking the
+flow would have given) and the next step. `evaluate` runs it for every decision, so
 it is straight-line code rather than a generator of steps: no per-step objects, and the
 depression screen is carried forward as items are asked instead of being recomputed.
 """
@@ -115,7 +116,11 @@ def _replay(
             total += value
             unanswered -= 1
     asq_asked = False
-    if answers["phq9.9"] > 0 or policy.universal_asq:  # safety first: straight to the ASQ
+    # Safety first: straight to the ASQ. A risk already disclosed on it also brings it (the one
+    # condition that reads answers not yet asked): a person who answered the ASQ and then
+    # lowered item 9 to 0 keeps what they disclosed in the decision (FACTS §F2: never let a
+    # negative item 9 override other red flags).
+    if answers["phq9.9"] > 0 or policy.universal_asq or _asq_disclosed(answers):
         for item in ASQ_ALL:
             if item not in answers:
                 return _QUESTIONS[item], 0
@@ -178,6 +183,12 @@ def _replay(
         ask(HISTORY)
         return None, 2
     return None, 0
+
+
+def _asq_disclosed(answers: Mapping[str, Any]) -> bool:
+    """An ASQ answer (items 1–4 or acuity) of yes or refused is among the answers."""
+    get = answers.get
+    return any(get(item) in ASQ_POSITIVE for item in ASQ_ALL)
 
 
 def items_asked(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple[str, ...]:
