@@ -4,8 +4,9 @@ battery does (PRODUCT.md "What the eligibility flow asks", "Quality bar").
 For each synthetic applicant (bench/population.py) with a FULL answer set:
 
 * full  = evaluate(k, every answer)
-* short = evaluate(k, only the answers the flow asks: walk(k, full).asked)
-* time  = walk(k, full).seconds (5 s a question, 1.5 s a checklist line, 10 s for medicines)
+* short = evaluate(k, only the answers the flow asks: `taken(k, full).asked`, the flow walked
+          one step at a time, each step answered from the full set)
+* time  = taken(k, full).seconds (5 s a question, 1.5 s a checklist line, 10 s for medicines)
 
 Reported per policy variant (default; universal ASQ): time (median, p90, mean), questions,
 agreement of the routing decision (eligibility, safety level, depression_likely, burnout),
@@ -30,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crossline.engine import Decision, Knowledge, evaluate, parse_answers, walk
+from crossline.engine import Decision, Knowledge, evaluate, next_step, parse_answers, walk
+from crossline.engine.flow import Walk
 from crossline.engine.instruments import ASQ_ITEMS, ASQ_POSITIVE, depression_screen
 from crossline.knowledge import load
 from population import Applicant, describe, generate
@@ -46,6 +48,17 @@ GOAL_P90_S = 150.0
 GOAL_AGREEMENT = 97.0
 ROUTING_FIELDS = ("eligibility", "safety_level", "depression_likely", "burnout")
 MAX_EXAMPLES = 2
+
+
+def taken(k: Knowledge, full: Mapping[str, Any]) -> Walk:
+    """The flow as a person takes it: one step at a time, each answered from `full`. Not
+    `walk(k, full)`: a risk already told on the ASQ brings the ASQ (the flow's safety
+    exception), and a whole answer set holds ASQ answers this person was never asked."""
+    known: dict[str, Any] = {}
+    while (step := next_step(k, known)) is not None and all(i in full for i in step.ids):
+        for i in step.ids:
+            known[i] = full[i]
+    return walk(k, known)
 
 
 def routing(d: Decision) -> dict[str, Any]:
@@ -131,7 +144,7 @@ def run(k: Knowledge, applicants: Sequence[Applicant]) -> dict[str, Any]:
     replay_mismatches = 0  # decision.items_asked must equal the walk over the same answers
     for a in applicants:
         full = parse_answers(k, a.answers)
-        w = walk(k, full)
+        w = taken(k, full)
         short = {i: full[i] for i in w.asked}
         fd, sd = evaluate(k, full), evaluate(k, short)
         seconds.append(w.seconds)
@@ -158,7 +171,7 @@ def run(k: Knowledge, applicants: Sequence[Applicant]) -> dict[str, Any]:
             ideation += 1
             ideation_full += fd.safety_level != "none"
             ideation_short += sd.safety_level != "none"
-        if fd.items_asked != w.asked or sd.items_asked != w.asked:
+        if fd.items_asked != walk(k, full).asked or sd.items_asked != w.asked:
             replay_mismatches += 1
         if diff:
             cause = f"[{', '.join(diff)}] {cause_of(k, full, short, diff)}"

@@ -66,10 +66,7 @@ def _reference_steps(
     policy = knowledge.policy
     for item in PHQ_FIRST:
         yield _QUESTIONS[item]
-    # The one rule added since the generator was replaced: a risk disclosed on the ASQ (in the
-    # whole answer set, asked or not) brings the ASQ.
-    disclosed = any(answers.get(i) in ASQ_POSITIVE for i in (*ASQ_ITEMS, "asq.5"))
-    if known["phq9.9"] > 0 or policy.universal_asq or disclosed:
+    if known["phq9.9"] > 0 or policy.universal_asq:
         yield from _reference_asq(known)
         if known["asq.5"] in ASQ_POSITIVE:
             return
@@ -81,7 +78,10 @@ def _reference_steps(
         screen = depression_screen(known, policy)
     yield _QUESTIONS["burnout.single"]
     burnout = known["burnout.single"]
-    if burnout == policy.burnout_asq_trigger or screen == "positive":
+    # The one rule added since the generator was replaced: a risk told on the ASQ (in the
+    # whole answer set, asked or not) brings the ASQ.
+    disclosed = any(answers.get(i) in ASQ_POSITIVE for i in (*ASQ_ITEMS, "asq.5"))
+    if burnout == policy.burnout_asq_trigger or screen == "positive" or disclosed:
         yield from _reference_asq(known)
         if known.get("asq.5") in ASQ_POSITIVE:
             return

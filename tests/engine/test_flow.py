@@ -75,7 +75,9 @@ def test_a_risk_disclosed_on_the_asq_keeps_the_asq_asked_when_item_9_is_lowered_
     # and changed item 9 to 0: what they disclosed still counts (FACTS §F2).
     answers = few_symptoms({"asq.1": "no", "asq.2": "no", "asq.3": "no", "asq.4": "yes"})
     answers |= {"asq.5": "no"}
-    assert asked(knowledge, answers)[3:8] == ["asq.1", "asq.2", "asq.3", "asq.4", "asq.5"]
+    steps = asked(knowledge, answers)
+    assert steps[3] == "burnout.single"  # in the flow's order: where the ASQ would come next
+    assert steps[4:9] == ["asq.1", "asq.2", "asq.3", "asq.4", "asq.5"]
     decision = decide(answers)
     assert decision["safety"]["level"] == "non_acute"
     assert {i: answers[i] for i in decision["items_asked"]} == answers
@@ -84,11 +86,26 @@ def test_a_risk_disclosed_on_the_asq_keeps_the_asq_asked_when_item_9_is_lowered_
 def test_a_partly_answered_asq_with_a_yes_asks_the_rest_of_it_and_acuity(
     knowledge: Knowledge,
 ) -> None:
-    known = {"phq9.1": 0, "phq9.2": 0, "phq9.9": 0, "asq.1": "yes"}
+    assert next_ids(knowledge, {"phq9.1": 0, "phq9.2": 0, "phq9.9": 0, "asq.1": "yes"}) == (
+        "burnout.single",
+    )
+    known = {"phq9.1": 0, "phq9.2": 0, "phq9.9": 0, "asq.1": "yes", "burnout.single": 2}
     assert next_ids(knowledge, known) == ("asq.2",)
     known |= {"asq.2": "no", "asq.3": "no", "asq.4": "no"}
     assert next_ids(knowledge, known) == ("asq.5",)
     assert next_ids(knowledge, known | {"asq.5": "refused"}) is None  # acute: the flow ends
+
+
+def test_an_acute_answer_told_late_keeps_every_answer_given_before_it(
+    knowledge: Knowledge, decide: Decide
+) -> None:
+    # Item 9 of 0, a positive screen brings the ASQ after the burnout item; acuity "yes" ends
+    # the flow there, with the PHQ-9 and the burnout answers still in the decision.
+    answers = {f"phq9.{i}": 2 for i in range(1, 9)} | {"phq9.9": 0, "burnout.single": 3}
+    answers |= {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "yes"}
+    decision = decide(answers)
+    assert decision["safety"]["level"] == "acute"
+    assert {"phq9.3", "burnout.single", "asq.5"} <= set(decision["items_asked"])
 
 
 def test_asq_answers_of_no_alone_do_not_bring_the_asq_back_when_item_9_is_0(

@@ -116,11 +116,7 @@ def _replay(
             total += value
             unanswered -= 1
     asq_asked = False
-    # Safety first: straight to the ASQ. A risk already disclosed on it also brings it (the one
-    # condition that reads answers not yet asked): a person who answered the ASQ and then
-    # lowered item 9 to 0 keeps what they disclosed in the decision (FACTS §F2: never let a
-    # negative item 9 override other red flags).
-    if answers["phq9.9"] > 0 or policy.universal_asq or _asq_disclosed(answers):
+    if answers["phq9.9"] > 0 or policy.universal_asq:  # safety first: straight to the ASQ
         for item in ASQ_ALL:
             if item not in answers:
                 return _QUESTIONS[item], 0
@@ -144,7 +140,12 @@ def _replay(
         return _QUESTIONS["burnout.single"], 0
     ask("burnout.single")
     burnout = answers["burnout.single"]
-    if burnout == policy.burnout_asq_trigger or screen == "positive":
+    # A risk already told on the ASQ brings it too (the one condition that reads answers not yet
+    # asked): a person who answered it and then lowered item 9 to 0 keeps what they told in
+    # the decision (FACTS §F2: never let a negative item 9 override other red flags). Here, not
+    # at item 9: moved there, an acuity "yes" given here would end the flow before the
+    # answers that came first.
+    if burnout == policy.burnout_asq_trigger or screen == "positive" or _asq_disclosed(answers):
         if not asq_asked:
             for item in ASQ_ALL:
                 if item not in answers:
