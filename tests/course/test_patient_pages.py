@@ -214,6 +214,42 @@ def test_item_9_above_0_asks_the_asq_before_storing(planned: Planned, lang: str)
     assert "crisis-panel" in page and "988" in page
 
 
+HELP_NOW = {"en": "Help is available right now", "es": "Hay ayuda disponible ahora mismo"}
+
+
+def shows_crisis_help(response: Any, lang: str) -> bool:
+    body = text(response)
+    return 'class="crisis-panel"' in body and 'href="tel:988"' in body and HELP_NOW[lang] in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_item_9_above_0_shows_crisis_help_at_once_on_the_asq_step(
+    planned: Planned, lang: str
+) -> None:
+    """Before anything is stored (PRODUCT.md step 6; FACTS §F2 ✎ 1): on the ASQ step itself,
+    on that step sent back with an answer missing, and on the link's pages after it."""
+    sign(planned)
+    _, token = schedule(planned)
+    browser = client(lang)
+    step = browser.post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 1}))
+    assert 'name="asq.1"' in text(step) and not CheckIn.objects.exists()
+    assert shows_crisis_help(step, lang)
+    incomplete = browser.post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 1}, asq_shown="1"))
+    assert incomplete.status_code == 422 and shows_crisis_help(incomplete, lang)
+    assert shows_crisis_help(browser.get(f"/s/{token}/"), lang)  # the person left the step
+    assert not shows_crisis_help(client(lang).get(f"/s/{token}/"), lang)  # not another browser
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_weekly_item_9_above_0_shows_crisis_help_at_once(planned: Planned, lang: str) -> None:
+    w, token = weekly_link(planned)
+    answers = weekly_answers([0] * 8 + [2], [0] * 7)
+    answers |= {"course.bladder": "no"} if w.bladder else {}
+    step = client(lang).post(f"/w/{token}/", form(answers))
+    assert 'name="asq.1"' in text(step) and not CheckIn.objects.exists()
+    assert shows_crisis_help(step, lang)
+
+
 def test_asq_step_missing_answers_name_the_fields(planned: Planned) -> None:
     sign(planned)
     _, token = schedule(planned)

@@ -34,7 +34,13 @@ from crossline.engine.weekly import GAD7, PHQ9
 from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
 from crossline.visits.zones import zone_label
-from crossline.web import back_not_saved, not_saved, posted_safety_answers
+from crossline.web import (
+    back_not_saved,
+    keep_crisis_resources,
+    not_saved,
+    posted_risk,
+    posted_safety_answers,
+)
 from crossline.web import patient_language as _language
 
 RECOVERY_PARTS = ("therapy", "rest", "boundaries", "support")
@@ -59,6 +65,15 @@ def _page(
     return render(request, f"course/{template}", context, status=status)
 
 
+def _keep_crisis_help_if_at_risk(request: HttpRequest) -> None:
+    """Answers posted to a check-in that show suicide risk (PHQ-9 item 9 above 0, an ASQ yes or
+    refused) bring the crisis resources at once, before anything is stored: on the ASQ step
+    that item 9 opens, on a form shown again with errors, and on every page after it in this
+    browser (PRODUCT.md step 6; FACTS §F2 ✎ 1: "do not gate this behind submission")."""
+    if request.method == "POST" and posted_risk(request.POST):
+        keep_crisis_resources(request)
+
+
 # --- /s/<token>/ ---------------------------------------------------------------------------------
 
 
@@ -69,6 +84,7 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     course = s.course
     lang = _language(request, course.language)
+    _keep_crisis_help_if_at_risk(request)
     k = current_knowledge()
     base: dict[str, Any] = {"session": s, "course": course, "token": token}
     page = _session_page(s, course)
@@ -295,6 +311,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     course = w.course
     lang = _language(request, course.language)
+    _keep_crisis_help_if_at_risk(request)
     k = current_knowledge()
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
     is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
