@@ -331,3 +331,56 @@ def test_the_after_check_stays_open_but_says_wait_when_the_course_is_suspended(
     assert "If you have not taken your dose yet, do not take it today." in html
     assert 'name="post.sedation"' in html
     assert "You can go ahead" not in html
+
+
+@pytest.mark.parametrize("proceed", [True, False])
+def test_clearing_or_cancelling_a_hold_acknowledges_the_alert_it_raised(
+    planned: Planned, proceed: bool
+) -> None:
+    """The clinician's answer to the hold answers its alert: it stops paging the roster and
+    leaves the queue's open list, acknowledged by the one who cleared it (audited)."""
+    from datetime import timedelta
+
+    from crossline.audit.models import Event
+    from crossline.care.alerts import escalate_due
+    from crossline.care.models import AlertEvent
+
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", now())
+    alert = Alert.objects.get(case=planned.case)
+    assert alert.is_open and alert.next_escalation_at is not None
+    services.clear_hold(
+        session,
+        proceed=proceed,
+        note="Rechecked: 128/80.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    alert.refresh_from_db()
+    assert not alert.is_open and alert.acknowledged_by == planned.physician
+    assert alert.next_escalation_at is None
+    assert alert.events.filter(kind=AlertEvent.Kind.ACKNOWLEDGED).count() == 1
+    audit = Event.objects.get(action="alert.acknowledged")
+    assert audit.detail["by"] == "session.cleared"
+    assert escalate_due(now() + timedelta(days=1)) == 0
+
+
+def test_cancelling_a_safety_hold_leaves_its_safety_alert_open(planned: Planned) -> None:
+    """A positive suicide-risk answer's alert asks for a documented risk assessment: cancelling
+    the session it held does not answer it."""
+    sign(planned)
+    session, _ = schedule(planned)
+    asq = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    services.submit_session_checkin(session, "pre", {**SAFE_PRE, "phq9.9": 1, **asq}, "en", now())
+    services.clear_hold(
+        session,
+        proceed=False,
+        note="Not today.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    (alert,) = Alert.objects.filter(case=planned.case)
+    assert alert.is_safety and alert.is_open

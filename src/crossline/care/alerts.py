@@ -17,6 +17,7 @@ transaction commits (`transaction.on_commit`), so a rolled-back alert sends noth
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -238,28 +239,47 @@ def _claim(pk: int, now: datetime) -> Alert | None:
 
 def acknowledge(alert: Alert, request: HttpRequest, now: datetime) -> bool:
     """Stop escalation; False when someone had already acknowledged it (nothing changes)."""
+    user: Any = request.user  # signed in: the view's role check ran first
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.acknowledged_at is not None:
             return False
-        locked.acknowledged_at = now
-        user: Any = request.user  # signed in: the view's role check ran first
-        locked.acknowledged_by = user
-        locked.next_escalation_at = None
-        locked.save(update_fields=["acknowledged_at", "acknowledged_by", "next_escalation_at"])
-        AlertEvent.objects.create(
-            alert=locked,
-            at=now,
-            kind=AlertEvent.Kind.ACKNOWLEDGED,
-            step=locked.step,
-            user=user,
-        )
-        record(
-            Action.ALERT_ACKNOWLEDGED,
-            request=request,
-            patient=alert.case.public_id,
-            object_type="alert",
-            object_id=alert.public_id,
-            detail={"step": locked.step, "late": now > locked.due_at},
-        )
+        _acknowledge(locked, user, request, now, {})
     return True
+
+
+def acknowledge_answered(
+    alerts: Iterable[Alert], *, by: str, user: Any, request: HttpRequest | None, now: datetime
+) -> int:
+    """Acknowledge the open alerts that a clinician's own action has just answered (`by`, the
+    action's audit name: a held session cleared or cancelled). Left open, an answered alert
+    would keep paging down the on-call roster and stand in the queue as waiting. The caller
+    owns the transaction and chooses the alerts; returns how many were acknowledged."""
+    count = 0
+    for alert in alerts:
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is None:
+            _acknowledge(locked, user, request, now, {"by": by})
+            count += 1
+    return count
+
+
+def _acknowledge(
+    alert: Alert, user: Any, request: HttpRequest | None, now: datetime, detail: dict[str, Any]
+) -> None:
+    alert.acknowledged_at = now
+    alert.acknowledged_by = user
+    alert.next_escalation_at = None
+    alert.save(update_fields=["acknowledged_at", "acknowledged_by", "next_escalation_at"])
+    AlertEvent.objects.create(
+        alert=alert, at=now, kind=AlertEvent.Kind.ACKNOWLEDGED, step=alert.step, user=user
+    )
+    record(
+        Action.ALERT_ACKNOWLEDGED,
+        request=request,
+        actor=user,
+        patient=alert.case.public_id,
+        object_type="alert",
+        object_id=alert.public_id,
+        detail={"step": alert.step, "late": now > alert.due_at, **detail},
+    )

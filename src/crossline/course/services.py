@@ -19,7 +19,7 @@ from django.http import HttpRequest
 
 from crossline import __version__
 from crossline.audit import Action, record
-from crossline.care.alerts import raise_alert
+from crossline.care.alerts import acknowledge_answered, raise_alert
 from crossline.care.models import Alert
 from crossline.clinic.models import Case
 from crossline.course.models import (
@@ -328,12 +328,14 @@ def submit_session_checkin(
     decision = evaluate_checkin(k, kind, answers, language)  # InvalidInput: nothing stored
     doses = doses_taken if kind == "post" else None
     with transaction.atomic():
+        # The course first, then the session: the order every course change locks them in
+        # (a risk assessment locks the course, then its open sessions).
+        course = Course.objects.select_for_update().get(pk=session.course_id)
         s = (
             Session.objects.select_for_update()
             .select_related("course", "course__case")
             .get(pk=session.pk)
         )
-        course = Course.objects.select_for_update().get(pk=s.course_id)
         if kind == "pre":
             why_not = rules.may_start(facts(course))
             if why_not:
@@ -541,19 +543,22 @@ def clear_hold(
     request: HttpRequest | None,
     now: datetime,
 ) -> Session:
-    """A clinician clears a held session (it may go ahead) or cancels it, with a note."""
+    """A clinician clears a held session (it may go ahead) or cancels it, with a note. The
+    alert the hold raised is answered by this and acknowledged with it (`_hold_alerts`)."""
     if not note.strip():
         raise CourseError("note: say what was checked and decided")
     with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=session.course_id)
         s = Session.objects.select_for_update().select_related("course__case").get(pk=session.pk)
         if proceed:
-            why_not = rules.may_go_ahead(facts(s.course))
+            why_not = rules.may_go_ahead(facts(course))
             if why_not:
                 raise CourseError(why_not)
         try:
             s.status = rules.session_after(s.status, "clear" if proceed else "cancel")
         except rules.CourseRuleError as exc:
             raise CourseError(str(exc)) from exc
+        held_at = s.held_at
         s.cleared_at, s.cleared_by, s.clear_note = now, user, {"note": note.strip()}
         s.save()
         record(
@@ -565,7 +570,27 @@ def clear_hold(
             object_id=s.public_id,
             detail={"proceed": proceed},
         )
+        acknowledge_answered(
+            _hold_alerts(s.course.case, held_at),
+            by=Action.SESSION_CLEARED,
+            user=user,
+            request=request,
+            now=now,
+        )
     return s
+
+
+def _hold_alerts(case: Case, held_at: datetime | None) -> list[Alert]:
+    """The open alert a session's hold raised (its pre check-in's, created the moment it was
+    held), which clearing or cancelling the session answers. Not a safety alert (a positive
+    suicide-risk answer): that one asks for a documented risk assessment, which clearing a
+    hold is not."""
+    if held_at is None:
+        return []
+    raised = Alert.objects.filter(
+        case=case, source=Alert.Source.PRE, created_at=held_at, acknowledged_at__isnull=True
+    )
+    return [a for a in raised if not a.is_safety]
 
 
 def mark_done(
@@ -574,8 +599,8 @@ def mark_done(
     """A clinician marks a session done (e.g. the after-check was taken by phone). A held
     session cannot be marked done until a clinician clears it."""
     with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=session.course_id)
         s = Session.objects.select_for_update().select_related("course__case").get(pk=session.pk)
-        course = Course.objects.select_for_update().get(pk=s.course_id)
         try:
             s.status = rules.session_after(s.status, "done")
         except rules.CourseRuleError as exc:
