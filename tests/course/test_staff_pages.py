@@ -26,6 +26,7 @@ from tests.course.conftest import (
     approve,
     schedule,
     sign,
+    weekly_answers,
 )
 from tests.staff import signed_in, staff_user
 from tests.visits.conftest import make_patient
@@ -328,14 +329,54 @@ def test_a_risk_assessment_lifts_a_suspension(planned: Planned, nurse: Client) -
     page = nurse.get(course_url(planned.course)).content.decode()
     assert "suspended for safety until a clinician documents a risk assessment" in page
     url = f"{course_url(planned.course)}risk/"
-    bad = nurse.post(url, {"risk": "", "note": ""})
+    bad = nurse.post(url, {"risk": "", "note": "", "seen": seen_on(page)})
     assert bad.status_code == 422
     assert "Assessed risk: This field is required." in bad.content.decode()
-    ok = nurse.post(url, {"risk": "low", "note": "Spoke with the patient; safety plan reviewed."})
+    note = "Spoke with the patient; safety plan reviewed."
+    ok = nurse.post(url, {"risk": "low", "note": note, "seen": seen_on(page)})
     assert ok.status_code == 302
     planned.course.refresh_from_db()
     assert planned.course.status == rules.ACTIVE
     assert Event.objects.filter(action="risk.documented").count() == 1
+
+
+def seen_on(page: str) -> str:
+    """The count of answers showing risk the course page sends with a risk assessment."""
+    found = re.search(r'name="seen" value="(\d+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_risk_assessment_made_before_a_newer_risky_answer_is_refused(
+    planned: Planned, nurse: Client
+) -> None:
+    """The patient sends another answer showing risk while the clinician writes the assessment
+    of the first: it must not lift the suspension that answer put on, unseen."""
+    sign(planned)
+    session, _ = schedule(planned)
+    positive = {**SAFE_PRE, "phq9.9": 1, "asq.1": "yes", "asq.2": "no", "asq.3": "no",
+                "asq.4": "no", "asq.5": "no"}  # fmt: skip
+    services.submit_session_checkin(session, "pre", positive, "en", timezone.now())
+    page = nurse.get(course_url(planned.course)).content.decode()
+    weekly = planned.course.weeklies.get(number=0)
+    asq = {"asq.1": "yes", "asq.2": "yes", "asq.3": "no", "asq.4": "no", "asq.5": "yes"}
+    extra = {"course.bladder": "no"} if weekly.bladder else {}
+    answers = weekly_answers([2] * 9, [1] * 7, **asq, **extra)
+    services.submit_weekly(weekly, answers, "en", timezone.now())
+    url = f"{course_url(planned.course)}risk/"
+    note = "Spoke with the patient about the check-in."
+    stale = nurse.post(url, {"risk": "low", "note": note, "seen": seen_on(page)})
+    assert stale.status_code == 422
+    again = stale.content.decode()
+    assert "a new answer showing suicide risk came in after this page was opened" in again
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.SUSPENDED
+    assert not planned.course.risk_assessments.exists()
+    assert seen_on(again) != seen_on(page)  # the page shown again shows the new answer
+    ok = nurse.post(url, {"risk": "moderate", "note": note, "seen": seen_on(again)})
+    assert ok.status_code == 302
+    planned.course.refresh_from_db()
+    assert planned.course.status == rules.ACTIVE
 
 
 def paused(planned: Planned) -> None:

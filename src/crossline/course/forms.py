@@ -178,6 +178,14 @@ class RiskForm(forms.Form):
     note = forms.CharField(
         label="Assessment note", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # How many answers showing suicide risk the page showed (`services.safety_answers`): an
+    # assessment documented against an older picture is refused.
+    seen = forms.IntegerField(
+        label="Answers seen",
+        min_value=0,
+        widget=forms.HiddenInput,
+        error_messages={"required": "the page was out of date: read it, then document again"},
+    )
 
 
 class DecisionForm(forms.Form):

@@ -619,15 +619,46 @@ def mark_done(
     return s
 
 
+NEW_SAFETY_ANSWER = (
+    "a new answer showing suicide risk came in after this page was opened (shown on the page "
+    "now): read it, then document the assessment"
+)
+
+
+def safety_answers(course: Course) -> int:
+    """How many answers showing suicide risk the course has received: its check-ins with a
+    safety level, and those its pages could not store (kept on their alerts). A risk
+    assessment carries the count its page showed (`document_risk(seen=…)`)."""
+    stored = course.checkins.exclude(safety_level="none").count()
+    alerts = Alert.objects.filter(
+        case_id=course.case_id, source__in=(Alert.Source.PRE, Alert.Source.WEEKLY)
+    ).only("unaccepted_answers")
+    return stored + sum(len(a.unaccepted_answers or []) for a in alerts)
+
+
 def document_risk(
-    course: Course, *, risk: str, note: str, user: Any, request: HttpRequest | None, now: datetime
+    course: Course,
+    *,
+    risk: str,
+    note: str,
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+    seen: int | None = None,
 ) -> RiskAssessment:
+    """A clinician's documented suicide-risk assessment; it lifts a safety suspension unless the
+    risk is high. `seen`: how many answers showing risk the clinician's page showed
+    (`safety_answers`). When the patient sent another since — the course locked, so a check-in
+    in flight lands first — the assessment was made without it and is refused (nothing stored):
+    it must not lift the suspension that answer put on."""
     if risk not in RiskAssessment.Risk.values:
         raise CourseError("risk: choose low, moderate or high")
     if not note.strip():
         raise CourseError("note: document the assessment")
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        if seen is not None and safety_answers(locked) > seen:
+            raise CourseError(NEW_SAFETY_ANSWER)
         made = RiskAssessment.objects.create(
             course=locked,
             risk=risk,

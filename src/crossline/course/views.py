@@ -340,6 +340,9 @@ def _page(
         "clear_form": bound.get("clear") or ClearForm(auto_id="id_clear_%s"),
         "clear_session": clear_session,
         "risk_form": bound.get("risk") or RiskForm(auto_id="id_risk_%s"),
+        # The answers showing risk this page shows, sent back with the risk assessment (a
+        # form shown again carries the count now: the page shows them all).
+        "safety_seen": services.safety_answers(course),
         "decision_form": bound.get("decision") or DecisionForm(cap=cap, auto_id="id_decision_%s"),
         "errors": [
             {**e, "form": key}
@@ -471,6 +474,7 @@ def risk(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 user=request.user,
                 request=request,
                 now=timezone.now(),
+                seen=form.cleaned_data["seen"],
             )
         except services.CourseError as exc:
             return _refused(request, course, "risk", form, exc)
