@@ -111,8 +111,34 @@ def test_a_sweep_holding_a_stale_row_loses_the_claim(smtp: Mailbox, physician: U
     stale = Session.objects.select_related("course__case").get()
     assert reminders.sweep(at(-23)) == 1
     sender = reminders.sms.sender()
-    assert reminders._remind(Session, stale, stale.course, at(-23), sender) == 0
+    assert reminders._remind(Session.objects.all(), stale, stale.course, at(-23), sender) == 0
     assert len(smtp.messages) == 1
+
+
+def test_a_session_cancelled_after_the_sweep_read_it_gets_no_reminder(
+    smtp: Mailbox, physician: User
+) -> None:
+    """The sweep reads the due sessions, then sends one by one (each may wait on SMTP): one
+    cancelled meanwhile is not reminded, nor one whose course was suspended meanwhile."""
+    p = later_course(physician)
+    session, _ = schedule(p, at(0))
+    policy = services.policy()
+    (read,) = reminders.due_sessions(at(-23), policy).select_related("course__case__assessment")
+    services.clear_hold(
+        session, proceed=False, note="Patient asked to cancel.", user=physician, request=None,
+        now=timezone.now(),
+    )  # fmt: skip
+    sender = reminders.sms.sender()
+    due = reminders.due_sessions(at(-23), policy)
+    assert reminders._remind(due, read, read.course, at(-23), sender) == 0
+    second, _ = schedule(p, at(1))
+    (read,) = reminders.due_sessions(at(-22), policy).select_related("course__case__assessment")
+    Course.objects.filter(pk=p.course.pk).update(status=rules.SUSPENDED)
+    due = reminders.due_sessions(at(-22), policy)
+    assert reminders._remind(due, read, read.course, at(-22), sender) == 0
+    assert smtp.messages == [] and not Event.objects.filter(action="reminder.sent").exists()
+    second.refresh_from_db()
+    assert second.reminded_at is None
 
 
 def test_no_reminder_once_the_pre_checkin_is_in(smtp: Mailbox, physician: User) -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crossline.audit import Action, record
@@ -59,17 +60,30 @@ def sweep(now: datetime) -> int:
     p = policy()
     sender = sms.sender()
     sent = 0
-    sessions = Session.objects.filter(
+    sessions = due_sessions(now, p)
+    for session in sessions.select_related("course__case__assessment"):
+        sent += _remind(sessions, session, session.course, now, sender)
+    weeklies = due_weeklies(now, p)
+    for weekly in weeklies.select_related("course__case__assessment"):
+        end_of_day = day_start(weekly.course, weekly.due_on + timedelta(days=1))
+        if weekly_remind_at(weekly, p) <= now < end_of_day:
+            sent += _remind(weeklies, weekly, weekly.course, now, sender)
+    return sent
+
+
+def due_sessions(now: datetime, p: rules.CoursePolicy) -> QuerySet[Session]:
+    return Session.objects.filter(
         status=rules.SCHEDULED,
         course__status=rules.ACTIVE,  # suspended or paused: the session page says wait
         reminded_at__isnull=True,
         scheduled_for__gt=now,
         scheduled_for__lte=now + timedelta(hours=p.reminder_hours_before),
-    ).select_related("course__case__assessment")
-    for session in sessions:
-        sent += _remind(Session, session, session.course, now, sender)
+    )
+
+
+def due_weeklies(now: datetime, p: rules.CoursePolicy) -> QuerySet[Weekly]:
     today = now.date()
-    weeklies = Weekly.objects.filter(
+    return Weekly.objects.filter(
         status=Weekly.Status.DUE,
         reminded_at__isnull=True,
         # Questionnaires go on while a course is suspended or paused (they are monitoring),
@@ -77,24 +91,25 @@ def sweep(now: datetime) -> int:
         course__status__in=(rules.ACTIVE, rules.SUSPENDED, rules.PAUSED),
         due_on__gte=today - timedelta(days=1),
         due_on__lte=today + timedelta(days=1 + p.reminder_hours_before // 24),
-    ).select_related("course__case__assessment")
-    for weekly in weeklies:
-        end_of_day = day_start(weekly.course, weekly.due_on + timedelta(days=1))
-        if weekly_remind_at(weekly, p) <= now < end_of_day:
-            sent += _remind(Weekly, weekly, weekly.course, now, sender)
-    return sent
+    )
 
 
 def _remind(
-    model: type[Session] | type[Weekly],
+    due: QuerySet[Session] | QuerySet[Weekly],
     item: Session | Weekly,
     course: Course,
     now: datetime,
     sender: sms.Sender,
 ) -> int:
-    claimed = model.objects.filter(pk=item.pk, reminded_at__isnull=True).update(reminded_at=now)
+    """Claim and send one reminder. The claim re-checks that it is still due (`due`: not
+    reminded, and the session still scheduled in an active course or the questionnaire still
+    due in a course not stopped), as the sweep read it possibly minutes earlier — the sends
+    before it wait on SMTP: a session cancelled or a course suspended or stopped meanwhile
+    gets no reminder."""
+    model = due.model
+    claimed = due.filter(pk=item.pk, reminded_at__isnull=True).update(reminded_at=now)
     if not claimed:
-        return 0  # sent already, or another sweep is sending it now
+        return 0  # sent already, another sweep is sending it now, or no longer due
     kind = "weekly" if isinstance(item, Weekly) else "session"
     message = mail.email(course, item)
     try:
