@@ -3,6 +3,8 @@ questionnaires, risk assessments, re-evaluation decisions — and the alerts the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -384,3 +386,50 @@ def test_cancelling_a_safety_hold_leaves_its_safety_alert_open(planned: Planned)
     )
     (alert,) = Alert.objects.filter(case=planned.case)
     assert alert.is_safety and alert.is_open
+
+
+def test_weekly_scores_are_dated_by_their_questionnaire_not_the_utc_day_they_came(
+    planned: Planned,
+) -> None:
+    # An evening answer in Florida is the next day in UTC; a late one days after its due day.
+    for week, late in ((0, timedelta(hours=23, minutes=30)), (1, timedelta(days=3))):
+        weekly = planned.course.weeklies.get(number=week)
+        answers = weekly_answers(
+            [2] * 8 + [0], [1] * 7, **({"course.bladder": "no"} if week == 0 else {})
+        )
+        sent = datetime.combine(weekly.due_on, time(12), tzinfo=UTC) + late
+        services.submit_weekly(weekly, answers, "en", sent)
+    dates = [m.date for m in services.measures(planned.course)]
+    assert sorted(dates) == sorted(
+        w.due_on for w in planned.course.weeklies.filter(number__in=(0, 1))
+    )
+
+
+def test_stopping_the_course_cancels_each_open_session_audited_and_answers_its_hold_alert(
+    planned: Planned,
+) -> None:
+    from crossline.audit.models import Event
+
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", now())
+    alert = Alert.objects.get(case=planned.case)
+    services.decide(
+        planned.course,
+        decision="stop",
+        sessions_added=0,
+        note="Blood pressure keeps rising: stopped.",
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+    session.refresh_from_db()
+    alert.refresh_from_db()
+    assert session.status == rules.CANCELLED and session.cleared_by == planned.physician
+    assert session.clear_note == {"note": services.STOPPED_NOTE}
+    cleared = Event.objects.get(action="session.cleared")
+    assert cleared.object_id == str(session.public_id)
+    assert cleared.detail == {"proceed": False, "course_stopped": True}
+    assert not alert.is_open and alert.acknowledged_by == planned.physician
+    decided = Event.objects.get(action="course.decided")
+    assert decided.detail["sessions_cancelled"] == 1

@@ -98,11 +98,14 @@ def consent_signed(course: Course) -> bool:
 
 
 def measures(course: Course) -> list[Measure]:
-    """The course's weekly scores as outcome measures (date of submission)."""
+    """The course's weekly scores as outcome measures, each dated by its questionnaire's due day
+    (ADR 0006: dated by their link) — not by the UTC day it was sent, which for an evening
+    answer in the Americas is the next day and could move it past the end of induction."""
     out = []
-    for c in course.checkins.filter(kind=CheckIn.Kind.WEEKLY):
+    for c in course.checkins.filter(kind=CheckIn.Kind.WEEKLY).select_related("weekly"):
         scores = c.decision["scores"]
-        out.append(Measure(c.submitted_at.date(), {"phq9": scores["phq9"], "gad7": scores["gad7"]}))
+        on = c.weekly.due_on if c.weekly is not None else c.submitted_at.date()
+        out.append(Measure(on, {"phq9": scores["phq9"], "gad7": scores["gad7"]}))
     return out
 
 
@@ -698,17 +701,37 @@ STALE_NOTE = (
 )
 
 
+STOPPED_NOTE = "Cancelled: the physician stopped the course."
+
+
 def _cancel_stale_sessions(
     course: Course, user: Any, request: HttpRequest | None, now: datetime
 ) -> int:
     """The course is active again: the sessions whose go-ahead came from a check-in answered
-    before the pause are cancelled (`rules.stale_after_pause`), each with its note and audit
-    event, so no link says "go ahead" on answers from before. Returns how many."""
+    before the pause are cancelled (`rules.stale_after_pause`), so no link says "go ahead" on
+    answers from before. Returns how many."""
     open_sessions = course.sessions.select_for_update().exclude(status__in=rules.FINISHED)
     stale = [s for s in open_sessions if rules.stale_after_pause(s.status)]
-    for s in stale:
+    return _cancel_sessions(
+        course, stale, STALE_NOTE, {"checkin_before_pause": True}, user, request, now
+    )
+
+
+def _cancel_sessions(
+    course: Course,
+    sessions: list[Session],
+    note: str,
+    detail: dict[str, Any],
+    user: Any,
+    request: HttpRequest | None,
+    now: datetime,
+) -> int:
+    """Cancel each session with its note and audit event; a held one's hold alert is answered
+    by it and acknowledged (`_hold_alerts`), as when a clinician cancels it by hand."""
+    for s in sessions:
+        held_at = s.held_at if s.status == rules.HELD else None
         s.status = rules.session_after(s.status, "cancel")
-        s.cleared_at, s.cleared_by, s.clear_note = now, user, {"note": STALE_NOTE}
+        s.cleared_at, s.cleared_by, s.clear_note = now, user, {"note": note}
         s.save(update_fields=["status", "cleared_at", "cleared_by", "clear_note"])
         record(
             Action.SESSION_CLEARED,
@@ -717,9 +740,16 @@ def _cancel_stale_sessions(
             patient=course.case.public_id,
             object_type="session",
             object_id=s.public_id,
-            detail={"proceed": False, "checkin_before_pause": True},
+            detail={"proceed": False, **detail},
         )
-    return len(stale)
+        acknowledge_answered(
+            _hold_alerts(course.case, held_at),
+            by=Action.SESSION_CLEARED,
+            user=user,
+            request=request,
+            now=now,
+        )
+    return len(sessions)
 
 
 def decide(
@@ -767,7 +797,12 @@ def decide(
         locked.status, locked.status_reason = status, ""
         cancelled = 0
         if status == rules.STOPPED:
-            locked.sessions.exclude(status__in=rules.FINISHED).update(status=rules.CANCELLED)
+            still_open = list(
+                locked.sessions.select_for_update().exclude(status__in=rules.FINISHED)
+            )
+            cancelled = _cancel_sessions(
+                locked, still_open, STOPPED_NOTE, {"course_stopped": True}, user, request, now
+            )
         if status == rules.ACTIVE:
             cancelled = _cancel_stale_sessions(locked, user, request, now)
             locked.block += 1
