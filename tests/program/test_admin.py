@@ -13,7 +13,13 @@ from django.db import transaction
 from django.test import Client
 
 from crossline.audit.models import Event
-from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings, PublishedError
+from crossline.program.models import (
+    MAX_DEADLINE_MINUTES,
+    ConsentText,
+    OnCallEntry,
+    ProgramSettings,
+    PublishedError,
+)
 from crossline.program.policy import current_knowledge
 from tests.program.conftest import make_user
 from tests.staff import signed_in
@@ -169,6 +175,50 @@ def test_other_bad_values_are_refused_naming_the_field(
     assert getattr(after, field) == getattr(before, field)
     assert after.updated_at == before.updated_at
     assert not events()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        # Past any deadline a program can keep: alerts opened then were a server error (the
+        # deadline's date out of range) on SQLite, which stores any integer.
+        ({"acute_deadline_minutes": 10**12}, "acute_deadline_minutes"),
+        ({"non_acute_deadline_minutes": 2147483647}, "non_acute_deadline_minutes"),
+        ({"escalate_after_minutes": 10**9}, "escalate_after_minutes"),
+        # Inverted: acute risk answered later than non-acute risk.
+        (
+            {"acute_deadline_minutes": 600, "non_acute_deadline_minutes": 30},
+            "acute_deadline_minutes",
+        ),
+        # An unacknowledged acute alert would pass its deadline before anyone else is paged.
+        ({"escalate_after_minutes": 45}, "escalate_after_minutes"),
+    ],
+)
+def test_deadlines_that_would_disable_the_alert_rules_are_refused(
+    operator_client: Client, overrides: dict[str, int], field: str
+):
+    before = ProgramSettings.current()
+    response = operator_client.post(settings_url(), settings_form(**overrides))
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+    after = ProgramSettings.current()
+    assert after.updated_at == before.updated_at
+    assert current_knowledge().policy.alert_deadline_acute_minutes == 30
+    assert not events()
+
+
+def test_the_longest_deadlines_in_order_are_taken(operator_client: Client):
+    longest = MAX_DEADLINE_MINUTES
+    response = operator_client.post(
+        settings_url(),
+        settings_form(
+            acute_deadline_minutes=longest,
+            non_acute_deadline_minutes=longest,
+            escalate_after_minutes=longest,
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert current_knowledge().policy.alert_deadline_non_acute_minutes == longest
 
 
 def test_clinical_thresholds_and_hard_floors_are_not_editable(operator_client: Client):

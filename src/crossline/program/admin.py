@@ -20,7 +20,13 @@ from django.utils import timezone
 from crossline.accounts.admin_site import admin_site
 from crossline.accounts.roles import CLINICAL
 from crossline.program.admin_audit import OperatorModelAdmin
-from crossline.program.models import ConsentText, OnCallEntry, ProgramSettings, normalise_states
+from crossline.program.models import (
+    MAX_DEADLINE_MINUTES,
+    ConsentText,
+    OnCallEntry,
+    ProgramSettings,
+    normalise_states,
+)
 from crossline.program.policy import base_knowledge
 
 MAX_ID_DIGITS = 18  # a 64-bit primary key has at most 19 digits; 18 always fits
@@ -81,12 +87,18 @@ class ProgramSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             f["universal_asq"].disabled = True
             f["universal_asq"].initial = True
             f["universal_asq"].help_text = "Switched on by the knowledge release (stricter only)."
-        f["acute_deadline_minutes"].help_text = "Response deadline for acute-risk alerts."
-        f["non_acute_deadline_minutes"].help_text = "Response deadline for non-acute alerts."
         f[
-            "escalate_after_minutes"
+            "acute_deadline_minutes"
         ].help_text = (
-            "An unacknowledged alert goes to the next person on the on-call roster after this."
+            "Response deadline for acute-risk alerts; no longer than the non-acute deadline."
+        )
+        f["non_acute_deadline_minutes"].help_text = (
+            f"Response deadline for non-acute alerts; at most {MAX_DEADLINE_MINUTES} minutes "
+            "(a week)."
+        )
+        f["escalate_after_minutes"].help_text = (
+            "An unacknowledged alert goes to the next person on the on-call roster after this; "
+            "no longer than the acute deadline."
         )
         f["notification_emails"].help_text = "Team addresses for alerts, one per line."
         f["telemedicine_basis"].help_text = (

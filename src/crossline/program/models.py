@@ -16,6 +16,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator, validat
 from django.db import models
 
 MAX_RETENTION_YEARS = 100
+# The longest alert deadline or escalation interval the admin takes: a week. Past it a
+# deadline no longer protects anyone, and past about 10^12 minutes an alert's due time is not
+# a date at all (SQLite stores any integer; opening the alert was a server error).
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
+
+
+def _minutes() -> list[Any]:
+    return [MinValueValidator(1), MaxValueValidator(MAX_DEADLINE_MINUTES)]
 
 
 class ProgramSettings(models.Model):
@@ -25,13 +33,11 @@ class ProgramSettings(models.Model):
     service_states = models.JSONField(null=True, blank=True)
     universal_asq = models.BooleanField(default=False)
     acute_deadline_minutes = models.PositiveIntegerField(
-        default=30, validators=[MinValueValidator(1)]
+        default=30, validators=_minutes()
     )  # PRODUCT.md default
-    non_acute_deadline_minutes = models.PositiveIntegerField(
-        default=8 * 60, validators=[MinValueValidator(1)]
-    )
+    non_acute_deadline_minutes = models.PositiveIntegerField(default=8 * 60, validators=_minutes())
     escalate_after_minutes = models.PositiveIntegerField(
-        default=10, validators=[MinValueValidator(1)]
+        default=10, validators=_minutes()
     )  # unacknowledged → next
     notification_emails = models.TextField(blank=True)  # team addresses, one per line
     video_visit_url = models.URLField(blank=True)  # the program's own video tool
@@ -97,6 +103,7 @@ class ProgramSettings(models.Model):
                     "Each line must be one e-mail address; one line is not."
                 )
                 break
+        errors.update(self._deadline_order_errors())
         if not errors:
             try:
                 apply_settings(base_knowledge(), self.policy_values())
@@ -109,6 +116,31 @@ class ProgramSettings(models.Model):
                 errors[target if target in _FIELD_NAMES else "__all__"] = [str(exc)]
         if errors:
             raise ValidationError(errors)
+
+    def _deadline_order_errors(self) -> dict[str, list[str]]:
+        """Acute risk is answered no later than non-acute risk, and an unanswered acute alert
+        reaches the next person on call before its deadline has passed."""
+        acute, non_acute = self.acute_deadline_minutes, self.non_acute_deadline_minutes
+        escalate = self.escalate_after_minutes
+        values = (acute, non_acute, escalate)
+        if not all(isinstance(v, int) and 1 <= v <= MAX_DEADLINE_MINUTES for v in values):
+            return {}  # the fields' own errors name them
+        if acute > non_acute:
+            return {
+                "acute_deadline_minutes": [
+                    "The acute deadline cannot be longer than the non-acute deadline "
+                    f"({non_acute} minutes)."
+                ]
+            }
+        if escalate > acute:
+            return {
+                "escalate_after_minutes": [
+                    "Escalation must come no later than the acute deadline "
+                    f"({acute} minutes): otherwise an unacknowledged acute alert passes its "
+                    "deadline before anyone else is paged."
+                ]
+            }
+        return {}
 
     def policy_values(self) -> dict[str, Any]:
         """The operator-editable policy values this row sets (see `policy.apply_settings`)."""
