@@ -91,6 +91,24 @@ def test_the_roster_as_it_stands_at_each_step_decides_who_is_next(
     assert paged(alert, 1) == [(roster[2].pk, "")]
 
 
+@pytest.mark.parametrize("change", ["roles_taken", "deactivated"])
+def test_someone_who_can_no_longer_answer_an_alert_is_skipped(
+    alert: Alert, roster: list[Any], change: str
+) -> None:
+    """Taking a clinician's clinical roles away in the admin (they stay an operator) or turning
+    the account off leaves their roster entry: paging them would spend a whole escalation step
+    on someone the alert's page refuses."""
+    from django.contrib.auth.models import Group
+
+    if change == "roles_taken":
+        roster[1].groups.set(Group.objects.filter(name="operator"))
+    else:
+        roster[1].is_active = False
+        roster[1].save()
+    escalate_due(minutes(alert, 10))
+    assert paged(alert, 1) == [(roster[2].pk, "")]
+
+
 def test_an_empty_roster_pages_the_team_at_creation_and_once_more(settings: Any) -> None:
     program = ProgramSettings.current()
     program.notification_emails = TEAM

@@ -63,6 +63,21 @@ def test_shows_the_settings_in_force_and_links_into_the_admin(operator_client: C
     assert 'href="/admin/program/consenttext/add/?copy_of=' in html
 
 
+def test_the_roster_says_who_alerts_skip(operator_client: Client):
+    """An entry left on the roster after its clinician lost their role or their account was
+    turned off is not paged: the dashboard says so instead of "Active: Yes"."""
+    doc = make_user("pat.physician", "physician")
+    former = make_user("former.physician", "operator")
+    OnCallEntry.objects.create(user=doc, position=1)
+    OnCallEntry.objects.create(user=former, position=2)
+    html = operator_client.get(URL).content.decode()
+    rows = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td><td>([^<]+)</td></tr>", html)
+    assert rows == [
+        ("pat.physician", "Yes"),
+        ("former.physician", "No — not an active clinician, skipped"),
+    ]
+
+
 def test_shows_the_release_policy_read_only_with_citations(operator_client: Client):
     html = operator_client.get(URL).content.decode()
     k = load()

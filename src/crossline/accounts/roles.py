@@ -39,3 +39,13 @@ def has_role(user: Any, *roles: Role) -> bool:
 
 def is_clinician(user: Any) -> bool:
     return bool(roles_of(user) & CLINICAL)
+
+
+def active_clinicians() -> Any:
+    """The active accounts holding a clinical role (a QuerySet of users, by sign-in name): who
+    may be on call for safety alerts."""
+    from django.contrib.auth import get_user_model
+
+    clinical = [r.value for r in CLINICAL]
+    users = get_user_model().objects.filter(is_active=True, groups__name__in=clinical)
+    return users.distinct().order_by("username")

@@ -28,6 +28,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.http import HttpRequest
 
+from crossline.accounts.roles import active_clinicians
 from crossline.audit import Action, record
 from crossline.care.models import Alert, AlertEvent, Notification
 from crossline.clinic.cases import deadline, urgency_of
@@ -46,8 +47,10 @@ class Step:
 
 
 def roster() -> list[Any]:
-    """The active on-call users, in roster order (inactive accounts are skipped)."""
-    entries = OnCallEntry.objects.filter(active=True, user__is_active=True).select_related("user")
+    """The active on-call users, in roster order. Accounts turned off or without a clinical
+    role any more are skipped: the alert's page would refuse them."""
+    clinicians = active_clinicians().values("pk")
+    entries = OnCallEntry.objects.filter(active=True, user__in=clinicians).select_related("user")
     return [entry.user for entry in entries.order_by("position", "pk")]
 
 

@@ -11,14 +11,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
 from crossline.accounts.admin_site import admin_site
-from crossline.accounts.roles import CLINICAL
+from crossline.accounts.roles import active_clinicians
 from crossline.program.admin_audit import OperatorModelAdmin
 from crossline.program.models import (
     MAX_DEADLINE_MINUTES,
@@ -171,15 +170,6 @@ class ProgramSettingsAdmin(OperatorModelAdmin):
         )
 
 
-def _clinicians() -> QuerySet[Any]:
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[r.value for r in CLINICAL])
-        .distinct()
-        .order_by("username")
-    )
-
-
 @admin.register(OnCallEntry, site=admin_site)
 class OnCallEntryAdmin(OperatorModelAdmin):
     list_display = ["position", "user", "active"]
@@ -191,7 +181,7 @@ class OnCallEntryAdmin(OperatorModelAdmin):
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "user":
-            kwargs["queryset"] = _clinicians()
+            kwargs["queryset"] = active_clinicians()
             kwargs["help_text"] = "Only active users with a clinical role (intake or physician)."
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crossline.accounts.decorators import role_required
-from crossline.accounts.roles import Role
+from crossline.accounts.roles import Role, active_clinicians
 from crossline.api.models import CdsCard
 from crossline.audit import Action, record
 from crossline.audit.models import Event
@@ -160,8 +160,15 @@ def consent_rows() -> list[dict[str, Any]]:
 
 
 def roster() -> list[dict[str, Any]]:
+    """The roster's entries, each saying whether alerts page it (`care.alerts.roster`)."""
+    clinicians = set(active_clinicians().values_list("pk", flat=True))
     return [
-        {"position": e.position, "user": e.user.get_username(), "active": e.active}
+        {
+            "position": e.position,
+            "user": e.user.get_username(),
+            "active": e.active,
+            "clinician": e.user_id in clinicians,
+        }
         for e in OnCallEntry.objects.select_related("user").order_by("position")
     ]
 
