@@ -71,3 +71,21 @@ def test_the_admin_has_no_password_pages_and_signs_out_through_the_clinic() -> N
     response = client.post("/admin/logout/")
     assert response["Location"] == "/clinic/sign-in/"
     assert client.get("/admin/")["Location"].startswith("/clinic/sign-in/")
+
+
+def test_turning_an_account_off_ends_its_sessions_for_good() -> None:
+    """Django refuses an inactive account's session while it is off, but the session itself
+    survived: switching the account back on (a mistaken click undone, a suspension lifted)
+    brought back every browser that was signed in, a lost laptop's included."""
+    client, _ = operator_client()
+    nurse, device, _ = make_user("nurse@example.org", roles=("intake",))
+    nurse_browser = Client()
+    sign_in(nurse_browser, "nurse@example.org", device)
+    assert nurse_browser.get("/clinic/account/").status_code == 200
+    roles = {g.name: g.pk for g in Group.objects.all()}
+    url = f"/admin/auth/user/{nurse.pk}/change/"
+    assert client.post(url, {"groups": [roles["intake"]]}).status_code == 302  # off
+    assert client.post(url, {"is_active": "on", "groups": [roles["intake"]]}).status_code == 302
+    response = nurse_browser.get("/clinic/account/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/clinic/sign-in/")

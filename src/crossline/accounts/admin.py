@@ -4,8 +4,9 @@ Only operators (verified by the second factor) reach the admin at all; here they
 turn an account off or on, and give or take roles. Nothing else about an account is editable:
 no passwords (set by the person through their enrolment link), no superuser or staff flags, no
 per-user permissions, no deleting (deactivate instead: the audit log keeps their id). New
-accounts are made with `crossline createuser`. Every change is recorded (`user.changed`), and
-the last active operator cannot be removed.
+accounts are made with `crossline createuser`. Turning an account off ends its sessions for good
+(they do not come back when it is switched on again). Every change is recorded (`user.changed`),
+and the last active operator cannot be removed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from crossline.accounts.admin_site import admin_site
+from crossline.accounts.models import Profile
 from crossline.accounts.roles import Role, has_role
 
 User = get_user_model()
@@ -99,6 +101,10 @@ class UserAdmin(OperatorOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         with transaction.atomic():
             super().save_model(request, obj, form, change)
+            if "is_active" in form.changed_data and not obj.is_active:
+                # Django only ignores an inactive account's sessions; ended here, they stay
+                # ended if the account is switched on again.
+                Profile.bump_epoch(obj.pk)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         from crossline.audit import Action, record
