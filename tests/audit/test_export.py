@@ -105,10 +105,26 @@ def test_a_bad_period_is_refused_naming_the_field_and_nothing_is_exported(
     bad = operator.get(URL, {"since": "2026-11-05", "until": "2026-11-01", "format": "csv"})
     assert bad.status_code == 400
     html = bad.content.decode()
-    assert 'id="id_until-error"' in html and "before the first day" in html
-    assert 'aria-describedby="id_until-error"' in html
+    assert 'id="id_until_error"' in html and "before the first day" in html
+    assert 'aria-describedby="id_until_error"' in html
+    assert '<a href="#id_until">To (UTC date): The last day is before' in html  # the summary
     assert operator.get(URL, {"since": "yesterday"}).status_code == 400
     assert not Event.objects.filter(action="audit.exported").exists()
+
+
+def test_each_field_in_error_is_described_by_its_message_and_listed_at_the_top(
+    operator: Client,
+) -> None:
+    """A text field's error was id="id_patient-error" while Django's input pointed at
+    "id_patient_error": a screen reader announced no message for it."""
+    bad = operator.get(URL, {"patient": "Jane Doe", "since": "2026-02-30"})
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    for field in ("patient", "since"):
+        assert f'aria-describedby="id_{field}_error"' in html
+        assert f'id="id_{field}_error"' in html
+        assert f'<a href="#id_{field}">' in html
+    assert "Nothing was saved" not in html
 
 
 def test_past_the_cap_the_download_is_refused_with_the_count(

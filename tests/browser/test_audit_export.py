@@ -22,7 +22,8 @@ def test_the_audit_log_downloads_what_was_searched(
     page.get_by_label("From (UTC date").fill("2026-11-05")
     page.get_by_label("To (UTC date").fill("2026-11-01")
     page.get_by_role("button", name="Download CSV").click()
-    expect(page.locator("#id_until-error")).to_contain_text("before the first day")
+    expect(page.locator("#id_until_error")).to_contain_text("before the first day")
+    expect(page.get_by_role("alert")).to_contain_text("To (UTC date): The last day is before")
     expect(page.get_by_label("To (UTC date")).to_have_attribute("aria-invalid", "true")
     page.screenshot(path=str(SHOTS / f"{shot_prefix}-error.png"), full_page=True)
 

@@ -124,6 +124,7 @@ def test_a_bad_period_is_refused_naming_the_field_and_nothing_is_audited(
     html = response.content.decode()
     assert f'id="id_{field}-error"' in html and message in html
     assert f'aria-describedby="id_{field}-error"' in html
+    assert f'<a href="#id_{field}">' in html  # the summary at the top links to the field
     assert not Event.objects.filter(action="program.screens_exported").exists()
 
 
