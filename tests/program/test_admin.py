@@ -270,6 +270,40 @@ def test_a_non_clinician_cannot_be_put_on_call(operator_client: Client):
     assert not events()
 
 
+def test_an_entry_whose_user_lost_their_clinical_role_can_be_switched_off(
+    operator_client: Client,
+):
+    """The roster check refused every save of such an entry, switching it off included."""
+    former = make_user("former.physician", "operator")
+    entry = OnCallEntry.objects.create(user=former, position=1)
+    response = operator_client.post(
+        f"/admin/program/oncallentry/{entry.pk}/change/", {"user": former.pk, "position": 1}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry.refresh_from_db()
+    assert entry.active is False
+    again = operator_client.post(
+        f"/admin/program/oncallentry/{entry.pk}/change/",
+        {"user": former.pk, "position": 1, "active": "on"},
+    )
+    assert again.status_code == 200
+    assert "user" in again.context["adminform"].form.errors
+    # And from the list, where only "active" is editable.
+    OnCallEntry.objects.filter(pk=entry.pk).update(active=True)
+    listed = operator_client.post(
+        "/admin/program/oncallentry/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": entry.pk,
+            "_save": "Save",
+        },
+    )
+    assert listed.status_code == 302
+    entry.refresh_from_db()
+    assert entry.active is False
+
+
 def test_roster_changes_and_deletions_are_audited(operator_client: Client):
     doc = make_user("pat.physician", "physician")
     entry = OnCallEntry.objects.create(user=doc, position=1)

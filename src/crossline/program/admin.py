@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import ForeignKey, QuerySet
+from django.db.models import ForeignKey, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -176,6 +176,18 @@ class OnCallEntryAdmin(OperatorModelAdmin):
     list_editable = ["active"]
     list_display_links = ["position", "user"]
     ordering = ["position"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        """An entry's own user stays a choice on its change form, even once they are no
+        longer an active clinician: the entry can then still be switched off."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "user" in form.base_fields:
+            offered = Q(pk__in=active_clinicians().values("pk")) | Q(pk=obj.user_id)
+            users = type(obj.user).objects.filter(offered).order_by("username")
+            form.base_fields["user"].queryset = users  # type: ignore[attr-defined]
+        return form
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any

@@ -198,11 +198,13 @@ class OnCallEntry(models.Model):
         return f"{self.position}. {self.user}"
 
     def clean(self) -> None:
-        """Only clinicians (intake or physician role) can be on call for safety alerts."""
+        """Only clinicians (intake or physician role) can be on call for safety alerts. An
+        entry switched off is not checked: one whose user has since lost their clinical role
+        must still be switchable off."""
         from crossline.accounts.roles import is_clinician
 
         user = getattr(self, "user", None) if self.user_id else None
-        if user is not None and not (user.is_active and is_clinician(user)):
+        if self.active and user is not None and not (user.is_active and is_clinician(user)):
             raise ValidationError(
                 {"user": "Only an active user with a clinical role (intake or physician)."}
             )
