@@ -246,6 +246,37 @@ def test_without_the_prefetched_medicines_the_check_cannot_run(k: Knowledge) -> 
             ),
             "prefetch.medications[0].status",
         ),
+        # Arrays that are not arrays: refused by name, never a crash (500) or read letter by
+        # letter.
+        (
+            lambda r: r["prefetch"].update(
+                medications=bundle(
+                    medicine(medicationCodeableConcept={"text": "phenelzine", "coding": 5})
+                )
+            ),
+            "prefetch.medications[0].medicationCodeableConcept.coding",
+        ),
+        (
+            lambda r: r["prefetch"].update(
+                medications=bundle(
+                    medicine(medicationReference={"reference": "#m"}, contained=5),
+                )
+            ),
+            "prefetch.medications[0].contained",
+        ),
+        (
+            lambda r: r["prefetch"].update(
+                medications=bundle(
+                    medicine(
+                        medicationReference={"reference": "#m"},
+                        contained=[
+                            {"resourceType": "Medication", "id": "m", "code": {"coding": 7}}
+                        ],
+                    ),
+                )
+            ),
+            "prefetch.medications[0].medicationReference.code.coding",
+        ),
     ],
 )
 def test_malformed_requests_name_the_field(k: Knowledge, change: Any, field: str) -> None:

@@ -194,14 +194,18 @@ def _names(
     r: Mapping[str, Any], where: str, catalogue: Mapping[str, Mapping[str, Any]], k: Knowledge
 ) -> tuple[str, ...]:
     concept = r.get("medicationCodeableConcept")
+    at = f"{where}.medicationCodeableConcept"  # where the concept sits, for errors
     if concept is None and "medicationReference" in r:
         reference = r["medicationReference"]
         target = reference.get("reference") if isinstance(reference, Mapping) else None
         if not isinstance(target, str):
             field = f"{where}.medicationReference.reference"
             raise InvalidInput([FieldError(field, "must be a string")])
-        medication = _contained(r, target[1:]) if target.startswith("#") else catalogue.get(target)
+        medication = (
+            _contained(r, target[1:], where) if target.startswith("#") else catalogue.get(target)
+        )
         concept = medication.get("code") if medication else None
+        at = f"{where}.medicationReference.code"  # the code of the Medication it names
         if concept is None:
             display = reference.get("display")
             if isinstance(display, str) and display.strip():
@@ -211,25 +215,36 @@ def _names(
         field = f"{where}.medicationCodeableConcept"
         raise InvalidInput([FieldError(field, "a medicine needs a code or a reference")])
     names = [concept["text"]] if isinstance(concept.get("text"), str) else []
-    for coding in concept.get("coding") or ():
+    codings = _array(concept.get("coding"), f"{at}.coding")
+    for coding in codings:
         if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
             names.append(coding["display"])
     names = [n for n in names if n.strip()]
     if not names:  # codes only: crossline matches names, so it is a medicine it cannot check
         codes = [
             f"code {c.get('code', '?')} of {c.get('system', '?')}"
-            for c in concept.get("coding") or ()
+            for c in codings
             if isinstance(c, Mapping)
         ]
         names = [k.copy["cds"]["unnamed"][LANGUAGE].format(reference=", ".join(codes) or "?")]
     return tuple(dict.fromkeys(names))
 
 
-def _contained(r: Mapping[str, Any], local_id: str) -> Mapping[str, Any] | None:
-    for c in r.get("contained") or ():
+def _contained(r: Mapping[str, Any], local_id: str, where: str) -> Mapping[str, Any] | None:
+    for c in _array(r.get("contained"), f"{where}.contained"):
         if isinstance(c, Mapping) and c.get("id") == local_id:
             return c
     return None
+
+
+def _array(value: Any, where: str) -> list[Any]:
+    """A FHIR array (absent or null: empty); anything else is refused naming `where`, never
+    iterated (an object's keys, a string's letters) or a crash (a number)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput([FieldError(where, "must be an array")])
+    return value
 
 
 def _words(name: str) -> list[str]:
