@@ -122,6 +122,8 @@ def test_an_in_progress_response_is_an_incomplete_assessment_never_zeros() -> No
         ),
         (lambda qr: _answer(qr, "profile.age", {"valueInteger": 700}), "profile.age"),
         (lambda qr: _answer(qr, "profile.age", {"valueString": "forty"}), "profile.age"),
+        # Groups in groups, hundreds deep (8 KB): fhir.resources' validation ran out of stack.
+        (lambda qr: qr.update(item=[_nested(300)]), "$"),
     ],
 )
 def test_what_cannot_be_accepted_is_named_and_nothing_is_stored(change: Any, field: str) -> None:
@@ -132,6 +134,13 @@ def test_what_cannot_be_accepted_is_named_and_nothing_is_stored(change: Any, fie
     fields = [e["field"] for e in refused.json()["errors"]]
     assert any(f == field or f.startswith(f"{field}.") for f in fields), fields
     assert Assessment.objects.count() == 0 and not Event.objects.exists()
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"linkId": "phq9.1", "answer": [{"valueInteger": 1}]}
+    for level in range(depth):
+        item = {"linkId": f"group{level}", "item": [item]}
+    return item
 
 
 def _answer(qr: dict[str, Any], link_id: str, answer: dict[str, Any]) -> None:

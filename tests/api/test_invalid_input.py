@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossline.api.errors import _not_unicode, read_json
+from crossline.api.errors import MAX_DEPTH, _not_unicode, read_json
 from crossline.engine import InvalidInput
 from crossline.intake.models import Assessment, IdempotencyRecord
 from tests.api.conftest import ApiClient
@@ -19,6 +19,15 @@ from tests.engine.personas import burned_out_not_depressed
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["/api/v1/assessments", "/api/v1/flow/next"]
+
+
+def nested(depth: int) -> Any:
+    """A list `depth` levels deep."""
+    value: Any = "sertraline"
+    for _ in range(depth):
+        value = [value]
+    return value
+
 
 # (what is wrong, the body, the fields the errors must name)
 CASES: list[tuple[str, Any, set[str]]] = [
@@ -38,6 +47,12 @@ CASES: list[tuple[str, Any, set[str]]] = [
         b'{"answers": {"medications": ["\\uD83D"]}}',
         {"medications[0]"},
     ),
+    (
+        "a lone surrogate nested hundreds of levels deep",
+        b'{"answers": {"medications": ' + b"[" * 500 + b'"\\ud800"' + b"]" * 500 + b"}}",
+        {"$"},
+    ),
+    ("nested past the limit", {"answers": {"medications": nested(MAX_DEPTH)}}, {"$"}),
     ("body is a list", [{"answers": {}}], {"$"}),
     ("body is a string", "answers", {"$"}),
     ("answers missing", {"language": "en"}, {"answers"}),
@@ -74,6 +89,13 @@ def test_invalid_input_is_refused_naming_each_field_and_nothing_is_stored(
     assert all(set(e) == {"field", "message"} and e["message"] for e in errors)
     assert Assessment.objects.count() == 0
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_a_body_nested_to_the_limit_is_read_as_the_contract(api: ApiClient) -> None:
+    """The body, its answers and MAX_DEPTH - 2 lists: the contract's own error, not "$"."""
+    response = api.submit({"answers": {"medications": nested(MAX_DEPTH - 2)}})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["medications[0]"]
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "clé", "two words"])

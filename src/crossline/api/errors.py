@@ -57,18 +57,44 @@ def refusal(request: HttpRequest, exc: object) -> HttpResponse:
 
 def read_json(request: HttpRequest) -> Any:
     """The request body as strict JSON: no NaN or Infinity, no duplicate keys (422 on "$"),
-    and no text that cannot be stored or shown (a lone surrogate escape such as "\\ud800")."""
+    nested at most `MAX_DEPTH` deep, and no text that cannot be stored or shown (a lone
+    surrogate escape such as "\\ud800")."""
     try:
         body = json.loads(
             request.body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants
         )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InvalidInput([FieldError("$", f"body is not valid JSON: {_reason(exc)}")]) from None
+    # Only a body with more than MAX_DEPTH brackets can be too deep (a contract body has three).
+    if request.body.count(b"[") + request.body.count(b"{") > MAX_DEPTH and _too_deep(body):
+        raise InvalidInput([FieldError("$", f"is nested more than {MAX_DEPTH} levels deep")])
     if _SURROGATE_ESCAPE.search(request.body):  # else no string can hold a lone surrogate
         errors = _not_unicode(body, "$")
         if errors:
             raise InvalidInput(errors)
     return body
+
+
+# Far deeper than any body the API reads (a QuestionnaireResponse: under a dozen levels), far
+# shallower than what the recursive readers after `json.loads` (FHIR validation, the lone
+# surrogate walk) can follow before Python's recursion limit: a body nested a few hundred
+# levels deep, well within 64 KB, was a RecursionError — a 500 — instead of a refusal.
+MAX_DEPTH = 32
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether `value` nests lists and objects more than MAX_DEPTH deep (walked without
+    recursion, so it cannot itself run out of stack)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 # A lone surrogate can only come from a \uD800–\uDFFF escape (the bytes were valid UTF-8).

@@ -37,7 +37,8 @@ api = CrosslineAPI(
     version=__version__,
     description=(
         "Assessments (the public assessment contract) and the adaptive flow. Every refusal is"
-        ' `{"errors": [{"field", "message"}]}`; request bodies are JSON and at most 64 KB.'
+        ' `{"errors": [{"field", "message"}]}`; request bodies are JSON, at most 64 KB and'
+        f" nested at most {errors.MAX_DEPTH} levels deep."
         " The same questions, with their LOINC codes, are a FHIR R4 Questionnaire at"
         " `/fhir/r4/Questionnaire/crossline-assessment` (the server's CapabilityStatement:"
         " `/fhir/r4/metadata`); its linkIds are the answer ids below, and a QuestionnaireResponse"
