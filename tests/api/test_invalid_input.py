@@ -65,6 +65,9 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("out of range", {"answers": {"phq9.9": 4}}, {"phq9.9"}),
     ("age above 120", {"answers": {"profile.age": 121}}, {"profile.age"}),
     ("not a US state", {"answers": {"profile.state": "ZZ"}}, {"profile.state"}),
+    # Letters that only upper-case into a code: the "fl" ligature (FL), a dotless i (IA).
+    ("a state as a ligature", {"answers": {"profile.state": "\ufb02"}}, {"profile.state"}),
+    ("a state with a dotless i", {"answers": {"profile.state": "\u0131a"}}, {"profile.state"}),
     ("a choice not offered", {"answers": {"asq.1": "maybe"}}, {"asq.1"}),
     ("medications not a list", {"answers": {"medications": "sertraline"}}, {"medications"}),
     ("a blank medicine", {"answers": {"medications": ["ok", " "]}}, {"medications[1]"}),

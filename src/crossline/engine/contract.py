@@ -114,8 +114,11 @@ def _encodable(text: str) -> bool:
 
 
 def _check_state(field: str, value: object, errors: list[FieldError]) -> str | None:
-    if isinstance(value, str) and value.strip().upper() in US_STATES:
-        return value.strip().upper()
+    # ASCII letters only: Unicode upper-casing turns "ﬂ" (one ligature) into "FL" and "ıa"
+    # (a dotless i) into "IA", which are not USPS codes however they are cased.
+    code = value.strip() if isinstance(value, str) else ""
+    if code.isascii() and code.upper() in US_STATES:
+        return code.upper()
     errors.append(FieldError(field, "must be the USPS code of a US state, DC or territory"))
     return None
 
