@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "crossline.middleware.SessionMiddleware",  # these four and CSRF skip /api/
     "django.middleware.locale.LocaleMiddleware",
     "crossline.web.MethodNotAllowedPageMiddleware",  # inside the locale: the person's language
+    "crossline.web.StatelessRefusalsMiddleware",  # its twin for /api/, /fhir/, /cds-services
     "django.middleware.common.CommonMiddleware",
     "crossline.web.CsrfMiddleware",
     "crossline.middleware.AuthenticationMiddleware",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -58,6 +59,46 @@ class MethodNotAllowedPageMiddleware:
         # Set by CommonMiddleware for the empty body already (it runs inside this one).
         response["Content-Length"] = str(len(response.content))
         return response
+
+
+class StatelessRefusalsMiddleware:
+    """A 404 (an address that does not exist) or 405 (a method an address does not take) under
+    /api/, /fhir/ or /cds-services in the format those URLs answer in, not Django's HTML page
+    or ninja's "Method not allowed": `{"errors": [{"field", "message"}]}` (the API promises it
+    for every refusal), an OperationOutcome under /fhir/. A view's own refusal (JSON) is kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code not in (404, 405)
+            or not request.path_info.startswith(STATELESS_PREFIXES)
+            or "json" in response.get("Content-Type", "")
+        ):
+            return response
+        allowed = response.get("Allow", "")
+        if response.status_code == 404:
+            message = "no such address here"
+        else:
+            message = f"{request.method} is not allowed here; allowed: {allowed}"
+        refusal = _stateless_refusal(request, response.status_code, message)
+        if allowed:
+            refusal["Allow"] = allowed
+        return refusal
+
+
+def _stateless_refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if not request.path_info.startswith("/fhir/"):
+        errors = {"errors": [{"field": "$", "message": message}]}
+        return JsonResponse(errors, status=status)
+    from crossline.api.fhir import CONTENT_TYPE, not_found
+
+    outcome = not_found(message)
+    if status == 405:
+        outcome["issue"][0]["code"] = "not-supported"
+    return HttpResponse(json.dumps(outcome), content_type=CONTENT_TYPE, status=status)
 
 
 class RequestLimitsMiddleware:
