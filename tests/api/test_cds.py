@@ -483,6 +483,23 @@ def test_feedback_naming_a_card_not_given_to_this_ehr_keeps_nothing() -> None:
             "feedback[0].overrideReason.reason.code",
         ),
         ({"overrideReason": {"userComment": 5}}, "feedback[0].overrideReason.userComment"),
+        # Text that cannot be kept: a NUL (PostgreSQL refused it: a 500), a lone surrogate.
+        (
+            {"overrideReason": {"reason": {"system": "https://x\u0000", "code": "y"}}},
+            "feedback[0].overrideReason.reason.system",
+        ),
+        (
+            {"overrideReason": {"reason": {"system": "https://x", "code": "y\u0000"}}},
+            "feedback[0].overrideReason.reason.code",
+        ),
+        (
+            {"overrideReason": {"reason": {"system": "https://x", "code": "\ud800"}}},
+            "feedback[0].overrideReason.reason.code",
+        ),
+        (
+            {"overrideReason": {"reason": {"system": "https://x y", "code": "y"}}},
+            "feedback[0].overrideReason.reason.system",
+        ),
     ],
 )
 def test_bad_feedback_names_the_field_and_keeps_nothing(entry: Any, field: str) -> None:

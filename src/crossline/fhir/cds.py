@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from crossline.engine import FieldError, InvalidInput
 from crossline.engine.knowledge import Knowledge
@@ -515,13 +515,20 @@ def _override_reason(value: Any, where: str, errors: list[FieldError]) -> tuple[
         return "", "", bool(isinstance(comment, str) and comment.strip())
     system = reason.get("system") if isinstance(reason, Mapping) else None
     code = reason.get("code") if isinstance(reason, Mapping) else None
-    if not isinstance(system, str) or not 0 < len(system) <= MAX_SYSTEM:
+    # Kept as text: printable only (a NUL cannot be stored in PostgreSQL, a lone surrogate in
+    # neither database), and a URI has no spaces.
+    if not _keepable(system, MAX_SYSTEM) or " " in system:
         errors.append(
-            FieldError(f"{where}.reason.system", f"required: a URI of 1 to {MAX_SYSTEM} characters")
+            FieldError(
+                f"{where}.reason.system",
+                f"required: a URI of 1 to {MAX_SYSTEM} printable characters, no spaces",
+            )
         )
-    if not isinstance(code, str) or not 0 < len(code) <= MAX_CODE:
+    if not _keepable(code, MAX_CODE):
         errors.append(
-            FieldError(f"{where}.reason.code", f"required: a code of 1 to {MAX_CODE} characters")
+            FieldError(
+                f"{where}.reason.code", f"required: a code of 1 to {MAX_CODE} printable characters"
+            )
         )
     commented = isinstance(comment, str) and bool(comment.strip())
     return (
@@ -529,6 +536,11 @@ def _override_reason(value: Any, where: str, errors: list[FieldError]) -> tuple[
         (code if isinstance(code, str) else ""),
         commented,
     )
+
+
+def _keepable(value: Any, longest: int) -> TypeGuard[str]:
+    """A string of 1 to `longest` printable characters."""
+    return isinstance(value, str) and 0 < len(value) <= longest and value.isprintable()
 
 
 def _instant(value: Any) -> datetime | None:
