@@ -222,6 +222,31 @@ def test_without_the_prefetched_medicines_the_check_cannot_run(k: Knowledge) -> 
         cds.evaluate(k, SIGN, request, SITE)
 
 
+FAILED_FETCH = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "timeout", "diagnostics": "medications: timed out"}],
+}
+
+
+@pytest.mark.parametrize(
+    "medications",
+    [FAILED_FETCH, bundle(FAILED_FETCH), bundle(medicine("sertraline 50 mg"), FAILED_FETCH)],
+    ids=["in place of the bundle", "as the bundle's entry", "beside partial results"],
+)
+def test_a_failed_prefetch_is_not_read_as_no_medicines(k: Knowledge, medications: dict) -> None:
+    """CDS Hooks has the EHR send an OperationOutcome when it could not fetch the data: the
+    check cannot run (412), rather than answer as quietly as for a clean record — an MAOI the
+    EHR failed to send would otherwise go without its critical card."""
+    with pytest.raises(cds.PrefetchMissing, match=r"prefetch\.medications"):
+        call(k, order=(medicine(KETAMINE, status="draft"),), medications=medications)
+
+
+def test_an_informational_outcome_beside_the_results_is_no_failure(k: Knowledge) -> None:
+    note = {"resourceType": "OperationOutcome", "issue": [{"severity": "information"}]}
+    cards = call(k, medicine("phenelzine 15 mg"), note)
+    assert summaries(cards)[0][0] == "critical"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -105,6 +105,11 @@ def checked(
     sources = {"context.draftOrders": draft}
     for key in PREFETCH:
         sources[f"prefetch.{key}"] = _bundle(prefetch.get(key), f"prefetch.{key}")
+    if _fetch_failed(sources[f"prefetch.{REQUIRED_PREFETCH}"]):
+        raise PrefetchMissing(
+            f"prefetch.{REQUIRED_PREFETCH} ({PREFETCH[REQUIRED_PREFETCH]}): the EHR's fetch"
+            " failed (an OperationOutcome with an error)"
+        )
     catalogue = _medication_resources(sources)
     ordered = list(_medicines(draft, "context.draftOrders", catalogue, k))
     if not any(_is_subject(k, m) for m in ordered):
@@ -159,6 +164,21 @@ def _bundle(value: Any, where: str, required: bool = False) -> list[Mapping[str,
             raise InvalidInput([FieldError(f"{where}.entry[{i}].resource", "must be a resource")])
         out.append(resource)
     return out
+
+
+def _fetch_failed(resources: list[Mapping[str, Any]]) -> bool:
+    """Whether the EHR says its prefetch failed: CDS Hooks has it send an OperationOutcome in
+    place of the data (or beside partial results) then. Read as "no medicines", the check
+    would show a prescriber the same quiet answer as a clean record."""
+    for r in resources:
+        if r["resourceType"] != "OperationOutcome":
+            continue
+        issues = r.get("issue")
+        listed = issues if isinstance(issues, list) else []
+        severities = [i.get("severity") for i in listed if isinstance(i, Mapping)]
+        if not severities or any(s in ("error", "fatal") for s in severities):
+            return True  # (an outcome that says nothing is no reassurance either)
+    return False
 
 
 def _medication_resources(
