@@ -9,10 +9,15 @@ from typing import Any, get_args
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as examples_of
+from hypothesis import strategies as st
 
 from crossline.api import examples, schemas
-from crossline.engine import Knowledge
+from crossline.engine import InvalidInput, Knowledge, parse_answers
 from crossline.engine.check import ELIGIBILITIES, OUTCOMES
+from crossline.engine.contract import MAX_MEDICATION_LENGTH
+from crossline.knowledge import load
 from tests.api.conftest import ApiClient
 from tests.api.openapi_check import problems
 from tests.api.test_flow import take_the_flow
@@ -80,6 +85,29 @@ def test_the_request_schema_lists_every_contract_id(
     assert answers["properties"]["profile.age"]["maximum"] == 120
     for path, name in ((SUBMIT, "AssessmentRequest"), (NEXT, "FlowRequest")):
         assert request_schema(document, path) == {"$ref": f"#/components/schemas/{name}"}
+
+
+@examples_of(max_examples=300, deadline=None)
+@given(
+    st.text(
+        st.characters(exclude_categories=["Cs"], include_characters=" \t\n\u00a0\u3000"),
+        min_size=1,
+        max_size=MAX_MEDICATION_LENGTH,
+    )
+)
+def test_a_medicine_name_is_documented_valid_exactly_when_it_is_accepted(name: str) -> None:
+    """A name of spaces alone is refused ("must be a non-empty medicine name"): the schema
+    must not call it valid (a client validating against it would be surprised by the 422)."""
+    k = load()
+    schema = schemas.request_schemas(k)["Answers"]["properties"]["medications"]
+    documented = problems([name], schema, {"components": {"schemas": {}}}) == []
+    try:
+        parse_answers(k, {"medications": [name]})
+    except InvalidInput:
+        accepted = False
+    else:
+        accepted = True
+    assert documented == accepted, name
 
 
 def test_the_documented_outcomes_are_the_engines() -> None:

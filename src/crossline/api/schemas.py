@@ -198,7 +198,12 @@ def _item_schema(item: Item) -> dict[str, Any]:
     if item.input == "medications":
         return {
             "type": "array",
-            "items": {"type": "string", "minLength": 1, "maxLength": MAX_MEDICATION_LENGTH},
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_MEDICATION_LENGTH,
+                "pattern": r"\S",  # not spaces alone: the contract refuses a blank name
+            },
             "maxItems": MAX_MEDICATIONS,
             "description": "Medicine names as on the label (a dose may follow); [] means none.",
         }
