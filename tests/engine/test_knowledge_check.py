@@ -90,6 +90,50 @@ def test_a_program_policy_citation_without_an_iso_date_is_reported(knowledge_dir
     assert problems == ["citation policy.min_age: program policy without an ISO date"]
 
 
+def test_program_policy_a_patient_page_cites_without_a_spanish_text_is_reported(
+    knowledge_dir: Path,
+) -> None:
+    # policy.maoi_home is cited by medications.toml: the result page lists it in Spanish too.
+    set_in_section(knowledge_dir / "citations.toml", "[policy.maoi_home]", "text_es", "")
+    problems = check(load_from(knowledge_dir))
+    assert problems == [
+        "citation policy.maoi_home: program policy a patient page cites, without text_es"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "line", "opening"),
+    [
+        ("text_es", 'text_es = "Política: solo adultos (edad ≥ 18)."', "Política del programa: "),
+        ("text_es", 'text_es = "Program policy: adults only."', "Política del programa: "),
+        ("text", 'text = "Policy: adults only (age ≥ 18)."', "Program policy: "),
+    ],
+)
+def test_a_program_policy_text_without_its_languages_opening_is_reported(
+    knowledge_dir: Path, field: str, line: str, opening: str
+) -> None:
+    set_in_section(knowledge_dir / "citations.toml", "[policy.min_age]", field, line)
+    problems = check(load_from(knowledge_dir))
+    assert problems == [f"citation policy.min_age: {field} must open {opening!r}"]
+
+
+def test_a_spanish_text_on_evidence_is_reported(knowledge_dir: Path) -> None:
+    # Evidence is cited as published (a title stays in its own language).
+    edit(
+        knowledge_dir / "citations.toml",
+        '[PHQ-es-USA]\ntype = "web"\n',
+        '[PHQ-es-USA]\ntype = "web"\ntext_es = "Formularios del PHQ-9."\n',
+    )
+    problems = check(load_from(knowledge_dir))
+    assert problems == ["citation PHQ-es-USA: text_es is for program policy only"]
+
+
+def test_staff_only_program_policy_may_ship_without_a_spanish_text(knowledge: Knowledge) -> None:
+    # policy.adequate_trial is cited only by the evaluation form (staff pages, in English).
+    assert knowledge.citations["policy.adequate_trial"].text_es is None
+    assert check(knowledge) == []
+
+
 def test_a_policy_value_without_citations_is_reported(knowledge_dir: Path) -> None:
     set_in_section(knowledge_dir / "policy.toml", "[citations]", "trd_trials_flag", "")
     assert check(load_from(knowledge_dir)) == ["policy value trd_trials_flag: cites no source"]
@@ -159,6 +203,9 @@ EDITS: dict[str, Callable[[Path], None]] = {
     ),
     "an instrument file": lambda d: edit(
         d / "instruments" / "asq.toml", "Prefiero no contestar", "Prefiero no responder"
+    ),
+    "a Spanish policy text": lambda d: edit(
+        d / "citations.toml", "solo adultos (edad", "solamente adultos (edad"
     ),
     "a new file": lambda d: (d / "extra.toml").write_text("x = 1\n"),
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from crossline.engine import checkin, outcomes, weekly
 from crossline.engine.errors import KnowledgeError
-from crossline.engine.knowledge import LANGUAGES, Knowledge
+from crossline.engine.knowledge import LANGUAGES, POLICY_OPENING, Knowledge
 from crossline.engine.rules import FIXED_RULE_IDS
 
 CONTRACT_CONDITIONS = frozenset(
@@ -76,6 +76,16 @@ COPY_FILES = (
     "medications.toml",
     "education.toml",
 )
+# The files whose citations patient pages show (the result's reasons and sources, the education
+# page, the check-in): every program-policy record they cite needs its Spanish text.
+PATIENT_FILES = (
+    "rules.toml",
+    "contraindications.toml",
+    "medications.toml",
+    "education.toml",
+    "checkin.toml",
+    "copy.toml",
+)
 PINNED_LOINC = {("phq9.difficulty", 2): "LA6575-0", ("phq9.difficulty", 3): "LA6574-3"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -86,6 +96,7 @@ def check(k: Knowledge) -> list[str]:
     for name, ids in _citing_entries(k):
         problems += _cites(k, name, ids)
     problems += _policy_records(k)
+    problems += _policy_spanish(k)
     problems += _rule_registry(k)
     problems += _instrument_codes(k)
     problems += _texts(k)
@@ -162,6 +173,34 @@ def _policy_records(k: Knowledge) -> list[str]:
     for value in sorted(policy_values - set(k.policy.citations)):
         out.append(f"policy value {value}: cites no source")
     return out
+
+
+def _policy_spanish(k: Knowledge) -> list[str]:
+    """Spanish pages show program policy in Spanish: each text opens as its language says, and
+    every record a patient page can cite has a Spanish text."""
+    out = []
+    for cid, c in k.citations.items():
+        if c.type != "policy":
+            if c.text_es is not None:
+                out.append(f"citation {cid}: text_es is for program policy only")
+            continue
+        for name, lang, text in (("text", "en", c.text), ("text_es", "es", c.text_es)):
+            if text is not None and not text.startswith(POLICY_OPENING[lang]):
+                out.append(f"citation {cid}: {name} must open {POLICY_OPENING[lang]!r}")
+    out += [
+        f"citation {cid}: program policy a patient page cites, without text_es"
+        for cid in sorted(_patient_policy(k))
+        if k.citations[cid].text_es is None
+    ]
+    return out
+
+
+def _patient_policy(k: Knowledge) -> set[str]:
+    """The program-policy records the files of PATIENT_FILES cite."""
+    cited = (
+        c for path in PATIENT_FILES for _, ids in _nested_citations(k.docs[path], path) for c in ids
+    )
+    return {c for c in cited if c in k.citations and k.citations[c].type == "policy"}
 
 
 def _rule_registry(k: Knowledge) -> list[str]:

@@ -155,11 +155,33 @@ class MedicationSubject:
     citations: tuple[str, ...]
 
 
+# Program policy as sources lists show it, in each language that has policy texts: the opening
+# every record's text starts with (`crossline knowledge check` holds it), and the words of its
+# approval note. Evidence is cited as published, in its own language, so it has no such words.
+POLICY_OPENING = {"en": "Program policy: ", "es": "Política del programa: "}
+_POLICY_WORDS = {
+    "en": ("Program policy", "approver", "signed off", "awaiting sign-off"),
+    "es": (
+        "Política del programa",
+        "responsable de la aprobación",
+        "firmada",
+        "pendiente de firma",
+    ),
+}
+# The approver the shipped defaults name is a sentence, not a name, so it has a Spanish form; a
+# program's own approver (a person) is shown as written, and never goes stale in one language.
+DEFAULT_APPROVER = {
+    "en": "crossline default policy (program medical director to sign)",
+    "es": "política predeterminada de crossline (para firma de la dirección médica del programa)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     id: str
     type: str
     text: str
+    text_es: str | None = None  # program policy's text for Spanish pages (opens as POLICY_OPENING)
     pmid: str | None = None
     url: str | None = None
     section: str | None = None
@@ -172,14 +194,38 @@ class Citation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "reference", self._format())
 
-    def formatted(self) -> str:
-        return self.reference
+    def formatted(self, lang: str = "en") -> str:
+        """The reference in a sources list; program policy in `lang` where the record has a text
+        in it (English otherwise). Decisions and staff pages use the English one."""
+        if self.type != "policy" or self.language(lang) == "en":
+            return self.reference
+        return self._policy_reference(self.language(lang))
+
+    def language(self, lang: str) -> str:
+        """The language this record is shown in on a `lang` page: "es" only where it has a
+        Spanish text, so a sentence is never wrapped in words of another language."""
+        return "es" if lang == "es" and self.text_es else "en"
+
+    def statement(self, lang: str = "en") -> str:
+        """A policy record's text in `lang` (see `language`) without its opening."""
+        shown = self.language(lang)
+        text = self.text_es if shown == "es" and self.text_es else self.text
+        return text.removeprefix(POLICY_OPENING[shown])
+
+    def named(self, lang: str = "en") -> str:
+        """A policy record as patient pages list it: "Program policy — …" in `lang` (see
+        `language`), without the approval note."""
+        return f"{_POLICY_WORDS[self.language(lang)][0]} — {self.statement(lang)}"
+
+    def _policy_reference(self, lang: str) -> str:
+        _name, approver, signed, awaiting = _POLICY_WORDS[lang]
+        state = signed if self.signed_off else awaiting
+        who = DEFAULT_APPROVER[lang] if self.approver == DEFAULT_APPROVER["en"] else self.approver
+        return f"{self.named(lang)} ({approver}: {who}; {self.date}; {state})"
 
     def _format(self) -> str:
         if self.type == "policy":
-            state = "signed off" if self.signed_off else "awaiting sign-off"
-            text = self.text.removeprefix("Program policy: ")
-            return f"Program policy — {text} (approver: {self.approver}; {self.date}; {state})"
+            return self._policy_reference("en")
         parts = [self.text]
         if self.pmid:
             parts.append(f"PMID {self.pmid}.")
@@ -558,6 +604,7 @@ def _citation(cid: str, c: Mapping[str, Any]) -> Citation:
         id=cid,
         type=c["type"],
         text=c["text"],
+        text_es=c.get("text_es"),
         pmid=c.get("pmid"),
         url=c.get("url"),
         section=c.get("section"),
