@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from dataclasses import replace
 from html import escape
 from html.parser import HTMLParser
 from itertools import pairwise
@@ -204,7 +205,7 @@ def test_every_cited_source_is_in_the_references_formatted(
     assert sorted(expected - cited) == []
     for cid in cited:
         assert f'id="source-{cid}"' in html, cid
-        assert escape(k.citations[cid].formatted()) in html, cid
+        assert escape(k.citations[cid].formatted(lang)) in html, cid
 
 
 def test_program_policy_is_listed_as_program_policy_never_as_evidence(k: Knowledge) -> None:
@@ -213,6 +214,36 @@ def test_program_policy_is_listed_as_program_policy_never_as_evidence(k: Knowled
     assert all(k.citations[r["id"]].type == "policy" for r in refs["policy"])
     assert all(k.citations[r["id"]].type != "policy" for r in refs["evidence"])
     assert all(r["text"].startswith("Program policy — ") for r in refs["policy"])
+
+
+# The English words of a policy reference: none is on a Spanish page.
+ENGLISH_POLICY_WORDS = ("Program policy", "approver:", "awaiting sign-off", "signed off")
+
+
+def test_the_spanish_references_list_program_policy_and_its_approval_in_spanish(
+    k: Knowledge, pages: dict[str, str]
+) -> None:
+    refs = education_context(k, "es")["references"]
+    for r in refs["policy"]:
+        c = k.citations[r["id"]]
+        assert r["text"].startswith("Política del programa — " + c.statement("es")), c.id
+        assert r["text"].endswith(
+            "(responsable de la aprobación: política predeterminada de crossline (para firma de "
+            f"la dirección médica del programa); {c.date}; pendiente de firma)"
+        ), c.id
+        assert escape(r["text"]) in pages["es"]
+        assert escape(c.statement("en")) not in pages["es"], c.id
+    assert not [w for w in ENGLISH_POLICY_WORDS if w in pages["es"]]
+    # Evidence is cited as published, in its own language, on both pages.
+    assert all(r["text"] == k.citations[r["id"]].formatted() for r in refs["evidence"])
+
+
+def test_a_named_approver_and_a_sign_off_are_written_in_the_pages_language(k: Knowledge) -> None:
+    signed = replace(k.citations["policy.min_age"], approver="Dr. Ana Ruiz", signed_off=True)
+    assert signed.formatted("es").endswith(
+        f"(responsable de la aprobación: Dr. Ana Ruiz; {signed.date}; firmada)"
+    )
+    assert signed.formatted().endswith(f"(approver: Dr. Ana Ruiz; {signed.date}; signed off)")
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -372,6 +403,32 @@ def test_the_printable_result_shows_the_result_without_forms(k: Knowledge, lang:
     assert page.forms_in_main == 0
     assert page.scripts == 0 and page.style_attrs == []
     assert escape(k.resources[0].label[lang]) in html  # crisis help printed too
+
+
+POLICY_NAME = {"en": "Program policy — ", "es": "Política del programa — "}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("page", ["/r/{}/", "/r/{}/print"])
+def test_the_result_names_the_program_policy_its_reasons_cite_in_the_persons_language(
+    k: Knowledge, lang: str, page: str
+) -> None:
+    token = _submitted(k, _candidate(k), lang)
+    decision = Assessment.by_token(token).decision  # type: ignore[union-attr]
+    cited = {c for r in decision["reasons"] for c in r["citations"]}
+    policy = sorted(c for c in cited if k.citations[c].type == "policy")
+    assert "policy.treatment_resistance_flag" in policy  # two trials without enough relief
+    html = _get(Client(), page.format(token), lang)
+    other = "es" if lang == "en" else "en"
+    for cid in policy:
+        assert escape(POLICY_NAME[lang] + k.citations[cid].statement(lang)) in html, cid
+        assert escape(k.citations[cid].statement(other)) not in html, cid
+    if lang == "es":
+        assert "Program policy" not in html
+    assert escape(k.citations["S1"].formatted()) in html  # evidence as published
+    # The decision keeps its English references: the API and FHIR contracts do not move.
+    assert all(decision["sources"][c] == k.citations[c].formatted() for c in policy)
 
 
 @pytest.mark.django_db

@@ -133,8 +133,8 @@ def test_score_bands_and_states_are_named_in_the_persons_language() -> None:
 
 def test_every_program_policy_record_opens_with_program_policy() -> None:
     """Pages name a policy record in the person's language and then its text without that
-    opening (`results.policy_text`): a record worded otherwise read "Program policy — Program
-    policy for …"."""
+    opening (`Citation.statement`): a record worded otherwise read "Program policy — Program
+    policy for …" (`crossline knowledge check` holds it for the Spanish texts too)."""
     from crossline.knowledge import load
 
     for c in load().citations.values():

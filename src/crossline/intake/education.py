@@ -265,8 +265,8 @@ class _Page:
         return {
             **{f: self.t(raw[f]) for f in ("title", "intro", "evidence_title", "policy_title")},
             "policy_intro": self.t(raw["policy_intro"]),
-            "evidence": [_reference(c) for c in cites if c.type != "policy"],
-            "policy": [_reference(c) for c in cites if c.type == "policy"],
+            "evidence": [_reference(c, self.lang) for c in cites if c.type != "policy"],
+            "policy": [_reference(c, self.lang) for c in cites if c.type == "policy"],
         }
 
 
@@ -274,8 +274,10 @@ def _is_safety(rule_id: str) -> bool:
     return rule_id.partition(".")[0] == SAFETY_FAMILY
 
 
-def _reference(c: Citation) -> dict[str, str]:
-    return {"id": c.id, "text": c.formatted(), "url": c.url or ""}
+def _reference(c: Citation, lang: str) -> dict[str, str]:
+    """A reference in the page's language: program policy with its approval note in `lang`;
+    evidence as published (titles are cited in their own language)."""
+    return {"id": c.id, "text": c.formatted(lang), "url": c.url or ""}
 
 
 def example_names(names: Sequence[str], limit: int = EXAMPLE_NAMES) -> list[str]:

@@ -47,19 +47,13 @@ def learn_anchor(k: Knowledge, rule: str) -> str:
     return "how-it-decides"
 
 
-def patient_reference(k: Knowledge, citation: str, stored: str) -> str:
+def patient_reference(k: Knowledge, citation: str, stored: str, lang: str) -> str:
     """A source as the person sees it: evidence as stored in the decision; program policy as
-    "Program policy — …", without the internal approval notes."""
+    "Program policy — …" in the page's language, without the internal approval notes."""
     c = k.citations.get(citation)
     if c is None or c.type != "policy":
         return stored
-    return _("Program policy") + " — " + policy_text(c.text)
-
-
-def policy_text(text: str) -> str:
-    """A program-policy record's text without its "Program policy: " opening (every record
-    starts so: a test holds it), for pages that name it in the person's language first."""
-    return text.removeprefix("Program policy: ")
+    return c.named(lang)
 
 
 def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str, Any]:
@@ -72,7 +66,7 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
             "summary": rule_summary(r["rule"], k, lang),
             "answers": [_answer(k, item, value, lang) for item, value in r["answers"].items()],
             "citations": [
-                {"id": c, "text": patient_reference(k, c, d["sources"].get(c, ""))}
+                {"id": c, "text": patient_reference(k, c, d["sources"].get(c, ""), lang)}
                 for c in r["citations"]
             ],
             "anchor": learn_anchor(k, r["rule"]),
@@ -99,7 +93,7 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
             }
             for n, s in d["scores"].items()
         ],
-        "sources": {c: patient_reference(k, c, text) for c, text in d["sources"].items()},
+        "sources": {c: patient_reference(k, c, text, lang) for c, text in d["sources"].items()},
         "at_risk": d["safety"]["level"] != "none",
         "safety_level": d["safety"]["level"],
         "versions": {n: d[n] for n in ("engine_version", "knowledge_version", "policy_version")},
