@@ -570,3 +570,22 @@ def test_any_feedback_body_is_read_or_refused_naming_the_field(body: Any) -> Non
     for e in entries:
         assert e.outcome == "overridden" and e.at.utcoffset() is not None
         assert len(e.reason_code) <= cds.MAX_CODE and len(e.reason_system) <= cds.MAX_SYSTEM
+
+
+def test_a_medicine_whose_names_disagree_gets_the_card_of_every_class_they_name(
+    k: Knowledge,
+) -> None:
+    # The record's text says an antidepressant with no interaction of note while its coding
+    # names an MAOI: the MAOI's critical card still comes, naming the coded name.
+    mixed = medicine("Zoloft")
+    mixed["medicationCodeableConcept"]["coding"] = [
+        {
+            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+            "code": "x",
+            "display": "phenelzine",
+        }
+    ]
+    cards = call(k, mixed)
+    assert cards[0]["indicator"] == "critical"
+    assert "phenelzine" in cards[0]["detail"] and "Zoloft" not in cards[0]["detail"]
+    assert "unrecognised" not in " ".join(c["summary"].lower() for c in cards)

@@ -281,14 +281,17 @@ def _is_subject(k: Knowledge, m: Medicine) -> bool:
     return any(first and first[0] in k.subject.names for first in firsts)
 
 
-def _class_of(k: Knowledge, m: Medicine) -> str | None:
-    """The first class any of the medicine's names matches; "none" for a recognised medicine
-    with no interaction of note; None when no name is recognised."""
+def _classes_of(k: Knowledge, m: Medicine) -> dict[str, str]:
+    """Every class the medicine's names match, each with the first name that matched it ("none"
+    for a name recognised with no interaction of note); empty when no name is recognised. All
+    of them, not the first: a record whose text says "Zoloft" while its coding names an MAOI
+    must still bring the MAOI's card."""
+    found: dict[str, str] = {}
     for name in m.names:
-        found = match(" ".join(_words(name)), k.medication_index, k.medication_max_words)
-        if found.class_id is not None:
-            return found.class_id
-    return None
+        cid = match(" ".join(_words(name)), k.medication_index, k.medication_max_words).class_id
+        if cid is not None:
+            found.setdefault(cid, name)
+    return found
 
 
 # --- the cards -------------------------------------------------------------------------------
@@ -299,11 +302,12 @@ def _cards(k: Knowledge, medicines: list[Medicine], site: str) -> list[tuple[str
     by_class: dict[str, list[str]] = {}
     unrecognised: list[str] = []
     for m in medicines:
-        cid = _class_of(k, m)
-        if cid is None:
+        classes = _classes_of(k, m)
+        if not classes:
             unrecognised.append(m.names[0])
-        elif cid != "none" and k.medication_classes[cid].effect != "note":
-            by_class.setdefault(cid, []).append(m.names[0])
+        for cid, name in classes.items():
+            if cid != "none" and k.medication_classes[cid].effect != "note":
+                by_class.setdefault(cid, []).append(name)
     cards: list[tuple[str, dict[str, Any]]] = []
     for effect, indicator, key in (
         ("exclude", "critical", "avoid"),
