@@ -126,8 +126,34 @@ def test_answers_never_travel_in_a_url(api: ApiClient, path: str) -> None:
 
 def test_a_form_encoded_body_is_refused_as_not_json(api: ApiClient) -> None:
     response = api.client.post("/api/v1/assessments", {"answers": "x"})
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "$"
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["field"] == "Content-Type"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/assessments", "/api/v1/flow/next"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
+)
+def test_a_json_body_not_sent_as_json_is_refused_and_nothing_kept(
+    api: ApiClient, path: str, content_type: str
+) -> None:
+    # What another site's page could make a visitor's browser send without asking first.
+    body = json.dumps({"answers": {"phq9.1": 0}, "language": "en"})
+    response = api.client.generic("POST", path, body, content_type=content_type)
+    assert response.status_code == 415
+    assert response.json() == {
+        "errors": [{"field": "Content-Type", "message": "send the body as application/json"}]
+    }
+    assert not Assessment.objects.exists()
+
+
+def test_json_with_a_charset_is_json(api: ApiClient) -> None:
+    body = json.dumps({"answers": {"phq9.1": 0}, "language": "en"})
+    response = api.client.post(
+        "/api/v1/assessments", body, content_type="application/json; charset=utf-8"
+    )
+    assert response.status_code == 201
 
 
 @settings(max_examples=300, deadline=None)

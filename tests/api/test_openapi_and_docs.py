@@ -55,8 +55,15 @@ def assert_documented(document: dict[str, Any], path: str, response: Any) -> Non
 
 def test_the_document_lists_both_operations_and_their_responses(document: dict[str, Any]) -> None:
     assert set(document["paths"]) == {SUBMIT, NEXT}
-    assert set(operation(document, SUBMIT)["responses"]) == {"201", "409", "413", "422", "429"}
-    assert set(operation(document, NEXT)["responses"]) == {"200", "413", "422"}
+    assert set(operation(document, SUBMIT)["responses"]) == {
+        "201",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    }
+    assert set(operation(document, NEXT)["responses"]) == {"200", "413", "415", "422"}
     assert list(document["paths"][SUBMIT]) == ["post"]  # POST only: answers never in a URL
     assert list(document["paths"][NEXT]) == ["post"]
 
@@ -157,6 +164,11 @@ def test_the_examples_are_what_the_api_returns(api: ApiClient, document: dict[st
     assert api.submit(examples.INVALID).json() == example(document, SUBMIT, 422)
     assert api.next(examples.INVALID).json() == example(document, NEXT, 422)
     assert api.post(SUBMIT, b" " * 70_000).json() == example(document, SUBMIT, 413)
+    as_text = api.client.post(SUBMIT, b"{}", content_type="text/plain")
+    assert as_text.json() == example(document, SUBMIT, 415)
+    assert api.client.post(NEXT, b"{}", content_type="text/plain").json() == example(
+        document, NEXT, 415
+    )
     api.submit({"answers": {}}, key="k")
     assert api.submit({"answers": {"phq9.1": 1}}, key="k").json() == example(document, SUBMIT, 409)
     with override_settings(CROSSLINE=replace(settings.CROSSLINE, rate_limit_per_minute=0)):
@@ -186,7 +198,7 @@ def test_the_docs_page_lists_each_operation_and_schema(
     assert "POST /api/v1/assessments" in html and "POST /api/v1/flow/next" in html
     for name in document["components"]["schemas"]:
         assert f'id="schema-{name}"' in html
-    for status in ("201", "409", "413", "422", "429"):
+    for status in ("201", "409", "413", "415", "422", "429"):
         assert f"<h4>{status} " in html
     assert "Idempotency-Key" in html
     assert "<code>phq9.9</code>" in html

@@ -46,7 +46,8 @@ _DESCRIPTION = """\
 Stores an assessment and returns its decision. The body is the public assessment contract:
 answers keyed by item id and an optional language (`en` by default). An incomplete answer set
 is accepted (eligibility `incomplete`, with the missing ids listed). Invalid input is refused
-with 422, naming each field, and nothing is stored.
+with 422, naming each field, and nothing is stored; a body not sent as JSON (`Content-Type:
+application/json`, or `application/fhir+json` below) with 415.
 
 `result_url` is the person's private link to their result page; treat it as a secret.
 
@@ -100,7 +101,14 @@ _EXTRA = {
 
 @router.post(
     "/assessments",
-    response={201: AssessmentCreated, 409: Errors, 413: Errors, 422: Errors, 429: Errors},
+    response={
+        201: AssessmentCreated,
+        409: Errors,
+        413: Errors,
+        415: Errors,
+        422: Errors,
+        429: Errors,
+    },
     operation_id="submitAssessment",
     summary="Submit an assessment",
     description=_DESCRIPTION,

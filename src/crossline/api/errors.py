@@ -37,6 +37,15 @@ class TooManyRequests(ApiError):
     status = 429
 
 
+class UnsupportedMediaType(ApiError):
+    """The body is not sent as JSON (`application/json`, or a `+json` type such as FHIR's)."""
+
+    status = 415
+
+
+NOT_JSON = "send the body as application/json"
+
+
 def error_response(
     errors: tuple[FieldError, ...], status: int, headers: Mapping[str, str] | None = None
 ) -> JsonResponse:
@@ -58,7 +67,13 @@ def refusal(request: HttpRequest, exc: object) -> HttpResponse:
 def read_json(request: HttpRequest) -> Any:
     """The request body as strict JSON: no NaN or Infinity, no duplicate keys (422 on "$"),
     nested at most `MAX_DEPTH` deep, and no text that cannot be stored or shown (a lone
-    surrogate escape such as "\\ud800")."""
+    surrogate escape such as "\\ud800"). Sent as JSON, too (415 on "Content-Type"): another site's
+    page can make a visitor's browser post `text/plain` or a form without asking first (a
+    CORS "simple request"); a JSON type makes the browser ask, and crossline never says yes."""
+    content_type = request.content_type or ""
+    # An empty body is a missing body whatever it is labelled: 422 on "$" below says so.
+    if request.body and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType([FieldError("Content-Type", NOT_JSON)])
     try:
         body = json.loads(
             request.body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants

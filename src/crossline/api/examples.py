@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from crossline.api import assessments, flow, idempotency
+from crossline.api.errors import NOT_JSON
 from crossline.engine import InvalidInput, Knowledge, assess, parse_request
 from crossline.web import MAX_BODY_BYTES
 
@@ -54,11 +55,13 @@ def add_to(schema: dict[str, Any], k: Knowledge) -> None:
     _example(submit["responses"][201], _created(k))
     _example(submit["responses"][409], _errors(idempotency.HEADER, idempotency.CONFLICT))
     _example(submit["responses"][413], _errors("$", f"body larger than {MAX_BODY_BYTES} bytes"))
+    _example(submit["responses"][415], _errors("Content-Type", NOT_JSON))
     _example(submit["responses"][422], _invalid(k))
     _example(submit["responses"][429], _errors("$", assessments.TOO_MANY))
     _example(step["requestBody"], FLOW)
     _example(step["responses"][200], flow.next_screen(k, FLOW["answers"], "en"))
     _example(step["responses"][413], _errors("$", f"body larger than {MAX_BODY_BYTES} bytes"))
+    _example(step["responses"][415], _errors("Content-Type", NOT_JSON))
     _example(step["responses"][422], _invalid(k))
 
 

@@ -32,7 +32,8 @@ The next screen of the adaptive assessment for the answers so far. `item` is nul
 flow is done (then submit the answers to `POST /assessments`). A `checklist` item is answered
 by giving each of its `ids` one of the options. `progress.remaining` is an upper bound on the
 screens still to come. `safety` lists crisis resources as soon as any answer shows risk: show
-them at once. Invalid answers are refused with 422, naming each field. Nothing is stored."""
+them at once. Invalid answers are refused with 422, naming each field; a body not sent as
+`application/json` with 415. Nothing is stored."""
 
 _EXTRA = {
     "requestBody": {
@@ -44,7 +45,7 @@ _EXTRA = {
 
 @router.post(
     "/flow/next",
-    response={200: FlowNext, 413: Errors, 422: Errors},
+    response={200: FlowNext, 413: Errors, 415: Errors, 422: Errors},
     operation_id="flowNext",
     summary="The next screen of the assessment",
     description=_DESCRIPTION,
