@@ -116,3 +116,35 @@ def test_the_record_shows_the_case_history_from_the_audit_log(
         at = history.index(f"<td>{what}</td><td>{who}</td>", at)
     for leak in (EMAIL, "Zephyrine"):
         assert leak not in history
+
+
+def test_a_new_request_on_a_closed_cases_screen_brings_it_back_to_the_queue(
+    physician: Client, physician_user: User
+) -> None:
+    """The person asked for an evaluation, the case was closed, and later they press "ask a
+    clinician to contact me" on the same result page: that request must reach the queue, with
+    a fresh deadline, not be filed silently on a closed case no one looks at."""
+    from django.utils import timezone
+
+    from crossline.care.models import Alert
+    from tests.web.test_contact import NON_ACUTE, contact_me_form, evaluation_form, submitted
+
+    _, token = submitted(NON_ACUTE, "candidate")
+    assert Client().post(f"/r/{token}/request", evaluation_form()).status_code == 302
+    case = Case.objects.get()
+    Alert.objects.filter(case=case).update(
+        acknowledged_at=timezone.now(), acknowledged_by=physician_user
+    )
+    claim(physician, case)
+    close(physician, case, "withdrawn")
+
+    assert Client().post(f"/r/{token}/contact", contact_me_form()).status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.close_reason, case.closed_at) == ("open", "", None)
+    assert case.claimed_by is None and case.contact_requested
+    assert case.due_at is not None and case.due_at > timezone.now()  # not born overdue
+    event = Event.objects.get(action="case.reopened")
+    assert event.actor == "anonymous"
+    assert event.detail == {"reason": "got_in_touch", "status": "open"}
+    queue = physician.get("/clinic/").content.decode()
+    assert str(case.public_id) in queue

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from django.dispatch import Signal
 
-from crossline.clinic.models import Case, Urgency
+from crossline.audit import Action, record_case
+from crossline.clinic.models import Case, ReopenReason, Urgency
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.program.models import ProgramSettings
 
@@ -51,5 +52,26 @@ def open_case(request: ContactRequest, now: datetime) -> Case:
         case.evaluation_requested |= is_evaluation
         case.contact_requested |= not is_evaluation
         case.save(update_fields=["evaluation_requested", "contact_requested"])
+        if case.status == Case.Status.CLOSED:
+            _back_to_queue(case, now)
     case_opened.send(Case, case=case, request=request, created=created)
     return case
+
+
+def _back_to_queue(case: Case, now: datetime) -> None:
+    """A closed case whose person asks again (the other request of the same screen, say "ask a
+    clinician to contact me" after an evaluation request was withdrawn) goes back to the queue,
+    open, with a deadline counted from this request: filed on a closed case, no one would see
+    it. Audited as a reopening because the person got in touch again."""
+    case.status, case.close_reason, case.closed_at = Case.Status.OPEN, "", None
+    case.claimed_by, case.claimed_at = None, None
+    case.due_at = deadline(Urgency(case.urgency), now, ProgramSettings.current())
+    case.save(
+        update_fields=["status", "close_reason", "closed_at", "claimed_by", "claimed_at", "due_at"]
+    )
+    record_case(
+        Action.CASE_REOPENED,
+        case.public_id,
+        actor="anonymous",
+        detail={"reason": ReopenReason.GOT_IN_TOUCH.value, "status": Case.Status.OPEN.value},
+    )
