@@ -489,3 +489,37 @@ def test_a_tampered_trial_row_count_is_never_a_server_error(
     assert response.status_code == 302  # the draft is saved with the default rows
     page = html(physician.get(candidate.url))
     assert 'name="trial-3-drug"' in page and 'name="trial-21-drug"' not in page
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"profile.age": 16}, "The screen records an age under 18"),
+        ({"profile.age": None}, "The screen records no age"),
+    ],
+    ids=["acute-16-year-old", "age-not-answered"],
+)
+def test_the_adult_floor_holds_whatever_the_screens_eligibility(
+    physician: Client, answers: dict[str, Any], message: str
+) -> None:
+    """An acute screen's eligibility is `safety_first` whatever the age, and a contact-me
+    request opens a case for it: the hard floor (age 18, FACTS §G4) reads the age answer, not
+    the eligibility, so a 16-year-old's course is never approved — nor one whose age no screen
+    recorded."""
+    from crossline.intake.models import ContactRequest
+    from tests.clinic.conftest import ACUTE, open_case
+
+    screen = {k: v for k, v in {**ACUTE, **answers}.items() if v is not None}
+    case = open_case(screen, kind=ContactRequest.Kind.CONTACT_ME)
+    assert case.eligibility == "safety_first"
+    flags = {f["rule"] for f in case.assessment.decision["flags"]}
+    form = positive(**{"flag-safety-non_acute-status": None, "flag-safety-non_acute-note": None})
+    for rule in flags:
+        form[f"flag-{rule.replace('.', '-')}-status"] = "confirmed"
+        form[f"flag-{rule.replace('.', '-')}-note"] = "Discussed at the visit."
+    url = f"/clinic/cases/{case.public_id}/evaluation/"
+    response = physician.post(url, form)
+    assert response.status_code == 422, flags
+    page = html(response)
+    assert message in page
+    assert not Evaluation.objects.exists() and not events("evaluation.decided")

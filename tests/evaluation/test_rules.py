@@ -71,6 +71,7 @@ ALONE = {
     "no_legal_basis": (replace(COMPLETE, telemedicine_basis_in_force=False), "legal_basis"),
     "no_pdmp": (replace(COMPLETE, pdmp_recorded=False), "pdmp"),
     "under_age": (replace(COMPLETE, under_age=True), "under_age"),
+    "age_unknown": (replace(COMPLETE, age_unknown=True), "age_unknown"),
 }
 
 

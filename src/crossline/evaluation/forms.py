@@ -319,7 +319,8 @@ def approval_facts(
     safety_level: str,
     avoid: list[str],
     basis_in_force: bool,
-    under_age: bool,
+    age: Any,
+    min_age: int,
 ) -> ApprovalFacts:
     """The approval rules' input from stored-shape content (`EvaluationForm.content()`)."""
     resolutions = content.get("flags", {})
@@ -334,5 +335,6 @@ def approval_facts(
         telemedicine_basis_in_force=basis_in_force,
         in_person_recorded=bool(content["in_person"]["date"] and content["in_person"]["clinician"]),
         pdmp_recorded=bool(content["pdmp"]["date"] and content["pdmp"]["result"]),
-        under_age=under_age,
+        under_age=isinstance(age, int) and age < min_age,
+        age_unknown=not isinstance(age, int),
     )

@@ -59,12 +59,17 @@ class ApprovalFacts:
     telemedicine_basis_in_force: bool = False
     in_person_recorded: bool = False  # an in-person evaluation: date and clinician
     pdmp_recorded: bool = False  # date and result
-    under_age: bool = False  # the screen's eligibility was under_age
+    # The hard floor reads the screen's age answer, not its eligibility: an acute screen is
+    # `safety_first` whatever the age, and one without an age may still open a case.
+    under_age: bool = False  # the screen's age answer is under the floor
+    age_unknown: bool = False  # the screen has no age answer
 
 
 MESSAGES = {
     "under_age": "The screen records an age under 18: the program treats adults only "
     "(a hard floor, FACTS §G4).",
+    "age_unknown": "The screen records no age: the program treats adults only (a hard floor, "
+    "FACTS §G4), so approval needs a screen that records the person's age.",
     "diagnosis": "Major depression is not confirmed: the diagnosis per clinical interview "
     "must be “yes”.",
     "flag": "Review flag {rule} is not confirmed or cleared with a note.",
@@ -85,6 +90,8 @@ def unmet_requirements(f: ApprovalFacts) -> list[Unmet]:
     out: list[Unmet] = []
     if f.under_age:
         out.append(Unmet("under_age", "decision", MESSAGES["under_age"]))
+    elif f.age_unknown:
+        out.append(Unmet("age_unknown", "decision", MESSAGES["age_unknown"]))
     if f.diagnosis != "yes":
         out.append(Unmet("diagnosis", "diagnosis", MESSAGES["diagnosis"]))
     out += [

@@ -192,7 +192,8 @@ def _unmet(case: Case, form: EvaluationForm, content: dict[str, Any]) -> list[Un
         safety_level=case.safety_level or "none",
         avoid=[f"{i.entry} ({i.label})" for i in interactions.avoided(checked)],
         basis_in_force=ProgramSettings.current().telemedicine_basis_in_force(timezone.localdate()),
-        under_age=case.eligibility == "under_age",
+        age=_screen(case)["answers"].get("profile.age"),
+        min_age=load().policy.min_age,
     )
     return unmet_requirements(facts)
 
