@@ -276,3 +276,40 @@ def test_viewing_the_visit_page_is_audited(staff: Client, patient: Patient) -> N
     [event] = events("record.viewed")
     assert event.detail == {"view": "visit"}
     assert event.patient == str(patient.case.public_id)
+
+
+# --- a closed case ---------------------------------------------------------------------------
+
+
+def close_case(staff: Client, patient: Patient, reason: str = "withdrawn") -> str:
+    response = staff.post(
+        f"/clinic/cases/{patient.case.public_id}/close/", {"reason": reason}, follow=True
+    )
+    return str(response.content.decode())
+
+
+def test_a_case_with_a_visit_still_ahead_is_not_closed(staff: Client, patient: Patient) -> None:
+    """Closed with its visit confirmed, the person who withdrew would still get the reminders
+    and keep the event in their calendar: the visit is cancelled first (which tells them)."""
+    staff.post(url(patient), proposal(in_days(2)))
+    visit = Visit.objects.get()
+    assert "A video visit is still planned" in close_case(staff, patient)
+    patient.case.refresh_from_db()
+    assert patient.case.status != "closed"
+    staff.post(f"{url(patient)}{visit.public_id}/cancel")
+    assert "The case is closed." in close_case(staff, patient)
+
+
+def test_a_past_visit_without_an_outcome_does_not_keep_a_case_open(
+    staff: Client, patient: Patient
+) -> None:
+    past_visit(staff, patient, minutes_ago=24 * 60)
+    assert "The case is closed." in close_case(staff, patient)
+
+
+def test_no_visit_is_proposed_on_a_closed_case(staff: Client, patient: Patient) -> None:
+    close_case(staff, patient)
+    response = staff.post(url(patient), proposal(in_days(3)))
+    assert response.status_code == 422
+    assert "The case is closed" in response.content.decode()
+    assert not Visit.objects.exists() and not events("visit.proposed")

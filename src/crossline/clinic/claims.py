@@ -195,10 +195,13 @@ def why_not_close(case: Case, user: Any) -> str | None:
     """None when `user` may close the case now; otherwise why not, in plain words.
 
     The clinician who holds it, or any physician, closes it — and never while a safety alert of
-    the case is unacknowledged or a treatment course is under way (stop the course first)."""
+    the case is unacknowledged, a video visit is still ahead (cancel it first: that tells the
+    person, whose reminders would otherwise keep coming) or a treatment course is under way
+    (stop the course first)."""
     from crossline.care.models import Alert
     from crossline.course.models import Course
     from crossline.engine import course as course_rules
+    from crossline.visits.models import Visit
 
     if case.status == Status.CLOSED:
         return "The case is closed already."
@@ -206,6 +209,9 @@ def why_not_close(case: Case, user: Any) -> str | None:
         return "Only the clinician who holds the case, or a physician, may close it."
     if Alert.objects.filter(case=case, acknowledged_at__isnull=True).exists():
         return "An alert of this case is not acknowledged yet."
+    ahead = Visit.objects.filter(case=case, status__in=Visit.OPEN, starts_at__gt=timezone.now())
+    if ahead.exists():
+        return "A video visit is still planned: cancel it on the visit page first."
     running = Course.objects.filter(case=case).exclude(status=course_rules.STOPPED)
     if running.exists():
         return "A treatment course is under way: the physician stops it first."

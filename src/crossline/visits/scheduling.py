@@ -42,7 +42,10 @@ def propose(
     request: HttpRequest,
     now: datetime,
 ) -> Visit:
-    """A new visit, or a new time for the case's open one (the patient answers again)."""
+    """A new visit, or a new time for the case's open one (the patient answers again). Never
+    on a closed case (checked under its lock): the person may have withdrawn."""
+    if Case.objects.select_for_update().get(pk=case.pk).status == Case.Status.CLOSED:
+        raise VisitError("The case is closed: reopen it on the applicant record first.")
     video_url = ProgramSettings.current().video_visit_url
     if not video_url:
         raise VisitError(
