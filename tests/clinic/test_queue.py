@@ -82,6 +82,26 @@ def test_a_changed_deadline_applies_to_cases_opened_after_the_change(
     assert acute.due_at == acute.opened_at + timedelta(minutes=15)
 
 
+def test_within_a_safety_level_the_case_due_first_comes_first(
+    intake: Client, new_case: OpenCase
+) -> None:
+    """Deadlines are not always opened_at + one interval: an operator shortens the acute
+    deadline, and a case back in the queue after a new request counts from that request. The
+    case due first is listed, and taken by "claim next", first."""
+    now = timezone.now()
+    older = new_case(ACUTE, kind="contact_me", at=now - timedelta(minutes=10))  # due in 20 min
+    program = ProgramSettings.current()
+    program.acute_deadline_minutes = 15
+    program.save()
+    newer = new_case(ACUTE, kind="contact_me", at=now - timedelta(minutes=5))  # due in 10 min
+    assert newer.due_at is not None and older.due_at is not None
+    assert newer.due_at < older.due_at
+    assert case_links(queue(intake)) == [str(newer.public_id), str(older.public_id)]
+    intake.post("/clinic/claim-next/")
+    newer.refresh_from_db()
+    assert newer.status == "claimed"
+
+
 def test_an_overdue_case_is_flagged(intake: Client, new_case: OpenCase) -> None:
     new_case(ACUTE, kind="contact_me", at=timezone.now() - timedelta(minutes=45))
     html = queue(intake)

@@ -32,7 +32,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -57,12 +57,15 @@ class Claim:
 
 
 def queue_order(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Most urgent first: acute, non-acute, then evaluation requests, oldest first in each.
+    """Most urgent first: acute, non-acute, then evaluation requests; within a safety level the
+    case due first, then the oldest (evaluation requests have no deadline: oldest first).
 
-    Served by the `case_queue` index (status, urgency, opened_at). Within a safety level the
-    deadlines are opened_at + one fixed interval, so the oldest is also the one due first.
+    A deadline is not always opened_at + one interval: the operator may change the interval,
+    and a closed case a new request brings back counts from that request (`cases.open_case`).
+    The `case_queue` index (status, urgency, opened_at) narrows the rows; the few open safety
+    cases are sorted by deadline. NULLS LAST spelled out: the two databases differ otherwise.
     """
-    return cases.order_by("urgency", "opened_at", "pk")
+    return cases.order_by("urgency", F("due_at").asc(nulls_last=True), "opened_at", "pk")
 
 
 def _take(case_pk: int, user: Any, now: datetime) -> bool:

@@ -125,7 +125,8 @@ def caption(page: Page[Case]) -> str:
     count, pages = page.paginator.count, page.paginator.num_pages
     text = (
         f"{_cases(count)}, most urgent first: acute suicide risk, "
-        "non-acute suicide risk, then evaluation requests, oldest first."
+        "non-acute suicide risk (nearest deadline first in each), then evaluation requests, "
+        "oldest first."
     )
     return f"{text} Page {page.number} of {pages}." if pages > 1 else text
 
