@@ -120,6 +120,34 @@ def test_a_second_request_on_the_same_screen_raises_no_second_alert(
     assert Event.objects.filter(action="alert.created").count() == 1
 
 
+def test_a_request_after_the_alert_was_acknowledged_pages_again_due_from_that_request(
+    roster: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The person at risk got in touch again after a clinician answered the first alert (the
+    case decided or closed since, say): a new alert, due from the new request, not silence."""
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from crossline.care.alerts import acknowledge
+
+    _, token = submitted(NON_ACUTE)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/r/{token}/contact", contact_me_form()).status_code == 302
+    first = Alert.objects.get()
+    request = RequestFactory().post("/")
+    request.user = roster[0]
+    assert acknowledge(first, request, timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/r/{token}/request", evaluation_form()).status_code == 302
+    second = Alert.objects.exclude(pk=first.pk).get()
+    assert second.is_open and second.level == "non_acute" and second.source == "screen"
+    assert second.due_at - second.created_at == timedelta(
+        minutes=ProgramSettings.current().non_acute_deadline_minutes
+    )
+    assert Event.objects.filter(action="alert.created").count() == 2
+
+
 def test_a_rolled_back_request_leaves_no_alert_and_queues_nothing(
     roster: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from crossline.accounts.roles import active_clinicians
 from crossline.audit import Action, record
@@ -80,18 +81,26 @@ def team_addresses(program: ProgramSettings) -> list[str]:
 
 
 def on_case_opened(sender: Any, *, case: Case, created: bool, **kwargs: Any) -> None:
-    """`clinic.cases.case_opened` receiver, inside the intake transaction: one alert per
-    safety-positive case (a second request on the same screen adds nothing)."""
-    screen_alerts = Alert.objects.filter(case=case, source=Alert.Source.SCREEN)
-    if case.safety_level in ("", "none") or screen_alerts.exists():
+    """`clinic.cases.case_opened` receiver, inside the intake transaction: a safety-positive
+    case's alert. A second request on the same screen while that alert is open adds nothing;
+    one after it was acknowledged — the person at risk got in touch again, perhaps after the
+    case was decided or closed — pages again, due from this request: filed silently, no one
+    would know they asked."""
+    if case.safety_level in ("", "none"):
         return
-    create_alert(case, case.opened_at)
+    screen_alerts = Alert.objects.filter(case=case, source=Alert.Source.SCREEN)
+    if not screen_alerts.exists():
+        create_alert(case, case.opened_at)
+    elif not screen_alerts.filter(acknowledged_at__isnull=True).exists():
+        create_alert(case, timezone.now(), again=True)
 
 
-def create_alert(case: Case, now: datetime) -> Alert:
-    """The screen's safety alert and its first notifications. The caller owns the transaction."""
+def create_alert(case: Case, now: datetime, *, again: bool = False) -> Alert:
+    """The screen's safety alert and its first notifications (`again`: for a new request after
+    the first alert was acknowledged, due from `now` rather than the case's deadline). The
+    caller owns the transaction."""
     program = ProgramSettings.current()
-    due = case.due_at or deadline(urgency_of(case.safety_level), now, program)
+    due = (None if again else case.due_at) or deadline(urgency_of(case.safety_level), now, program)
     assert due is not None, "only safety-positive cases have alerts"
     return _open(case, case.safety_level, Alert.Source.SCREEN, [], due, now, program)
 
