@@ -139,6 +139,10 @@ def test_a_positive_weekly_answer_suspends_the_course(planned: Planned) -> None:
     )
     course.refresh_from_db()
     assert course.status == rules.ACTIVE
+    # The documented assessment answers the alert: it stops paging the roster.
+    alert = Alert.objects.get(case=planned.case)
+    assert not alert.is_open and alert.acknowledged_by == planned.physician
+    assert alert.next_escalation_at is None
 
 
 def test_a_missing_weekly_answer_stores_nothing(planned: Planned) -> None:

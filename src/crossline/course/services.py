@@ -686,6 +686,16 @@ def document_risk(
             object_id=locked.public_id,
             detail={"risk": risk, "sessions_cancelled": cancelled},
         )
+        # The assessment answers the suicide-risk alerts still open (every answer behind them
+        # was on the page: `seen` above): left open they would keep paging the roster.
+        open_alerts = Alert.objects.filter(case=locked.case, acknowledged_at__isnull=True)
+        acknowledge_answered(
+            [a for a in open_alerts if a.is_safety],
+            by=Action.RISK_DOCUMENTED,
+            user=user,
+            request=request,
+            now=now,
+        )
     return made
 
 
