@@ -50,8 +50,96 @@ def test_a_refused_checklist_keeps_every_yes_and_not_sure() -> None:
     assert checked(page, "medical.pregnant") == "yes"
     assert checked(page, "medical.psychosis") == "unsure"
     assert checked(page, "medical.brain_bleed") is None
-    assert 'name="none_of_the_others" value="1" >' in page  # still unticked
+    assert not re.search(r'name="none_of_the_others"[^>]* checked', page)  # still unticked
     assert not any(k.startswith("medical.") for k in Assessment.objects.get().answers)
+
+
+def test_a_refused_checklist_keeps_a_no_the_person_chose() -> None:
+    client = Client()
+    walk_to(client, CANDIDATE, "medical")
+    page = client.post(
+        "/check/q/medical/", {"medical.pregnant": "", "medical.heart": "yes"}
+    ).content.decode()
+    assert checked(page, "medical.pregnant") == ""  # the "No" button, as it was sent
+    assert checked(page, "medical.heart") == "yes"
+    assert checked(page, "medical.brain_bleed") is None  # never answered: still blank
+
+
+def error_links(page: str) -> dict[str, str]:
+    """The refused page's error summary: field id → the message its link reads."""
+    summary = re.search(r'<div class="errors" role="alert".*?</div>', page, re.S)
+    assert summary is not None, "no error summary"
+    pairs = re.findall(r'<li id="error-([^"]+)"><a href="#([^"]+)">([^<]+)</a></li>', summary[0])
+    assert all(item == target for item, target, _ in pairs)
+    return {target: message for _, target, message in pairs}
+
+
+def described_by_its_error(page: str, tag: str, field: str) -> bool:
+    """Whether the `tag` element whose id is `field` (or which holds it: a fieldset, a group
+    of radio buttons) is marked invalid and names its message in the summary."""
+    for element in re.findall(rf"<{tag}\b[^>]*>", page):
+        if f'aria-describedby="error-{field}' in element or (
+            f'id="{field}"' in element and f"error-{field}" in element
+        ):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_each_refused_answer_links_to_its_field_and_the_field_names_its_error(lang: str) -> None:
+    """A screen reader user on a refused screen hears the message and can jump to the field
+    from the summary; on the field itself, the message is read again (WCAG 3.3.1, 1.3.1)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    walk_to(client, CANDIDATE, "phq9.1")
+    radio = client.post("/check/q/phq9.1/", {}).content.decode()
+    assert list(error_links(radio)) == ["phq9.1"]
+    assert re.search(r'<input type="radio" name="phq9.1" id="phq9.1"', radio)  # the target
+    assert described_by_its_error(radio, "fieldset", "phq9.1")
+
+    walk_to(client, CANDIDATE, "profile.age")
+    age = client.post("/check/q/profile.age/", {"profile.age": "abc"}).content.decode()
+    assert list(error_links(age)) == ["profile.age"]
+    assert re.search(
+        r'<input id="profile.age"[^>]*aria-describedby="error-profile.age" aria-invalid="true"',
+        age,
+    )
+
+    walk_to(client, CANDIDATE, "medical")
+    checklist = client.post("/check/q/medical/", {"medical.heart": "maybe"}).content.decode()
+    assert list(error_links(checklist)) == ["medical.heart"]
+    assert re.search(r'<input type="radio" name="medical.heart" id="medical.heart"', checklist)
+    assert described_by_its_error(checklist, "div", "medical.heart")
+    unconfirmed = client.post("/check/q/medical/", {}).content.decode()
+    assert list(error_links(unconfirmed)) == ["none_of_the_others"]
+    assert re.search(
+        r'id="none_of_the_others"[^>]*aria-describedby="error-none_of_the_others" '
+        r'aria-invalid="true"',
+        unconfirmed,
+    )
+
+    answer(client, "medical", **{"none_of_the_others": "1"})
+    medicines = client.post("/check/q/medications/", {}).content.decode()
+    assert list(error_links(medicines)) == ["medications"]
+    assert 'aria-describedby="error-medications medications-help" aria-invalid="true"' in (
+        medicines
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("en", "Which medicines and supplements do you take? · crossline"),
+        ("es", "¿Qué medicamentos y suplementos toma? · crossline"),
+    ],
+)
+def test_the_medicines_screen_has_a_title(lang: str, title: str) -> None:
+    """Every screen's title is its question: the medicines screen's was empty (" · crossline"),
+    the first thing a screen reader announced on it."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    walk_to(client, CANDIDATE, "medical")
+    answer(client, "medical", **{"none_of_the_others": "1"})
+    page = client.get("/check/q/medications/").content.decode()
+    assert f"<title>{title}</title>" in page
 
 
 def test_a_refused_medicines_screen_keeps_the_list_and_says_why_in_spanish() -> None:

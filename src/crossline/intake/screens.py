@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from crossline.engine.knowledge import US_STATES, Knowledge
 from crossline.intake import flow
 from crossline.intake.states import state_name
@@ -86,8 +88,10 @@ def _checklist(
     def current(key: str) -> str:
         if posted is None:
             return str(answers.get(key, ""))
-        value = posted.get(key, "")
-        return value if value in ("yes", "unsure") else ""  # a blank line stays blank
+        if key not in posted:
+            return ""  # a blank line stays blank
+        # The "No" button posts "" (a line answered no, as the confirmation reads it).
+        return {"yes": "yes", "unsure": "unsure", "": "no", "no": "no"}.get(posted[key], "")
 
     lines = [
         {"id": f"medical.{cid}", "text": c.question[lang], "current": current(f"medical.{cid}")}
@@ -111,16 +115,16 @@ def _checklist(
 def _medications(
     answers: Mapping[str, Any], posted: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
+    # The question, also the page's title (a screen reader announces the title first).
+    question = {"kind": "medications", "text": _("Which medicines and supplements do you take?")}
     if posted is not None:
         text = posted.get(flow.MEDICATIONS, "")
-        return {
-            "kind": "medications",
+        return question | {
             "current": text if isinstance(text, str) else "",
             "none": posted.get(flow.NO_MEDICATIONS) == "1",
         }
     current = answers.get("medications")
-    return {
-        "kind": "medications",
+    return question | {
         "current": "\n".join(current) if current else "",
         "none": current == [] or current == (),
     }

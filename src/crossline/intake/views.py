@@ -97,6 +97,8 @@ def screen(request: HttpRequest, screen_id: str) -> HttpResponse:
     posted = request.POST if errors else None  # a refused form shows what was posted
     context = screen_context(k, screen_id, assessment.answers, state, _language(request), posted)
     context["errors"] = errors
+    # Each message in the summary links to its field, which names the message (aria-describedby).
+    context["error_fields"] = {e["field"] for e in errors}
     return render(request, "intake/screen.html", context, status=422 if errors else 200)
 
 
