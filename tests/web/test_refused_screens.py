@@ -219,6 +219,34 @@ def test_score_bands_and_states_are_named_in_the_persons_language() -> None:
         assert state_label("NJ") == "New Jersey (NJ)"
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_states_are_listed_alphabetically_in_the_persons_language(lang: str) -> None:
+    """A Spanish reader looks for Míchigan between Massachusetts and Minnesota: sorted by code
+    point, the accent put it after Montana, on the screen and in the evaluation request form."""
+    from django.utils import translation
+
+    from crossline.intake.contact import evaluation_form
+    from crossline.intake.states import state_name
+    from crossline.knowledge import load
+    from tests.screens import submitted
+
+    def order(labels: list[str]) -> list[str]:
+        wanted = [state_name(s, lang) for s in ("MA", "MI", "MN", "MT")]
+        return [name for label in labels for name in wanted if label.startswith(name + " (")]
+
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    walk_to(client, CANDIDATE, "profile.state")
+    page = client.get("/check/q/profile.state/").content.decode()
+    on_screen = re.findall(r'<option value="[A-Z]{2}" >([^<]+)</option>', page)
+    names = [state_name(s, lang) for s in ("MA", "MI", "MN", "MT")]
+    assert order(on_screen) == names
+    assessment, _ = submitted(CANDIDATE, lang)
+    with translation.override(lang):
+        form = evaluation_form(load(), assessment, lang, None)
+        listed = [str(label) for _, label in form.fields["state"].choices]  # type: ignore[attr-defined]
+    assert order(listed) == names
+
+
 def test_every_program_policy_record_opens_with_program_policy() -> None:
     """Pages name a policy record in the person's language and then its text without that
     opening (`Citation.statement`): a record worded otherwise read "Program policy — Program

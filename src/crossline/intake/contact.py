@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from crossline.crypto import blind_index, normalise_contact
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.models import Assessment, ContactRequest
-from crossline.intake.states import STATE_NAMES, state_name
+from crossline.intake.states import STATE_NAMES, in_alphabetical_order, state_name
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,13 @@ class Offers:
         )
 
 
+def _page_language() -> str:
+    return (get_language() or "en")[:2]
+
+
 def state_label(code: str) -> str:
     """A state as the form lists it, in the page's language: "Nueva Jersey (NJ)"."""
-    lang = (get_language() or "en")[:2]
-    return f"{state_name(code, lang)} ({code})"
+    return f"{state_name(code, _page_language())} ({code})"
 
 
 class ContactForm(forms.Form):
@@ -161,11 +164,11 @@ class EvaluationRequestForm(ContactForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.answered_state = answered_state
-        self.service_states = sorted(service_states, key=state_label)
+        self.service_states = in_alphabetical_order(service_states, _page_language())
         name = self.fields["name"]
         name.label, name.required = _("Your name"), True
         name.error_messages["required"] = _("Please enter your name.")
-        states = sorted(STATE_NAMES, key=state_label)
+        states = in_alphabetical_order(STATE_NAMES, _page_language())
         choice = self.fields["state"]
         assert isinstance(choice, forms.ChoiceField)
         choice.choices = [("", gettext("Choose a state")), *((s, state_label(s)) for s in states)]

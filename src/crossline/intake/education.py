@@ -17,7 +17,7 @@ from dataclasses import fields
 from typing import Any
 
 from crossline.engine.knowledge import LANGUAGES, Citation, Knowledge
-from crossline.intake.states import state_name
+from crossline.intake.states import in_alphabetical_order, state_name
 
 DOC = "education.toml"
 EXAMPLE_NAMES = 8
@@ -300,7 +300,8 @@ def policy_values(k: Knowledge, doc: Mapping[str, Any], lang: str) -> dict[str, 
     words = doc["words"]
     values = {f.name: str(getattr(p, f.name)) for f in fields(p) if f.name != "citations"}
     values["service_states"] = _join(
-        sorted(state_name(s, lang) for s in p.service_states), words["and"][lang]
+        [state_name(s, lang) for s in in_alphabetical_order(p.service_states, lang)],
+        words["and"][lang],
     )
     for name in ("alert_deadline_acute_minutes", "alert_deadline_non_acute_minutes"):
         values[name] = duration(getattr(p, name), words, lang)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from crossline.engine.knowledge import US_STATES, Knowledge
 from crossline.intake import flow
-from crossline.intake.states import state_name
+from crossline.intake.states import in_alphabetical_order, state_name
 
 
 def screen_context(
@@ -71,7 +71,7 @@ def _question(k: Knowledge, item_id: str, answers: Mapping[str, Any], lang: str)
     if item.input == "us_state":
         out["options"] = [
             {"value": s, "label": f"{state_name(s, lang)} ({s})"}
-            for s in sorted(US_STATES, key=lambda s: state_name(s, lang))
+            for s in in_alphabetical_order(US_STATES, lang)
         ]
     elif item.input == "integer":
         out["minimum"], out["maximum"] = item.minimum, item.maximum

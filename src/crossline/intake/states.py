@@ -1,5 +1,8 @@
 """Display names of the USPS codes the contract accepts (states, DC, territories)."""
 
+import unicodedata
+from collections.abc import Iterable
+
 STATE_NAMES = {
     "AL": "Alabama",
     "AK": "Alaska",
@@ -90,3 +93,15 @@ def state_name(code: str, lang: str) -> str:
     if lang == "es" and code in SPANISH_NAMES:
         return SPANISH_NAMES[code]
     return STATE_NAMES.get(code, code)
+
+
+def alphabetical_key(name: str) -> str:
+    """A name's place in an alphabetical list, as a reader looks for it: accents and case aside
+    (code-point order put "Míchigan" after "Montana" on Spanish pages)."""
+    letters = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+def in_alphabetical_order(codes: Iterable[str], lang: str) -> list[str]:
+    """USPS codes ordered by their names in `lang` (`alphabetical_key`)."""
+    return sorted(codes, key=lambda code: alphabetical_key(state_name(code, lang)))
