@@ -7,6 +7,7 @@ no script, no inline style; the page follows policy.toml. Django test client, re
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from dataclasses import replace
@@ -429,6 +430,35 @@ def test_the_result_names_the_program_policy_its_reasons_cite_in_the_persons_lan
     assert escape(k.citations["S1"].formatted()) in html  # evidence as published
     # The decision keeps its English references: the API and FHIR contracts do not move.
     assert all(decision["sources"][c] == k.citations[c].formatted() for c in policy)
+
+
+def reference_languages(html: str) -> dict[str, str | None]:
+    """Each listed source's id → the lang attribute on its text (None: the page's language)."""
+    found = re.findall(
+        r'<li id="source-([^"]+)"><strong>[^<]+</strong> — <span(?: lang="([a-z]+)")?>', html
+    )
+    return {cid: lang or None for cid, lang in found}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("page", ["/r/{}/", "/r/{}/print", "/learn/"])
+def test_an_english_reference_on_a_spanish_page_is_marked_english(
+    k: Knowledge, lang: str, page: str
+) -> None:
+    """Evidence is cited as published, in English: on a Spanish page a screen reader must read
+    it with an English voice (WCAG 3.1.2), and Spanish program-policy text in Spanish."""
+    html = _get(Client(), page.format(_submitted(k, _candidate(k), lang)), lang)
+    listed = reference_languages(html)
+    assert "S1" in listed and "policy.treatment_resistance_flag" in listed
+    for cid, marked in listed.items():
+        shown = k.citations[cid].language(lang)
+        assert marked == (None if shown == lang else shown), cid
+    if lang == "es":
+        assert listed["S1"] == "en"
+        assert listed["policy.treatment_resistance_flag"] is None
+    else:
+        assert set(listed.values()) == {None}
 
 
 @pytest.mark.django_db

@@ -276,8 +276,9 @@ def _is_safety(rule_id: str) -> bool:
 
 def _reference(c: Citation, lang: str) -> dict[str, str]:
     """A reference in the page's language: program policy with its approval note in `lang`;
-    evidence as published (titles are cited in their own language)."""
-    return {"id": c.id, "text": c.formatted(lang), "url": c.url or ""}
+    evidence as published (titles are cited in their own language), with the language it is in
+    (the page marks an English reference on a Spanish page lang="en")."""
+    return {"id": c.id, "text": c.formatted(lang), "url": c.url or "", "lang": c.language(lang)}
 
 
 def example_names(names: Sequence[str], limit: int = EXAMPLE_NAMES) -> list[str]:

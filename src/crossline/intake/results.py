@@ -56,6 +56,13 @@ def patient_reference(k: Knowledge, citation: str, stored: str, lang: str) -> st
     return c.named(lang)
 
 
+def reference_language(k: Knowledge, citation: str, lang: str) -> str:
+    """The language a source is written in on a `lang` page (`Citation.language`): evidence is
+    cited as published, in English; program policy in `lang` where it has a text in it."""
+    c = k.citations.get(citation)
+    return "en" if c is None else c.language(lang)
+
+
 def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str, Any]:
     d = assessment.decision
     copy = k.copy
@@ -93,7 +100,16 @@ def result_context(k: Knowledge, assessment: Assessment, lang: str) -> dict[str,
             }
             for n, s in d["scores"].items()
         ],
-        "sources": {c: patient_reference(k, c, text, lang) for c, text in d["sources"].items()},
+        # Each with its language: a screen reader reads an English reference on a Spanish page
+        # with an English voice (lang="en"), not as Spanish words.
+        "sources": [
+            {
+                "id": c,
+                "text": patient_reference(k, c, text, lang),
+                "lang": reference_language(k, c, lang),
+            }
+            for c, text in d["sources"].items()
+        ],
         "at_risk": d["safety"]["level"] != "none",
         "safety_level": d["safety"]["level"],
         "versions": {n: d[n] for n in ("engine_version", "knowledge_version", "policy_version")},
