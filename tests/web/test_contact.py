@@ -208,6 +208,46 @@ def test_the_form_keeps_what_the_person_typed_after_an_error() -> None:
     assert f'value="{NAME}"' in response.content.decode()
 
 
+def language_switch_target(html: str) -> str:
+    """Where the page's language switch leads (its `next`)."""
+    found = re.search(r'<input type="hidden" name="next" value="([^"]*)">', html)
+    assert found is not None, "no language switch"
+    return found.group(1)
+
+
+def test_the_language_switch_on_a_refused_form_leads_back_to_the_result() -> None:
+    """The refused form is shown at the address it was sent to, which takes only a POST: the
+    language switch led there with a GET, to a 405 page instead of the person's result."""
+    _, token = submitted(CANDIDATE, "candidate")
+    client = Client()
+    html = client.post(f"/r/{token}/request", evaluation_form(phone="12")).content.decode()
+    assert language_switch_target(html) == f"/r/{token}/"
+    switched = client.post("/i18n/setlang/", {"language": "es", "next": f"/r/{token}/"})
+    assert switched.status_code == 302 and switched["Location"] == f"/r/{token}/"
+    assert "Solicitar una evaluación" in page(client, token)
+    _, acute = submitted(ACUTE, "safety_first")
+    html = client.post(f"/r/{acute}/contact", contact_me_form(phone="")).content.decode()
+    assert language_switch_target(html) == f"/r/{acute}/"
+
+
+def test_the_language_switch_on_a_held_back_request_leads_to_a_page_that_opens(
+    settings: Any, one_rate_window: float
+) -> None:
+    from dataclasses import replace
+
+    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=1)
+    first, token = (submitted(ACUTE, "safety_first")[1] for _ in range(2))
+    client = Client()
+    assert client.post("/check/start").status_code == 302
+    refused = client.post("/check/start")
+    assert refused.status_code == 429
+    assert language_switch_target(refused.content.decode()) == "/"
+    assert client.post(f"/r/{first}/contact", contact_me_form()).status_code == 302
+    refused = client.post(f"/r/{token}/contact", contact_me_form())
+    assert refused.status_code == 429
+    assert language_switch_target(refused.content.decode()) == f"/r/{token}/"
+
+
 def test_a_request_without_the_csrf_token_is_refused() -> None:
     _, token = submitted(CANDIDATE, "candidate")
     client = Client(enforce_csrf_checks=True)

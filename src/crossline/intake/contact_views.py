@@ -7,6 +7,8 @@ POST only, CSRF-protected. Bad input re-renders the result page with errors nami
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +30,7 @@ def request_evaluation(request: HttpRequest, token: str) -> HttpResponse:
     if not contact.Offers.of(assessment.decision).evaluation:
         raise Http404  # only candidates may request an evaluation
     # Each contact request opens a case and may page the on-call roster: limited per client.
-    refused = over_the_limit(request, "contact", contact=True, at_risk=False)
+    refused = over_the_limit(request, "contact", **_back_to(token, contact=True, at_risk=False))
     if refused is not None:
         return refused
     form = contact.evaluation_form(current_knowledge(), assessment, _language(), request.POST)
@@ -42,7 +44,7 @@ def contact_me(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).contact_me:
         raise Http404  # offered on positive suicide-risk screens only
-    refused = over_the_limit(request, "contact", contact=True, at_risk=True)
+    refused = over_the_limit(request, "contact", **_back_to(token, contact=True, at_risk=True))
     if refused is not None:
         return refused
     form = contact.contact_me_form(current_knowledge(), _language(), request.POST)
@@ -61,6 +63,12 @@ def _store(
         raise Http404 from None
     anchor = "evaluation-sent" if kind == ContactRequest.Kind.EVALUATION else "contact-me-sent"
     return redirect(reverse("intake:result", args=[token]) + f"#{anchor}")
+
+
+def _back_to(token: str, **context: Any) -> dict[str, Any]:
+    """A page shown in answer to a form's POST: its language switch leads back to the result
+    page (this address takes only a POST: reopened with a GET it would be a 405)."""
+    return context | {"lang_next": reverse("intake:result", args=[token])}
 
 
 def _submitted(token: str) -> Assessment:
@@ -84,7 +92,7 @@ def _result_page(
 ) -> HttpResponse:
     """The result page as `views.result` renders it, with the submitted form and its errors."""
     k, lang = current_knowledge(), _language()
-    context = result_context(k, assessment, lang)
+    context = _back_to(token) | result_context(k, assessment, lang)
     context["token"] = token
     context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
     context.update(contact.page_context(k, assessment, lang, evaluation, contact_me))

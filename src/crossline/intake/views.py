@@ -56,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     # Starting an assessment creates a row: limited per client like API submissions (the
     # counter is shared by every worker process through the api_ratecounter table).
-    refused = over_the_limit(request, "start")
+    refused = over_the_limit(request, "start", lang_next=reverse("intake:home"))  # POST only
     if refused is not None:
         return refused
     _, token = Assessment.start(_language(request))
