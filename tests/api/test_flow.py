@@ -138,6 +138,10 @@ def test_the_age_question_gives_its_range_and_the_state_question_its_options(
     state = api.next({"answers": answers}).json()["item"]
     assert state["input"] == "us_state"
     assert {"value": "FL", "label": "Florida (FL)"} in state["options"]
+    # In Spanish, ordered as a reader looks for them: Míchigan after Massachusetts, not Montana.
+    spanish = api.next({"answers": answers, "language": "es"}).json()["item"]
+    codes = [o["value"] for o in spanish["options"] if o["value"] in ("MA", "MI", "MN", "MT")]
+    assert codes == ["MA", "MI", "MN", "MT"]
 
 
 def test_a_depressed_adult_in_the_area_gets_the_checklist_then_medications(

@@ -80,8 +80,14 @@ def test_person_at_acute_risk_gets_crisis_help_at_once_and_the_check_ends_on_the
 
 def test_crisis_link_on_every_page_leads_to_crisis_help(visitor: Visitor) -> None:
     page = visitor.page
+    failed: list[str] = []  # nothing a page asks for is missing (its icon included)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     for path in ("/", "/crisis/"):
         visitor.open(path)  # Visitor checks the link on every page it reaches (/learn/ too)
+    assert failed == []
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    served = page.request.get(visitor.base_url + icon)  # a headless browser does not ask
+    assert served.ok and served.headers["content-type"].startswith("image/svg+xml")
     visitor.start()
     visitor.press(page.locator("header.crisis-bar a.crisis-link"))
     assert path_of(page) == "/crisis/"

@@ -45,7 +45,6 @@ def test_the_program_dashboard_renders_and_is_accessible(
         page = signed_in(open_context(), live_server, key).new_page()
         if viewport:
             page.set_viewport_size(viewport)
-        # (Chromium's own /favicon.ico request 404s on every page of the site: not counted.)
         page.on(
             "console",
             lambda m, errors=errors: (

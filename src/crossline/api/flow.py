@@ -20,7 +20,7 @@ from crossline.api.schemas import Errors, FlowNext
 from crossline.engine import Knowledge, Step, parse_request
 from crossline.engine.instruments import safety_level
 from crossline.intake import flow
-from crossline.intake.states import STATE_NAMES, state_name
+from crossline.intake.states import STATE_NAMES, in_alphabetical_order, state_name
 from crossline.program.policy import current_knowledge
 
 router = Router(tags=["flow"])
@@ -93,7 +93,7 @@ def _question(k: Knowledge, item_id: str, lang: str) -> dict[str, Any]:
     instrument = k.instruments[item.instrument]
     options: list[dict[str, Any]]
     if item.input == "us_state":
-        states = sorted(STATE_NAMES, key=lambda s: state_name(s, lang))
+        states = in_alphabetical_order(STATE_NAMES, lang)
         options = [{"value": s, "label": f"{state_name(s, lang)} ({s})"} for s in states]
     else:
         options = [{"value": o.value, "label": o.text[lang]} for o in item.options]
