@@ -264,11 +264,22 @@ def next_spring_forward(today: date) -> date:
     raise AssertionError("unreachable")
 
 
+def next_fall_back(today: date) -> date:
+    """The next day the clocks go back in New York (the first Sunday of November)."""
+    for year in (today.year, today.year + 1):
+        november = date(year, 11, 1)
+        day = november + timedelta(days=(6 - november.weekday()) % 7)
+        if day > today:
+            return day
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.parametrize(
     ("when", "field", "message"),
     [
         ("far", "Session date", "Choose a day from today to a year from now"),
         ("gap", "Session time", "This time does not exist in that zone (the clocks change)."),
+        ("fold", "Session time", "This time happens twice in that zone on that day"),
         ("past", "Session date", "Choose a date and time in the future."),
     ],
 )
@@ -279,6 +290,7 @@ def test_a_session_is_a_real_moment_within_the_next_year(
     day, at = {
         "far": ("2999-12-31", "10:00"),
         "gap": (next_spring_forward(today).isoformat(), "02:30"),
+        "fold": (next_fall_back(today).isoformat(), "01:30"),  # EDT, then EST an hour later
         "past": ((today - timedelta(days=1)).isoformat(), "10:00"),
     }[when]
     url = f"{course_url(planned.course)}schedule/"

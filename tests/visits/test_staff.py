@@ -138,18 +138,58 @@ def test_a_time_earlier_today_is_an_error_on_the_time(staff: Client, patient: Pa
     assert not Visit.objects.exists()
 
 
-def test_a_time_that_does_not_exist_when_clocks_go_forward_is_refused(
-    staff: Client, patient: Patient
+def next_sunday(month: int, first_day: int) -> datetime:
+    """The next first Sunday of `month` on or after `first_day` (within the coming year)."""
+    today = timezone.now().replace(tzinfo=None)
+    for year in (today.year, today.year + 1):
+        start = datetime(year, month, first_day)
+        sunday = start + timedelta(days=(6 - start.weekday()) % 7)
+        if sunday > today + timedelta(days=1):
+            return sunday
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("month", "first_day", "at", "message"),
+    [
+        # second Sunday of March: 02:30 Eastern does not exist
+        (3, 8, "02:30", "This time does not exist in that zone (the clocks change)."),
+        # first Sunday of November: 01:30 Eastern comes twice, an hour apart (EDT, then EST)
+        (11, 1, "01:30", "This time happens twice in that zone on that day (the clocks go back)"),
+    ],
+)
+def test_a_time_the_clocks_skip_or_repeat_is_refused_on_the_time_field(
+    staff: Client, patient: Patient, month: int, first_day: int, at: str, message: str
 ) -> None:
-    year = timezone.now().year + 1  # second Sunday of March, 02:30 Eastern does not exist
-    march = [datetime(year, 3, d) for d in range(8, 15)]
-    sunday = next(d for d in march if d.weekday() == 6)
-    form = {"date": sunday.date().isoformat(), "time": "02:30", "time_zone": "America/New_York",
+    """Taking either 01:30 would put the visit an hour away from what one of the two people
+    reads: the clinician chooses a time that names one moment."""
+    sunday = next_sunday(month, first_day)
+    form = {"date": sunday.date().isoformat(), "time": at, "time_zone": "America/New_York",
             "duration_minutes": "45"}  # fmt: skip
     response = staff.post(url(patient), form)
     assert response.status_code == 422
-    assert "does not exist" in str(response.context["form"].errors["time"])
+    assert list(response.context["form"].errors) == ["time"]
+    assert message in str(response.context["form"].errors["time"])
+    assert 'href="#id_time"' in response.content.decode()
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("at", "zone"),
+    [("00:30", "America/New_York"), ("02:30", "America/New_York"), ("01:30", "America/Phoenix")],
+)
+def test_the_times_around_the_repeated_hour_are_taken(
+    staff: Client, patient: Patient, at: str, zone: str
+) -> None:
+    """Before and after the repeated hour, and in a zone whose clocks do not go back (Arizona),
+    the time names one moment."""
+    sunday = next_sunday(11, 1)
+    form = {"date": sunday.date().isoformat(), "time": at, "time_zone": zone,
+            "duration_minutes": "45"}  # fmt: skip
+    assert staff.post(url(patient), form).status_code == 302
+    hour, minute = map(int, at.split(":"))
+    local = Visit.objects.get().starts_at.astimezone(ZoneInfo(zone))
+    assert (local.date(), local.hour, local.minute) == (sunday.date(), hour, minute)
 
 
 def test_without_a_program_video_link_nothing_is_proposed(staff: Client) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from crossline import periods
 from crossline.course.models import RiskAssessment
 from crossline.engine import course as rules
-from crossline.visits.zones import ZONES, local_instant, zone_label
+from crossline.visits.zones import ZONES, LocalTimeError, local_instant, zone_label
 
 # The physician's choice, none preselected: oral and sublingual schedules vary (FACTS §D3).
 PER_WEEK = [(1, "Once a week"), (2, "Twice a week"), (3, "Three times a week")]
@@ -142,11 +142,12 @@ class ScheduleForm(forms.Form):
         day, at = data.get("day"), data.get("time")
         if day is None or at is None:
             return data  # the missing or invalid field already carries its error
-        when = local_instant(day, at, self.zone)
-        if when is None:
-            # 02:30 on the night the clocks go forward does not exist in that zone.
-            self.add_error("time", "This time does not exist in that zone (the clocks change).")
-        elif when <= self.now:
+        try:
+            when = local_instant(day, at, self.zone)
+        except LocalTimeError as error:  # skipped or repeated when the clocks change
+            self.add_error("time", str(error))
+            return data
+        if when <= self.now:
             self.add_error("day", "Choose a date and time in the future.")
         elif problem := within_a_year(day, local_today(self.now, self.zone)):
             self.add_error("day", problem)

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crossline import periods
-from crossline.visits.zones import ZONES, local_instant, zone_label
+from crossline.visits.zones import ZONES, LocalTimeError, local_instant, zone_label
 
 DEFAULT_MINUTES = 45
 MESSAGE_MAX = 500  # the patient's note: a short preference, not a conversation
@@ -38,10 +38,12 @@ class ProposalForm(forms.Form):
         day, at, zone = data.get("date"), data.get("time"), data.get("time_zone")
         if day is None or at is None or zone is None:
             return data  # the missing or invalid field already carries its error
-        starts = local_instant(day, at, zone)
-        if starts is None:
-            self.add_error("time", "This time does not exist in that zone (the clocks change).")
-        elif starts <= self.now:
+        try:
+            starts = local_instant(day, at, zone)
+        except LocalTimeError as error:
+            self.add_error("time", str(error))
+            return data
+        if starts <= self.now:
             today = self.now.astimezone(ZoneInfo(zone)).date()
             field = "time" if day == today else "date"
             self.add_error(field, "This time is in the past. Choose a time that is still ahead.")

@@ -75,12 +75,27 @@ def tz(zone: str) -> ZoneInfo:
     return ZoneInfo(zone)
 
 
-def local_instant(day: date, at: time, zone: str) -> datetime | None:
-    """The moment `day` at `at` on the clocks of `zone` (aware, in UTC), or None when the clocks
-    skip that time (02:30 on the night they go forward): the visit proposal and the session
-    schedule refuse it rather than move it silently."""
-    local = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+class LocalTimeError(ValueError):
+    """A day and time that name no single moment on a zone's clocks. The message is the error
+    shown on the form's time field (the visit proposal and the session schedule: staff, English)."""
+
+
+SKIPPED = "This time does not exist in that zone (the clocks change)."
+REPEATED = (
+    "This time happens twice in that zone on that day (the clocks go back): "
+    "choose another time, for example an hour later."
+)
+
+
+def local_instant(day: date, at: time, zone: str) -> datetime:
+    """The moment `day` at `at` on the clocks of `zone` (aware, in UTC). The visit proposal and
+    the session schedule refuse, rather than move or guess, a time the clocks skip (02:30 on the
+    night they go forward) and one they show twice (01:30 on the night they go back): taking
+    either reading of 01:30 could set the visit or session an hour from the time someone meant."""
+    local = datetime.combine(day, at.replace(fold=0), tzinfo=ZoneInfo(zone))
     instant = local.astimezone(UTC)
     if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
+        raise LocalTimeError(SKIPPED)
+    if local.utcoffset() != local.replace(fold=1).utcoffset():  # the two readings differ
+        raise LocalTimeError(REPEATED)
     return instant
