@@ -187,3 +187,126 @@ def test_without_an_e_mail_address_nothing_is_sent_and_staff_are_told(
     run_worker()
     assert smtp.messages == []
     assert "tell the patient the time by phone" in staff.get(url).content.decode()
+
+
+# --- a confirmed time that no longer stands: both calendars drop it ------------------------------
+
+
+def cancels(messages: list[EmailMessage]) -> list[EmailMessage]:
+    return [m for m in messages for p in m.walk() if p.get_param("method") == "CANCEL"]
+
+
+def event_of(message: EmailMessage) -> tuple[str, Any]:
+    cal, _ = calendar_of(message)
+    [event] = cal.walk("VEVENT")
+    return str(cal["METHOD"]), event
+
+
+def test_the_cancellation_outranks_the_invitation_it_withdraws(
+    smtp: Mailbox, staff: Client, patient: Patient
+) -> None:
+    """RFC 5546 §3.2.5: a CANCEL carries a SEQUENCE above the REQUEST's, or calendar programs
+    take it for an old copy and keep the event."""
+    visit = propose_and_confirm(staff, patient, smtp)
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/{visit.public_id}/cancel")
+    run_worker()
+    for address in (PATIENT_EMAIL, CLINICIAN_EMAIL):
+        invited, cancelled = (event_of(m) for m in smtp.to(address)[-2:])
+        assert (invited[0], cancelled[0]) == ("REQUEST", "CANCEL")
+        assert str(cancelled[1]["UID"]) == str(invited[1]["UID"])
+        assert cancelled[1]["SEQUENCE"] > invited[1]["SEQUENCE"]
+
+
+def test_a_new_time_for_a_confirmed_visit_cancels_the_old_event_on_both_sides(
+    smtp: Mailbox, staff: Client, patient: Patient
+) -> None:
+    old = propose_and_confirm(staff, patient, smtp)
+    [(_, held)] = [event_of(smtp.to(PATIENT_EMAIL)[-1])]
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(6, hour=19)))
+    run_worker()
+
+    *_, cancelled, notice = smtp.to(PATIENT_EMAIL)
+    method, event = event_of(cancelled)
+    assert method == "CANCEL" and str(event["UID"]) == str(held["UID"])
+    assert event.decoded("DTSTART") == old.starts_at  # the time that no longer stands
+    assert event["SEQUENCE"] > held["SEQUENCE"]
+    assert "proposed a new time" in body_of(cancelled)
+    assert str(cancelled["Subject"]) == "crossline: The time of your video visit has changed"
+    assert "proposed a time" in body_of(notice)  # the new time, to confirm or not
+    assert not [p for p in notice.walk() if p.get_content_type() == "text/calendar"]
+    to_clinician = smtp.to(CLINICIAN_EMAIL)[-1]
+    method, event = event_of(to_clinician)
+    assert method == "CANCEL" and str(event["UID"]) == str(held["UID"])
+    assert "new time was proposed" in body_of(to_clinician)
+    for message in (cancelled, to_clinician):
+        assert_no_phi(body_of(message), calendar_of(message)[1])
+
+    # The old visit is cancelled; the new time is a visit of its own, with its own event.
+    old.refresh_from_db()
+    assert old.status == "cancelled"
+    new = Visit.objects.get(case=patient.case, status="proposed")
+    assert new.starts_at == in_days(6, hour=19)
+    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    run_worker()
+    for address in (PATIENT_EMAIL, CLINICIAN_EMAIL):
+        method, event = event_of(smtp.to(address)[-1])
+        assert method == "REQUEST" and str(event["UID"]) == f"visit-{new.public_id}@crossline"
+        assert event.decoded("DTSTART") == new.starts_at
+
+
+def test_asking_for_another_time_after_confirming_takes_the_event_out_of_both_calendars(
+    smtp: Mailbox, staff: Client, patient: Patient
+) -> None:
+    visit = propose_and_confirm(staff, patient, smtp)
+    before = len(smtp.to(CLINICIAN_EMAIL))
+    Client().post(
+        f"/r/{patient.token}/visit/", {"answer": "reschedule", "message": "Quillfeather evenings"}
+    )
+    # The clinic proposes a new time before the worker has sent anything: the cancellations
+    # still carry the time the patient had confirmed.
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(6, hour=19)))
+    run_worker()
+
+    to_patient = [m for m in smtp.to(PATIENT_EMAIL) if "another time" in str(m["Subject"])]
+    [to_patient] = to_patient
+    [to_clinician] = smtp.to(CLINICIAN_EMAIL)[before:]  # one message, not a notice and a cancel
+    for message in (to_patient, to_clinician):
+        method, event = event_of(message)
+        assert method == "CANCEL" and str(event["UID"]) == f"visit-{visit.public_id}@crossline"
+        assert event.decoded("DTSTART") == visit.starts_at
+        assert_no_phi(body_of(message), calendar_of(message)[1])
+        assert "evenings" not in body_of(message)
+    assert "You asked for another time" in body_of(to_patient)
+    assert "asked for another time" in body_of(to_clinician)
+    assert "Propose a new time" in body_of(to_clinician)
+    assert len(cancels(smtp.messages)) == 2  # withdrawn once, not again at the new proposal
+    sent = Event.objects.filter(action="notification.sent").values_list("detail", flat=True)
+    assert {"to": "clinician", "kind": "visit.cancellation.patient_asked"} in list(sent)
+
+
+def test_a_spanish_speaker_is_told_in_spanish_that_the_confirmed_time_changed(
+    smtp: Mailbox, staff: Client, program: object
+) -> None:
+    patient = make_patient(lang="es")
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
+    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"}, HTTP_ACCEPT_LANGUAGE="es")
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(5)))
+    run_worker()
+    [cancelled] = cancels(smtp.to(PATIENT_EMAIL))
+    assert str(cancelled["Subject"]) == "crossline: Cambió la hora de su visita por video"
+    assert "nueva hora" in body_of(cancelled)
+    assert "hora del Este" in body_of(cancelled)
+    assert "Visita de telesalud de crossline" in calendar_of(cancelled)[1]
+
+
+def test_a_spanish_speaker_who_asks_for_another_time_is_answered_in_spanish(
+    smtp: Mailbox, staff: Client, program: object
+) -> None:
+    patient = make_patient(lang="es")
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
+    for answer in ("confirm", "reschedule"):
+        Client().post(f"/r/{patient.token}/visit/", {"answer": answer}, HTTP_ACCEPT_LANGUAGE="es")
+    run_worker()
+    [cancelled] = cancels(smtp.to(PATIENT_EMAIL))
+    assert "Usted pidió otra hora para su visita por video" in str(cancelled["Subject"])
+    assert "propondrá una nueva hora" in body_of(cancelled)

@@ -114,10 +114,11 @@ def test_a_new_time_gets_its_own_reminders(
     reminders.sweep(before(confirmed, hours=23))
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(3, hour=18)))
     Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
-    confirmed.refresh_from_db()
-    confirmed.confirmed_at = before(confirmed, hours=30)
-    confirmed.save()
-    assert reminders.sweep(before(confirmed, hours=23)) == 1
+    new = Visit.objects.get(case=patient.case, status="confirmed")  # a confirmed time never moves
+    assert new.pk != confirmed.pk
+    new.confirmed_at = before(new, hours=30)
+    new.save()
+    assert reminders.sweep(before(new, hours=23)) == 1
     assert len(smtp.to(PATIENT_EMAIL)) == 2
 
 

@@ -353,3 +353,61 @@ def test_no_visit_is_proposed_on_a_closed_case(staff: Client, patient: Patient) 
     assert response.status_code == 422
     assert "The case is closed" in response.content.decode()
     assert not Visit.objects.exists() and not events("visit.proposed")
+
+
+# --- a new time for a confirmed visit ------------------------------------------------------------
+
+
+def confirmed_visit(staff: Client, patient: Patient) -> Visit:
+    staff.post(url(patient), proposal(in_days(3)))
+    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    return Visit.objects.get(case=patient.case, status="confirmed")
+
+
+def test_a_new_time_for_a_confirmed_visit_cancels_it_and_is_a_visit_of_its_own(
+    staff: Client, patient: Patient
+) -> None:
+    """The confirmed time is in both calendars: it is cancelled there (test_invitations), and
+    the row keeps it, so the record shows what was confirmed and then cancelled."""
+    old = confirmed_visit(staff, patient)
+    assert "a new time cancels it" in staff.get(url(patient)).content.decode()
+    response = staff.post(url(patient), proposal(in_days(4)), follow=True)
+    assert "The confirmed time is cancelled" in response.content.decode()
+    old.refresh_from_db()
+    assert (old.status, old.starts_at, old.outcome_at is not None) == (
+        "cancelled",
+        in_days(3),
+        True,
+    )
+    new = Visit.objects.get(case=patient.case, status="proposed")
+    assert (new.starts_at, new.sequence) == (in_days(4), 0)
+    assert events("visit.changed")[-1].detail == {
+        "status": "cancelled", "sequence": 0, "previous": "confirmed"
+    }  # fmt: skip
+    assert [e.object_id for e in events("visit.proposed")][-1] == str(new.public_id)
+    assert response.context["current"] == new
+
+
+def test_a_new_time_after_the_patient_asked_for_another_is_a_visit_of_its_own(
+    staff: Client, patient: Patient
+) -> None:
+    old = confirmed_visit(staff, patient)
+    Client().post(f"/r/{patient.token}/visit/", {"answer": "reschedule"})
+    staff.post(url(patient), proposal(in_days(4)))
+    old.refresh_from_db()
+    assert (old.status, old.starts_at) == ("cancelled", in_days(3))
+    assert Visit.objects.get(case=patient.case, status="proposed").starts_at == in_days(4)
+
+
+def test_a_confirmed_visit_whose_time_has_come_is_not_moved(
+    staff: Client, patient: Patient
+) -> None:
+    """Whether it took place is recorded first: moving it would lose that it was due."""
+    visit = confirmed_visit(staff, patient)
+    visit.starts_at = timezone.now() - timedelta(minutes=60)
+    visit.save()
+    response = staff.post(url(patient), proposal(in_days(4)))
+    assert response.status_code == 422
+    assert "record whether it took place" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == "confirmed" and Visit.objects.count() == 1

@@ -24,8 +24,12 @@ from crossline.visits.models import Visit
 from crossline.visits.zones import tz, zone_label
 
 ALARM_BEFORE = timedelta(minutes=15)  # the calendar's own pop-up, besides our reminder e-mails
-PATIENT_KINDS = ("proposal", "invitation", "cancellation", "reminder")
-CLINICIAN_KINDS = ("invitation", "reschedule", "cancellation")
+# A confirmed time leaves both calendars (METHOD:CANCEL) when the clinic cancels the visit, when
+# it proposes a new time instead, or when the patient asks for another: one kind per reason, so
+# each side is told why.
+CANCELLATIONS = ("cancellation", "cancellation.new_time", "cancellation.patient_asked")
+PATIENT_KINDS = ("proposal", "invitation", "reminder", *CANCELLATIONS)
+CLINICIAN_KINDS = ("invitation", "reschedule", *CANCELLATIONS)
 
 
 def patient_address(visit: Visit) -> str | None:
@@ -61,14 +65,17 @@ def visit_link(visit: Visit) -> str:
 
 
 def calendar(visit: Visit, *, method: str, attendee: str) -> bytes:
-    """The iTIP message: REQUEST for a confirmed visit, CANCEL for a withdrawn one."""
+    """The iTIP message: REQUEST for a confirmed visit, CANCEL for a withdrawn one. A confirmed
+    time never moves (a new one is a new visit, so a new UID), and the CANCEL outranks the
+    REQUEST it withdraws: RFC 5546 §3.2.5 wants its SEQUENCE higher, or calendar programs take
+    it for an old copy and keep the event."""
     summary = _("crossline telehealth visit")
     event = Event()
     event.add("uid", f"visit-{visit.public_id}@crossline")
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", visit.starts_at.astimezone(UTC))
     event.add("dtend", visit.ends_at.astimezone(UTC))
-    event.add("sequence", visit.sequence)
+    event.add("sequence", visit.sequence + (1 if method == "CANCEL" else 0))
     event.add("summary", summary)
     event.add("location", visit.video_url)
     event.add("url", visit.video_url)
@@ -94,11 +101,27 @@ def calendar(visit: Visit, *, method: str, attendee: str) -> bytes:
     return bytes(cal.to_ical())
 
 
-def _attach_calendar(message: EmailMessage, ics: bytes, method: str) -> None:
+def _attach_calendar(message: EmailMessage, visit: Visit, kind: str, attendee: str) -> None:
+    """The invitation puts the event in the recipient's calendar; a cancellation takes it out."""
+    if kind == "invitation":
+        method = "REQUEST"
+    elif kind in CANCELLATIONS:
+        method = "CANCEL"
+    else:
+        return
+    ics = calendar(visit, method=method, attendee=attendee)
     part = MIMEText(ics.decode(), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="visit.ics")
     message.attach(part)
+
+
+def _compose(visit: Visit, kind: str, address: str, subject: str, lines: list[str]) -> EmailMessage:
+    mail = EmailMessage(
+        f"crossline: {subject}", "\n".join(lines), settings.CROSSLINE.mail_from, [address]
+    )
+    _attach_calendar(mail, visit, kind, address)
+    return mail
 
 
 def message(visit: Visit, kind: str, recipient: str) -> EmailMessage | None:
@@ -133,9 +156,24 @@ def _patient_message(visit: Visit, kind: str, address: str) -> EmailMessage:
                 "The program will contact you to find another time."
             ),
         ),
+        "cancellation.new_time": (
+            _("The time of your video visit has changed"),
+            _(
+                "The program has proposed a new time for your video visit, so the time below no "
+                "longer stands and is cancelled in your calendar. A separate e-mail gives the new "
+                "time: confirm it or ask for another through your private link."
+            ),
+        ),
+        "cancellation.patient_asked": (
+            _("You asked for another time for your video visit"),
+            _(
+                "You asked for another time, so the video visit below is cancelled in your "
+                "calendar. A clinician will propose a new time and we will e-mail you."
+            ),
+        ),
     }[kind]
     lines = [opening, "", _("When: %(when)s") % {"when": when(visit)}]
-    if kind != "cancellation":
+    if kind not in CANCELLATIONS:
         lines.append(_("Video visit link: %(url)s") % {"url": visit.video_url})
     lines.append("")
     link = result_link(visit)
@@ -152,13 +190,7 @@ def _patient_message(visit: Visit, kind: str, address: str) -> EmailMessage:
             _("Keep it private: anyone with this link can see your result."),
         ]
     lines += ["", _("If you are in crisis, call or text 988. In an emergency, call 911.")]
-    mail = EmailMessage(
-        f"crossline: {subject}", "\n".join(lines), settings.CROSSLINE.mail_from, [address]
-    )
-    if kind in ("invitation", "cancellation"):
-        method = "REQUEST" if kind == "invitation" else "CANCEL"
-        _attach_calendar(mail, calendar(visit, method=method, attendee=address), method)
-    return mail
+    return _compose(visit, kind, address, subject, lines)
 
 
 def _clinician_message(visit: Visit, kind: str, address: str) -> EmailMessage:
@@ -170,6 +202,17 @@ def _clinician_message(visit: Visit, kind: str, address: str) -> EmailMessage:
             " visit page.",
         ),
         "cancellation": ("Video visit cancelled", "The video visit below is cancelled."),
+        "cancellation.new_time": (
+            "Video visit moved: new time proposed",
+            "A new time was proposed for this video visit, so the confirmed time below is"
+            " cancelled in the calendars. The patient answers the new proposal through their"
+            " link.",
+        ),
+        "cancellation.patient_asked": (
+            "Patient asked for another time",
+            "The patient asked for another time for the confirmed video visit below, so it is"
+            " cancelled in the calendars. Propose a new time on the visit page.",
+        ),
     }[kind]
     utc = timezone.localtime(visit.starts_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -181,10 +224,4 @@ def _clinician_message(visit: Visit, kind: str, address: str) -> EmailMessage:
         "",
         "No patient details are sent by e-mail.",
     ]
-    mail = EmailMessage(
-        f"crossline: {subject}", "\n".join(lines), settings.CROSSLINE.mail_from, [address]
-    )
-    if kind in ("invitation", "cancellation"):
-        method = "REQUEST" if kind == "invitation" else "CANCEL"
-        _attach_calendar(mail, calendar(visit, method=method, attendee=address), method)
-    return mail
+    return _compose(visit, kind, address, subject, lines)

@@ -1,8 +1,10 @@
 """A telehealth visit of a case, and the reminders sent before it.
 
-One `Visit` row is one appointment. A new proposal after "ask for another time" changes the same
-row (its `sequence` goes up, so calendar programs update the event they already hold instead of
-adding a second one). Times are stored in UTC; `time_zone` is the zone the patient sees them in.
+One `Visit` row is one appointment. Until the patient confirms, a new proposal changes the same
+row (its `sequence` goes up, so a notice queued for an older time is not sent). Once confirmed,
+its time went into both calendars and never changes: a new time — the clinic's, or after the
+patient asks for another — cancels it (the calendar cancellation goes to both) and is a visit of
+its own. Times are stored in UTC; `time_zone` is the zone the patient sees them in.
 
 PHI here: the patient's optional message when asking for another time, and the private-link
 token kept so reminders can carry the link back to the result — both encrypted.
@@ -45,7 +47,7 @@ class Visit(models.Model):
     )
     proposed_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)  # kept if they ask for another
     language = models.CharField(max_length=2, default="en")  # the patient's, for e-mails
     patient_message = EncryptedJSONField(null=True)  # "ask for another time" note (PHI)
     result_token = EncryptedJSONField(null=True)  # the private link, for the e-mails (PHI)
@@ -75,6 +77,11 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def was_confirmed(self) -> bool:
+        """The patient confirmed this time, so both calendars got it: it never moves."""
+        return self.confirmed_at is not None
 
 
 class Reminder(models.Model):

@@ -1,5 +1,7 @@
 """The visit's life: proposed → confirmed | reschedule_requested → (a new proposal) … →
-attended | no_show | cancelled.
+attended | no_show | cancelled. A confirmed time is in both calendars: when it no longer stands
+(the clinic cancels it or proposes another, the patient asks for another) both get the calendar
+cancellation, and a new time is a new visit.
 
 Each function changes the visit and appends its audit event in the caller's transaction, and
 queues the e-mails it causes to be sent after the commit (a rolled-back change mails no one).
@@ -63,6 +65,9 @@ def propose(
         "confirmed_at": None,
     }
     visit = open_visit(case)
+    if visit is not None and visit.was_confirmed:
+        _release_confirmed(visit, request=request, now=now)
+        visit = None
     if visit is None:
         visit = Visit.objects.create(case=case, language=case.assessment.language, **fields)
         _audit(Action.VISIT_PROPOSED, visit, request, status=Status.PROPOSED)
@@ -77,6 +82,19 @@ def propose(
     return visit
 
 
+def _release_confirmed(visit: Visit, *, request: HttpRequest, now: datetime) -> None:
+    """A new time for a visit the patient confirmed: that visit is cancelled — telling both
+    sides and taking it out of their calendars, if they still hold it — and the new time is a
+    visit of its own. The confirmed row's time never changes, so a cancellation still queued
+    for it tells the time that was confirmed."""
+    if visit.status == Status.CONFIRMED and visit.starts_at <= now:
+        raise VisitError(
+            "The confirmed visit's time has come: once it ends, record whether it took place"
+            " (attended or no-show), then propose a new time."
+        )
+    cancel(visit, request=request, now=now, because="cancellation.new_time")
+
+
 def answer(
     visit: Visit, *, confirm: bool, message: str, token: str, language: str, request: HttpRequest,
     now: datetime,
@@ -88,9 +106,11 @@ def answer(
         raise VisitError("not proposed")
     if not confirm and visit.status not in (Status.PROPOSED, Status.CONFIRMED):
         raise VisitError("already asked")
+    before = visit.status
     visit.status = Status.CONFIRMED if confirm else Status.RESCHEDULE_REQUESTED
     visit.answered_at = now
-    visit.confirmed_at = now if confirm else None
+    if confirm:  # kept when they later ask for another time: this time went into the calendars
+        visit.confirmed_at = now
     visit.language = language
     visit.result_token = token  # encrypted: the e-mails carry the link back to the result
     if not confirm:
@@ -108,6 +128,8 @@ def answer(
     if confirm:
         _mail_after_commit(visit, "invitation", "patient")
         _mail_after_commit(visit, "invitation", "clinician")
+    elif before == Status.CONFIRMED:  # the clinician's cancellation says they asked
+        _withdraw_from_calendars(visit, "cancellation.patient_asked")
     else:
         _mail_after_commit(visit, "reschedule", "clinician")
 
@@ -127,7 +149,10 @@ def record_outcome(visit: Visit, *, attended: bool, request: HttpRequest, now: d
     _audit(action, visit, request, status=visit.status, previous=before)
 
 
-def cancel(visit: Visit, *, request: HttpRequest, now: datetime) -> None:
+def cancel(
+    visit: Visit, *, request: HttpRequest, now: datetime, because: str = "cancellation"
+) -> None:
+    """The visit will not take place; `because` is the e-mails' reason (mail.CANCELLATIONS)."""
     if not visit.is_open:
         raise VisitError("This visit is already over or cancelled.")
     before = visit.status
@@ -136,9 +161,14 @@ def cancel(visit: Visit, *, request: HttpRequest, now: datetime) -> None:
     visit.outcome_at = now
     visit.save()
     _audit(Action.VISIT_CHANGED, visit, request, status=Status.CANCELLED, previous=before)
-    if before == Status.CONFIRMED:  # both hold the event in their calendars: withdraw it
-        _mail_after_commit(visit, "cancellation", "patient")
-        _mail_after_commit(visit, "cancellation", "clinician")
+    if before == Status.CONFIRMED:
+        _withdraw_from_calendars(visit, because)
+
+
+def _withdraw_from_calendars(visit: Visit, because: str) -> None:
+    """Both sides hold the confirmed event in their calendars: each gets its cancellation."""
+    _mail_after_commit(visit, because, "patient")
+    _mail_after_commit(visit, because, "clinician")
 
 
 def _audit(

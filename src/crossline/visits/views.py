@@ -58,7 +58,7 @@ def visit_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except scheduling.VisitError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Time proposed. The patient answers through their link.")
+            messages.success(request, _proposed(current))
             return redirect("visits:visit", public_id=case.public_id)
     with transaction.atomic():  # the page shows the patient's note: a read of PHI
         record_case(
@@ -69,6 +69,13 @@ def visit_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
     context = _context(case, current, form, now)
     return render(request, "visits/staff_visit.html", context, status=422 if form.errors else 200)
+
+
+def _proposed(current: Visit | None) -> str:
+    done = "Time proposed. The patient answers through their link."
+    if current is not None and current.status == Visit.Status.CONFIRMED:
+        return f"{done} The confirmed time is cancelled: both calendars get the cancellation."
+    return done
 
 
 def _initial(case: Case, current: Visit | None) -> dict[str, Any]:
