@@ -33,7 +33,8 @@ def rows(html: str) -> list[str]:
 
 
 def case_links(html: str) -> list[str]:
-    return re.findall(r'href="/clinic/cases/([0-9a-f-]{36})/"', html)
+    """The case each row opens, in order (not the links of a "same person" marker)."""
+    return re.findall(r'href="/clinic/cases/([0-9a-f-]{36})/">Open<', html)
 
 
 def queue(client: Client, **params: Any) -> str:
@@ -167,7 +168,9 @@ def test_reading_the_queue_reads_no_encrypted_column(intake: Client, new_case: O
     with CaptureQueriesContext(connection) as queries:
         queue(intake)
     sql = "\n".join(q["sql"] for q in queries.captured_queries)
-    assert "intake_assessment" not in sql and "intake_contactrequest" not in sql
+    # The same-person marker reads the blind-index columns, never the encrypted ones.
+    for encrypted in ('."answers"', '."decision"', '."contact"'):
+        assert encrypted not in sql
 
 
 def test_the_queue_is_paginated_by_fifty(intake: Client, new_case: OpenCase) -> None:
@@ -205,7 +208,8 @@ def test_the_queue_costs_the_same_few_queries_for_3_or_60_cases(
     for _ in range(57):
         new_case(ACUTE, kind="contact_me")
     assert count() == few
-    # session, user, groups (roles), OTP device; the page of cases and its count; the audit
+    # session, user, groups (roles), OTP device; the page of cases, its count and the same
+    # person's other open cases (tests/clinic/test_same_person.py); the audit
     # append (head + insert, and the PostgreSQL advisory lock); savepoints.
     with django_assert_max_num_queries(12) as captured:
         queue(intake)
@@ -222,4 +226,4 @@ def test_viewing_the_queue_is_audited_without_a_patient(intake: Client, new_case
     queue(intake, state="FL")
     event = Event.objects.filter(action="queue.viewed").get()
     assert event.patient == "" and event.actor == "ines.intake"
-    assert event.detail == {"status": "active", "state": "FL", "page": 1}
+    assert event.detail == {"status": "active", "state": "FL", "page": 1, "same_person": 0}

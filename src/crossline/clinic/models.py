@@ -69,6 +69,10 @@ class Case(models.Model):
         return f"case {self.public_id}"
 
 
+# A case still being worked: in the queue, or held by a clinician (not decided, not closed).
+ACTIVE = (Case.Status.OPEN, Case.Status.CLAIMED)
+
+
 class RecordHold(models.Model):
     """A legal hold on a patient record: patient-record retention (`clinic.retention`) never
     deletes a held record, whatever its age. Placed and released by an operator in the admin

@@ -2,13 +2,16 @@
 
 Only the case's plain columns are read (urgency, eligibility, safety level, state, times,
 status, who claimed it): showing the queue decrypts nothing. One query fetches a page of rows
-with the claimer's name joined in; a second counts them for the pager.
+with the claimer's name joined in; a second counts them for the pager; a third finds, through
+the keyed blind indexes of e-mail and phone, which rows are the same person as another case
+still open or claimed (`same_person`), so two clinicians do not call one person at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +21,10 @@ from django.core.validators import EmailValidator
 from django.db.models import QuerySet
 
 from crossline.clinic.claims import queue_order
-from crossline.clinic.models import Case, Urgency
+from crossline.clinic.models import ACTIVE, Case, Urgency
 from crossline.crypto import normalise_contact
-from crossline.intake.contact import earlier_screens
+from crossline.intake.contact import earlier_screens, requests_sharing_contact
+from crossline.intake.models import ContactRequest
 from crossline.intake.states import STATE_NAMES
 
 PAGE_SIZE = 50
@@ -63,17 +67,29 @@ def cases(user: Any, status: str = "", state: str = "") -> QuerySet[Case]:
     elif status in Status.values:
         chosen = chosen.filter(status=status)
     elif status != "all":
-        chosen = chosen.filter(status__in=[Status.OPEN, Status.CLAIMED])
+        chosen = chosen.filter(status__in=ACTIVE)
     if state:
         chosen = chosen.filter(state=state)
     return queue_order(chosen)
 
 
-# The plain columns a row shows; the encrypted assessment is never joined.
+# The plain columns a row shows (and the assessment's id, to find the same person's other
+# cases); the encrypted assessment is never joined.
 ROW_COLUMNS = (
-    "public_id", "status", "urgency", "evaluation_requested", "contact_requested",
+    "public_id", "assessment", "status", "urgency", "evaluation_requested", "contact_requested",
     "eligibility", "safety_level", "state", "opened_at", "due_at", "claimed_by", "claimed_at",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OtherCase:
+    """Another open or claimed case of the same person: what the queue already shows of it."""
+
+    public_id: Any
+    status: str
+    claimed_by: str | None  # the claimer's username; None while open
+    claimed_by_id: int | None
+    opened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,19 @@ class Row:
     case: Case
     age: timedelta  # how long the request has waited
     time_left: timedelta | None  # until the response deadline; negative once overdue
+    same_person: tuple[OtherCase, ...] = ()  # the person's other open or claimed cases
+
+    @property
+    def same_person_text(self) -> str:
+        return same_person_text(len(self.same_person))
+
+    @property
+    def same_person_shown(self) -> tuple[OtherCase, ...]:
+        return self.same_person[:SAME_PERSON_LISTED]
+
+    @property
+    def same_person_more(self) -> int:
+        return max(0, len(self.same_person) - SAME_PERSON_LISTED)
 
     @property
     def overdue(self) -> bool:
@@ -117,8 +146,63 @@ class Row:
         return ", ".join(kinds)
 
 
+# A row lists this many of the person's other cases; the record lists them all.
+SAME_PERSON_LISTED = 3
+
+
+def same_person_text(count: int) -> str:
+    """The marker's words, the same on the queue and the record ("open": open or claimed)."""
+    return f"Same person as {count} other open case{'' if count == 1 else 's'}"
+
+
 def rows(page: Page[Case], now: datetime) -> list[Row]:
-    return rows_for(page.object_list, now)
+    """The page's rows, each with the same person's other open or claimed cases."""
+    cases = list(page.object_list)
+    others = same_person(cases)
+    return [replace(row, same_person=others.get(row.case.pk, ())) for row in rows_for(cases, now)]
+
+
+def same_person(cases: Sequence[Case]) -> dict[int, tuple[OtherCase, ...]]:
+    """For each of these cases (a page), the other open or claimed cases whose contact details
+    share its e-mail or phone blind index (the record page's "screens by the same person", for
+    cases still being worked). One query whatever the page holds; reads no encrypted column."""
+    ids = [case.assessment_id for case in cases]
+    if not ids:
+        return {}
+    columns = ("assessment_id", "email_index", "phone_index", *_OTHER_COLUMNS)
+    mine = ContactRequest.objects.filter(assessment_id__in=ids).values_list(*columns)
+    theirs = [
+        sharing.filter(assessment__case__status__in=ACTIVE).values_list(*columns)
+        for sharing in requests_sharing_contact(ids)
+    ]
+    requests = mine.union(*theirs)
+    keys: dict[int, set[tuple[str, str]]] = defaultdict(set)  # assessment -> its indexes
+    active: dict[tuple[str, str], dict[int, OtherCase]] = defaultdict(dict)  # index -> cases
+    for assessment_id, email, phone, *case in requests:
+        found = {("email", email)} if email else set()
+        found |= {("phone", phone)} if phone else set()
+        keys[assessment_id] |= found
+        if case[1] in ACTIVE:
+            for key in found:
+                active[key][assessment_id] = OtherCase(*case)
+    return {case.pk: _others(case.assessment_id, keys, active) for case in cases}
+
+
+_OTHER_COLUMNS = (
+    "assessment__case__public_id", "assessment__case__status",
+    "assessment__case__claimed_by__username", "assessment__case__claimed_by",
+    "assessment__case__opened_at",
+)  # fmt: skip
+
+
+def _others(
+    assessment_id: int,
+    keys: dict[int, set[tuple[str, str]]],
+    active: dict[tuple[str, str], dict[int, OtherCase]],
+) -> tuple[OtherCase, ...]:
+    found = {a: other for key in keys[assessment_id] for a, other in active[key].items()}
+    found.pop(assessment_id, None)
+    return tuple(sorted(found.values(), key=lambda other: other.opened_at))
 
 
 def caption(page: Page[Case]) -> str:
@@ -126,7 +210,8 @@ def caption(page: Page[Case]) -> str:
     text = (
         f"{_cases(count)}, most urgent first: acute suicide risk, "
         "non-acute suicide risk (nearest deadline first in each), then evaluation requests, "
-        "oldest first."
+        "oldest first. “Same person” marks a case whose e-mail or phone is also on another "
+        "case still open or claimed."
     )
     return f"{text} Page {page.number} of {pages}." if pages > 1 else text
 

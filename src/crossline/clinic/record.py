@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from crossline.clinic.models import Case, CloseReason, ReopenReason
+from crossline.clinic.models import ACTIVE, Case, CloseReason, ReopenReason
 from crossline.engine.knowledge import Knowledge
 from crossline.intake.contact import earlier_screens
 from crossline.intake.models import Assessment, ContactRequest
@@ -167,6 +167,14 @@ class Screen:
     state: str
     case_id: Any  # the screen's case, when one was opened
     current: bool
+    case_status: str = ""  # the case's status ("" when none was opened)
+    claimed_by: str | None = None  # who holds the case, while it is claimed
+    claimed_by_id: int | None = None
+
+    @property
+    def active_case(self) -> bool:
+        """Another case of the person still open or claimed: two clinicians could call them."""
+        return not self.current and self.case_status in ACTIVE
 
 
 def screens_by_same_person(assessment: Assessment, found: Iterable[Contact]) -> list[Screen]:
@@ -178,7 +186,7 @@ def screens_by_same_person(assessment: Assessment, found: Iterable[Contact]) -> 
         match |= Q(pk__in=earlier_screens(email=email, phone=phone).values("pk"))
     rows = (
         Assessment.objects.filter(match)
-        .select_related("case")
+        .select_related("case__claimed_by")
         .only(*_SCREEN_COLUMNS)
         .order_by("created_at", "pk")
     )
@@ -190,8 +198,8 @@ def screens_by_same_person(assessment: Assessment, found: Iterable[Contact]) -> 
             triage=a.triage,
             safety_level=a.safety_level,
             state=a.state,
-            case_id=_case_id(a),
             current=a.pk == assessment.pk,
+            **_case_columns(a),
         )
         for a in rows
     ]
@@ -200,15 +208,22 @@ def screens_by_same_person(assessment: Assessment, found: Iterable[Contact]) -> 
 # Plain columns only: listing a person's screens decrypts none of them.
 _SCREEN_COLUMNS = (
     "public_id", "created_at", "submitted_at", "eligibility", "triage", "safety_level", "state",
-    "case__public_id",
+    "case__public_id", "case__status", "case__claimed_by__username",
 )  # fmt: skip
 
 
-def _case_id(assessment: Assessment) -> Any:
+def _case_columns(assessment: Assessment) -> dict[str, Any]:
     try:
-        return assessment.case.public_id
+        case = assessment.case
     except Case.DoesNotExist:
-        return None
+        return {"case_id": None}
+    claimer = case.claimed_by if case.status == Case.Status.CLAIMED else None
+    return {
+        "case_id": case.public_id,
+        "case_status": case.status,
+        "claimed_by": claimer.username if claimer else None,
+        "claimed_by_id": case.claimed_by_id if claimer else None,
+    }
 
 
 def kind_label(kind: str) -> str:

@@ -65,10 +65,16 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     filters = queue.QueueFilter(request.GET or None)
     status, state = filters.values()
     page = queue.page_of(queue.cases(request.user, status, state), request.GET.get("page"))
+    rows = queue.rows(page, timezone.now())
     record(
         Action.QUEUE_VIEWED,
         request=request,
-        detail={"status": status or "active", "state": state, "page": page.number},
+        detail={
+            "status": status or "active",
+            "state": state,
+            "page": page.number,
+            "same_person": sum(1 for row in rows if row.same_person),  # rows marked
+        },
     )
     return render(
         request,
@@ -76,7 +82,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "rows": queue.rows(page, timezone.now()),
+            "rows": rows,
             "queue_caption": queue.caption(page),
             "query": _query_without_page(request),
             "status": status,
@@ -216,6 +222,8 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         detail={"requests": len(found)},
     )
     user = request.user
+    screens = applicant.screens_by_same_person(assessment, found)
+    same_person = [s for s in screens if s.active_case]
     return render(
         request,
         "clinic/record.html",
@@ -229,7 +237,9 @@ def record_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             ),
             **applicant.decision_context(k, assessment),
             "contacts": [(applicant.kind_label(c.kind), c) for c in found],
-            "screens": applicant.screens_by_same_person(assessment, found),
+            "screens": screens,
+            "same_person": same_person,
+            "same_person_text": queue.same_person_text(len(same_person)),
             "holds": claims.holds(case, user),
             "may_release": claims.may_release(case, user),
             "why_not_close": claims.why_not_close(case, user),
