@@ -174,19 +174,25 @@ def back_not_saved(name: str, token: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(name, kwargs={"token": token}) + f"?{NOT_SAVED}=1")
 
 
-def over_the_limit(request: HttpRequest, scope: str, **context: Any) -> HttpResponse | None:
+def held_back(request: HttpRequest, scope: str) -> int | None:
     """Count this request in the client's `scope` (crossline.api.ratelimit, the shared
-    per-minute limit); over it, the page saying to wait a minute (429, Retry-After, `context`
-    for its wording and crisis panel), else None. Nothing is stored on a refusal."""
-    from django.shortcuts import render
-
+    per-minute limit); over it, the seconds to wait (the refusal's Retry-After), else None."""
     from crossline.api import ratelimit  # models: only once Django is set up
 
     verdict = ratelimit.hit(request, scope)
-    if verdict.allowed:
+    return None if verdict.allowed else verdict.retry_after
+
+
+def over_the_limit(request: HttpRequest, scope: str, **context: Any) -> HttpResponse | None:
+    """`held_back`, answered with the page saying to wait a minute (429, Retry-After,
+    `context` for its language switch), else None. Nothing is stored on a refusal."""
+    from django.shortcuts import render
+
+    wait = held_back(request, scope)
+    if wait is None:
         return None
     response = render(request, "intake/too_many.html", context, status=429)
-    response["Retry-After"] = str(verdict.retry_after)
+    response["Retry-After"] = str(wait)
     return response
 
 

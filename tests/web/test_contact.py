@@ -275,9 +275,29 @@ def test_contact_requests_from_one_connection_are_limited_like_submissions(
     refused = client.post(f"/r/{tokens[2]}/contact", contact_me_form())
     assert refused.status_code == 429 and int(refused["Retry-After"]) == 30
     html = refused.content.decode()
+    # The person's own page again: the crisis resources first, then the form as they typed it
+    # with why it was not saved above it — to send again in a minute, nothing to type again.
+    assert html.index('href="tel:988"') < html.index('id="contact-me-errors"')
     assert "so this one was not saved" in html
-    assert 'class="crisis-panel" role="alert"' in html and 'href="tel:988"' in html
+    assert f'value="{PHONE}"' in html and "Please check the form" not in html
     assert ContactRequest.objects.count() == 2
+
+
+def test_an_evaluation_request_held_back_keeps_what_was_typed(
+    settings: Any, one_rate_window: float
+) -> None:
+    from dataclasses import replace
+
+    settings.CROSSLINE = replace(settings.CROSSLINE, rate_limit_per_minute=1)
+    first, second = (submitted(CANDIDATE, "candidate")[1] for _ in range(2))
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    assert client.post(f"/r/{first}/request", evaluation_form()).status_code == 302
+    refused = client.post(f"/r/{second}/request", evaluation_form(name="Zenobia Quill"))
+    assert refused.status_code == 429 and refused["Retry-After"]
+    html = refused.content.decode()
+    assert 'id="evaluation-errors"' in html and "no se guardó" in html
+    assert 'value="Zenobia Quill"' in html
+    assert ContactRequest.objects.count() == 1
 
 
 def test_an_unknown_link_or_a_get_request_changes_nothing() -> None:

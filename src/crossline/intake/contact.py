@@ -136,6 +136,9 @@ class ContactForm(forms.Form):
         fields = ("name", "email", "phone", "state")
         return {f: self.cleaned_data[f] for f in fields if self.cleaned_data.get(f)}
 
+    # Set when the request was over the per-minute limit: the page says so above the form.
+    held_back = False
+
     def error_summary(self) -> list[dict[str, str]]:
         """Each error with the label of its field, in form order (shown above the form)."""
         return [

@@ -21,7 +21,7 @@ from crossline.intake import contact
 from crossline.intake.models import Assessment, ContactRequest
 from crossline.intake.results import result_context
 from crossline.program.policy import current_knowledge
-from crossline.web import over_the_limit
+from crossline.web import held_back
 
 
 @require_POST
@@ -30,12 +30,10 @@ def request_evaluation(request: HttpRequest, token: str) -> HttpResponse:
     if not contact.Offers.of(assessment.decision).evaluation:
         raise Http404  # only candidates may request an evaluation
     # Each contact request opens a case and may page the on-call roster: limited per client.
-    refused = over_the_limit(request, "contact", **_back_to(token, contact=True, at_risk=False))
-    if refused is not None:
-        return refused
+    wait = held_back(request, "contact")
     form = contact.evaluation_form(current_knowledge(), assessment, _language(), request.POST)
-    if not form.is_valid():
-        return _result_page(request, assessment, token, evaluation=form)
+    if not form.is_valid() or wait is not None:
+        return _result_page(request, assessment, token, wait, evaluation=form)
     return _store(token, assessment, ContactRequest.Kind.EVALUATION, form)
 
 
@@ -44,12 +42,10 @@ def contact_me(request: HttpRequest, token: str) -> HttpResponse:
     assessment = _submitted(token)
     if not contact.Offers.of(assessment.decision).contact_me:
         raise Http404  # offered on positive suicide-risk screens only
-    refused = over_the_limit(request, "contact", **_back_to(token, contact=True, at_risk=True))
-    if refused is not None:
-        return refused
+    wait = held_back(request, "contact")
     form = contact.contact_me_form(current_knowledge(), _language(), request.POST)
-    if not form.is_valid():
-        return _result_page(request, assessment, token, contact_me=form)
+    if not form.is_valid() or wait is not None:
+        return _result_page(request, assessment, token, wait, contact_me=form)
     return _store(token, assessment, ContactRequest.Kind.CONTACT_ME, form)
 
 
@@ -87,15 +83,25 @@ def _result_page(
     request: HttpRequest,
     assessment: Assessment,
     token: str,
+    wait: int | None,
     evaluation: contact.EvaluationRequestForm | None = None,
     contact_me: contact.ContactForm | None = None,
 ) -> HttpResponse:
-    """The result page as `views.result` renders it, with the submitted form and its errors."""
+    """The result page as `views.result` renders it, with the submitted form as typed and its
+    errors (422); over the per-minute limit (`wait`: seconds), saying so above the form (429,
+    Retry-After) — nothing stored, nothing typed lost, the crisis resources where they were."""
     k, lang = current_knowledge(), _language()
+    for form in (evaluation, contact_me):
+        if form is not None:
+            form.held_back = wait is not None
     context = _back_to(token) | result_context(k, assessment, lang)
     context["token"] = token
     context["result_url"] = request.build_absolute_uri(reverse("intake:result", args=[token]))
     context.update(contact.page_context(k, assessment, lang, evaluation, contact_me))
     acute = assessment.eligibility == "safety_first"
     template = "intake/safety.html" if acute else "intake/result.html"
-    return render(request, template, context, status=422)
+    if wait is None:
+        return render(request, template, context, status=422)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
