@@ -39,3 +39,28 @@ def test_recovery_codes_are_not_regenerated_with_a_code_in_other_digits() -> Non
             "/clinic/account/", {"action": "recovery_codes", "otp_token": tampered}
         )
         assert response.status_code == 400 and "That code is not right" in response.content.decode()
+
+
+def test_a_code_used_once_is_refused_to_a_request_that_read_the_authenticator_before() -> None:
+    """Two sign-ins with the same code at the same moment (someone who watched it typed): each
+    request reads the authenticator, then checks the code. The second must see the first's use,
+    not its own earlier read, or a code works twice within its 30 seconds."""
+    _, device, _ = make_user()
+    assert device is not None
+    code = code_for(device)
+    first, second = (Authenticator.objects.get(pk=device.pk) for _ in range(2))
+    assert first.verify_token(code)
+    assert not second.verify_token(code)
+
+
+def test_a_wrong_code_throttles_a_request_that_read_the_authenticator_before() -> None:
+    """Guesses sent in parallel each read the authenticator before any failure was counted:
+    django-otp's wait after a wrong code must hold for all of them, not only for later reads."""
+    _, device, _ = make_user()
+    assert device is not None
+    right = code_for(device)
+    guess, other = (Authenticator.objects.get(pk=device.pk) for _ in range(2))
+    assert not guess.verify_token(f"{(int(right) + 1) % 1_000_000:06d}")
+    assert not other.verify_token(right)  # within the wait: refused, even the right code
+    other.refresh_from_db()
+    assert other.throttling_failure_count == 1

@@ -113,7 +113,21 @@ class EnrolmentToken(models.Model):
 SEALED = "sealed"
 
 
-class Authenticator(TOTPDevice):  # type: ignore[misc]
+class CheckedUnderLock:
+    """A device whose code check reads the device row again, locked, in the transaction that
+    records the result. django-otp checks against the row as the request read it: two requests
+    that read it before either checked would both pass the same authenticator code (its replay
+    guard is the last time step used, in that row) or the same recovery code, and parallel
+    guesses would all miss the wait a wrong code imposes. Locked, they take turns."""
+
+    def verify_token(self, token: Any) -> bool:
+        with transaction.atomic():
+            model: Any = type(self)
+            self.refresh_from_db(from_queryset=model.objects.select_for_update())  # type: ignore[attr-defined]
+            return bool(super().verify_token(token))  # type: ignore[misc]
+
+
+class Authenticator(CheckedUnderLock, TOTPDevice):  # type: ignore[misc]
     """An authenticator app: django-otp's TOTP device, whose secret is in `AuthenticatorSecret`
     (encrypted) rather than in the device row."""
 
@@ -164,7 +178,7 @@ class RecoveryKeyCheck(models.Model):
         return f"key check of recovery codes {self.device_id}"
 
 
-class RecoveryCodes(StaticDevice):  # type: ignore[misc]
+class RecoveryCodes(CheckedUnderLock, StaticDevice):  # type: ignore[misc]
     """A user's single-use recovery codes: django-otp's static device, whose tokens are stored
     as keyed digests of the codes (`crypto.code_digest`, keyed by the index key, which is
     never in the database). A code is shown once, when it is made."""
