@@ -169,3 +169,62 @@ def test_recovery_codes_are_regenerated_after_a_fresh_code() -> None:
     assert len(new) == 10 and not set(new) & set(codes)
     assert Event.objects.get(seq=before + 1).action == "mfa.recovery_codes_regenerated"
     assert tokens_left(user) == 10
+
+
+def _age_link(user, hours: float) -> None:  # type: ignore[no-untyped-def]
+    """The user's newest link as if issued `hours` ago."""
+    link = EnrolmentToken.objects.filter(user=user).latest("created_at")
+    link.created_at = timezone.now() - timedelta(hours=hours)
+    link.expires_at = link.created_at + timedelta(hours=72)
+    link.save()
+
+
+def test_set_up_left_after_the_password_may_be_finished_at_a_later_sign_in_within_72_hours() -> (
+    None
+):
+    user, token = services.create_user("later@example.org", ["intake"])
+    set_password(Client(), token)  # then the tab was closed before the authenticator
+    _age_link(user, 71)
+    client = Client()
+    response = client.post("/clinic/sign-in/", {"username": "later@example.org", "password": GOOD})
+    assert response["Location"] == "/clinic/enrol/authenticator/"
+    assert client.get("/clinic/enrol/authenticator/").status_code == 200
+    device = Authenticator.objects.get(user=user, confirmed=False)
+    done = client.post("/clinic/enrol/authenticator/", {"otp_token": code_for(device)})
+    assert done.status_code == 200 and client.get("/clinic/account/").status_code == 200
+
+
+def test_set_up_left_after_the_password_cannot_be_finished_once_the_link_is_72_hours_old() -> None:
+    """A password alone must not let whoever learns it, any time later, add their own
+    authenticator to an account no second factor protected yet: the account needs a new link."""
+    user, token = services.create_user("abandoned@example.org", ["physician"])
+    first = Client()
+    set_password(first, token)
+    first.get("/clinic/enrol/authenticator/")  # the secret was shown once, never confirmed
+    _age_link(user, 72 + 1 / 3600)
+    client = Client()
+    before = last_seq()
+    response = client.post(
+        "/clinic/sign-in/", {"username": "abandoned@example.org", "password": GOOD}
+    )
+    assert response.status_code == 400
+    assert "no authenticator app was added within 72 hours" in response.content.decode()
+    assert "--reissue" in response.content.decode()
+    assert services.PENDING not in client.session and "_auth_user_id" not in client.session
+    event = Event.objects.get(seq=before + 1)
+    assert (event.action, event.actor_id) == ("signin.failed", user.pk)
+    assert event.detail == {"step": "enrolment_expired", "locked": False}
+    # Neither the new session nor the one that chose the password reaches the set-up page.
+    for c in (client, first):
+        page = c.get("/clinic/enrol/authenticator/")
+        assert page.status_code == 302 and page["Location"] == "/clinic/sign-in/"
+        assert c.get("/clinic/verify/")["Location"] == "/clinic/sign-in/"
+    assert not Authenticator.objects.filter(user=user, confirmed=True).exists()
+    # A new link starts it over, and works.
+    _, new = services.reissue_enrolment("abandoned@example.org")
+    again = Client()
+    set_password(again, new)
+    again.get("/clinic/enrol/authenticator/")
+    device = Authenticator.objects.get(user=user, confirmed=False)
+    done = again.post("/clinic/enrol/authenticator/", {"otp_token": code_for(device)})
+    assert done.status_code == 200

@@ -184,6 +184,8 @@ def test_anonymous_clinic_and_admin_pages_go_to_sign_in() -> None:
 
 
 def test_a_user_without_an_authenticator_is_sent_to_enrol_one() -> None:
+    """While the enrolment link's 72 hours last (make_user's link is new); after them, see
+    test_enrolment.py: the account needs a new link."""
     make_user(authenticator=False)
     client = Client()
     response = client.post(

@@ -96,6 +96,17 @@ class EnrolmentToken(models.Model):
             return None
         return found
 
+    @classmethod
+    def set_up_may_continue(cls, user: models.Model) -> bool:
+        """Whether an account with no authenticator yet may add one after its password: only
+        while its newest link is live (72 hours from issue, not replaced). The link is the
+        invitation; after it, a password alone would let whoever learns it enrol their own
+        authenticator, and so hold an account no second factor ever protected."""
+        newest = cls.objects.filter(user=user).order_by("-created_at", "-pk").first()
+        return (
+            newest is not None and newest.revoked_at is None and timezone.now() < newest.expires_at
+        )
+
     def is_valid(self) -> bool:
         return (
             self.used_at is None

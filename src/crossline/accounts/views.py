@@ -59,6 +59,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/sign_in.html", {"form": form}, status=429)
         if user is None:
             error = "That email and password do not match an account. Check both and try again."
+        elif services.confirmed_totp(user) is None and not EnrolmentToken.set_up_may_continue(user):
+            record(
+                Action.SIGNIN_FAILED,
+                request=request,
+                actor=user,
+                detail={"step": "enrolment_expired", "locked": False},
+            )
+            error = SET_UP_EXPIRED
         else:
             services.start_pending(request, user, services.safe_next(request, next_url))
             if services.confirmed_totp(user) is None:
@@ -69,6 +77,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "error": error, "next": services.safe_next(request, next_url)}
     status = 400 if error else 200
     return _no_store(render(request, "accounts/sign_in.html", context, status=status))
+
+
+SET_UP_EXPIRED = (
+    "Your account was never finished: no authenticator app was added within 72 hours of the"
+    " enrolment link. Ask an operator for a new link (crossline createuser --email … --reissue)."
+)
 
 
 def _locked(request: HttpRequest, user: Any) -> bool:
@@ -168,6 +182,10 @@ def enrol_authenticator(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(settings.LOGIN_URL)
     if services.confirmed_totp(user) is not None:
         return HttpResponseRedirect(settings.OTP_VERIFY_URL)
+    if not EnrolmentToken.set_up_may_continue(user):  # the link ran out while on this page
+        services.clear_pending(request)
+        messages.error(request, SET_UP_EXPIRED)
+        return HttpResponseRedirect(settings.LOGIN_URL)
     device = services.pending_totp(user)
     form = CodeForm(request.POST or None)
     error = ""
