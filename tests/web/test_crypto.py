@@ -152,6 +152,20 @@ def test_a_dry_run_counts_and_changes_nothing(use_ring: UseRing) -> None:
     assert key_ids(made) == {"k1"}
 
 
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_batch_size_below_one_is_refused_before_anything_is_read(
+    use_ring: UseRing, size: str
+) -> None:
+    """0 read no rows and reported every column "re-encrypted 0": an operator would then take
+    the old key out of the ring and lose every value still under it (-1 was a traceback)."""
+    use_ring({"k1": K1})
+    made = records()
+    use_ring({"k2": K2, "k1": K1})
+    with pytest.raises(CommandError, match="--batch-size: must be at least 1"):
+        rotate("--batch-size", size)
+    assert key_ids(made) == {"k1"}
+
+
 def test_a_tampered_ciphertext_raises_and_rotation_reports_it(use_ring: UseRing) -> None:
     use_ring({"k1": K1})
     made = records()

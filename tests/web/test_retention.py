@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from crossline.intake import flow
@@ -136,3 +136,13 @@ def test_the_command_uses_the_policy_and_the_current_time() -> None:
     assert f"({DAYS}-day policy" in out.getvalue()
     assert remaining() == {recent.pk}
     assert sum(counts().values()) == 1
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_batch_size_below_one_is_refused(size: str) -> None:
+    """0 deleted nothing and still said "deleted 0 anonymous screens" (exit 0): screens past
+    their days stayed, with nothing to say so; -1 was a traceback."""
+    old = screen(timezone.now() - timedelta(days=DAYS + 2), BURNOUT_ONLY)
+    with pytest.raises(CommandError, match="--batch-size: must be at least 1"):
+        call_command("purge_anonymous", "--batch-size", size, stdout=io.StringIO())
+    assert remaining() == {old.pk}

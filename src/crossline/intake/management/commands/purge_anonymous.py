@@ -5,7 +5,7 @@ Run it daily (cron, a systemd timer or the worker). Safe to run at any time and 
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from crossline.intake import retention
@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=retention.BATCH_SIZE)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size: must be at least 1")
         now = timezone.now()
         days = load().policy.anonymous_retention_days
         before = f"started before {retention.cutoff(now, days):%Y-%m-%d %H:%M} UTC"

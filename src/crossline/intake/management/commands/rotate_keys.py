@@ -47,6 +47,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size: must be at least 1")
         active = cipher().active_key_id
         failures = 0
         for model, f in encrypted_fields():
