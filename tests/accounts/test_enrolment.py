@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from crossline.accounts import services
 from crossline.accounts.models import Authenticator, EnrolmentToken, hash_token
 from crossline.audit.models import Event
-from tests.accounts.helpers import code_for, last_seq, sign_in, tokens_left
+from tests.accounts.helpers import PASSWORD, code_for, last_seq, make_user, sign_in, tokens_left
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +153,6 @@ def test_reissue_resets_the_account_and_kills_the_old_link() -> None:
 
 
 def test_recovery_codes_are_regenerated_after_a_fresh_code() -> None:
-    from tests.accounts.helpers import make_user
-
     user, device, codes = make_user()
     client = Client()
     sign_in(client, "doc@example.org", device)
@@ -228,3 +226,33 @@ def test_set_up_left_after_the_password_cannot_be_finished_once_the_link_is_72_h
     device = Authenticator.objects.get(user=user, confirmed=False)
     done = again.post("/clinic/enrol/authenticator/", {"otp_token": code_for(device)})
     assert done.status_code == 200
+
+
+def test_a_reset_ends_a_sign_in_that_had_passed_the_password_step() -> None:
+    """A reset (--reissue) is how an operator answers a password someone else knows. Whoever
+    typed that password minutes before — and was waiting at the second step — must not carry on
+    to the set-up page the reset opens and add their own authenticator."""
+    user, _device, _ = make_user()
+    intruder = Client()
+    response = intruder.post(
+        "/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD}
+    )
+    assert response["Location"] == "/clinic/verify/"
+    services.reissue_enrolment("doc@example.org")
+    for path in ("/clinic/verify/", "/clinic/enrol/authenticator/"):
+        page = intruder.get(path)
+        assert page.status_code == 302 and page["Location"] == "/clinic/sign-in/", path
+    assert not Authenticator.objects.filter(user=user).exists()
+    assert services.PENDING not in intruder.session
+
+
+def test_signing_out_everywhere_also_ends_a_sign_in_waiting_at_the_second_step() -> None:
+    _, device, _ = make_user()
+    waiting = Client()
+    waiting.post("/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD})
+    me = Client()
+    sign_in(me, "doc@example.org", device)
+    me.post("/clinic/account/sign-out-everywhere/")
+    response = waiting.post("/clinic/verify/", {"otp_token": code_for(device)})
+    assert response["Location"] == "/clinic/sign-in/"
+    assert "_auth_user_id" not in waiting.session

@@ -259,18 +259,27 @@ def start_pending(request: HttpRequest, user: AbstractBaseUser, next_url: str) -
     """The password (or enrolment link) was right: a new session remembers who, for the second
     step only. The user is not signed in until the second factor is checked."""
     request.session.cycle_key()
-    request.session[PENDING] = {"id": user.pk, "at": time.time(), "next": next_url}
+    request.session[PENDING] = {
+        "id": user.pk,
+        "at": time.time(),
+        "next": next_url,
+        # A reset (--reissue), "sign out everywhere" or turning the account off raises the
+        # epoch: a sign-in waiting at the second step ends with the sessions it signs out.
+        "epoch": Profile.epoch_of(int(user.pk)),
+    }
 
 
 def pending_user(request: HttpRequest) -> Any | None:
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict):
         return None
-    if time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
-        del request.session[PENDING]
-        return None
     user_id = pending.get("id")
-    if not isinstance(user_id, int):
+    if (
+        time.time() - float(pending.get("at", 0)) > PENDING_SECONDS
+        or not isinstance(user_id, int)
+        or pending.get("epoch") != Profile.epoch_of(user_id)
+    ):
+        del request.session[PENDING]
         return None
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
