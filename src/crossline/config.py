@@ -356,8 +356,10 @@ def parse_audit_keys(value: str) -> dict[str, bytes]:
 
 
 def audit_key_rank(key_id: str | None) -> int:
-    """The order of audit keys: a1 < a2 < …; an entry written before keys had ids is 0."""
-    return int(key_id[1:]) if key_id else 0
+    """The order of audit keys: a1 < a2 < …; an entry written before keys had ids is 0, and so
+    is a value that is not a key id (only an edit of the table makes one: `verify` names it)."""
+    found = AUDIT_KEY_ID.fullmatch(key_id or "")
+    return int(found.group(1)) if found else 0
 
 
 def _b64(value: str, variable: str) -> bytes:

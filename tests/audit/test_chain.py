@@ -174,6 +174,24 @@ def test_tampering_with_one_row_is_detected(
     assert words in result.problem
 
 
+@pytest.mark.parametrize("key_id", ["zz", "a", "b2", "a1x"])
+def test_an_entry_whose_key_id_is_not_a_key_id_is_reported_and_the_chain_still_grows(
+    tmp_path: Path, key_id: str
+) -> None:
+    """`audit verify` read the number in the id and stopped on a traceback instead of naming
+    the entry; on the newest entry, the same read refused every new audit event (and with it
+    every action that records one)."""
+    _events(4)
+    _tamper("UPDATE audit_event SET key_id = %s WHERE seq = 4", [key_id])
+    result = verify(tmp_path / "anchors")
+    assert not result.ok and result.first_bad == 4
+    assert f"names audit key {key_id!r}, which is not a key id" in result.problem
+    assert record(Action.RECORD_VIEWED, actor="system").seq == 5
+    with connection.cursor() as cursor:  # the triggers are off already
+        cursor.execute("UPDATE audit_event SET key_id = %s WHERE seq = 2", [key_id])
+    assert verify(tmp_path / "anchors").first_bad == 2
+
+
 def test_recomputing_the_mac_without_the_key_does_not_help(tmp_path: Path) -> None:
     """Rewriting a row and its MAC breaks the next row's link (the key is not in the DB)."""
     _events(4)

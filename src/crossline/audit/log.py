@@ -37,7 +37,7 @@ from django.http import HttpRequest
 from crossline.audit.actions import Action
 from crossline.audit.middleware import request_id
 from crossline.audit.models import Event
-from crossline.config import audit_key_rank
+from crossline.config import AUDIT_KEY_ID, audit_key_rank
 
 logger = logging.getLogger("crossline.audit")
 
@@ -271,6 +271,11 @@ def verify(anchor_path: Path | None = None) -> Verification:
             return bad(missing, seq=expected_seq)
         if event["prev_mac"] != prev_mac:
             return bad(f"entry {seq} does not follow entry {seq - 1} (chain broken)")
+        if event["key_id"] is not None and not AUDIT_KEY_ID.fullmatch(event["key_id"]):
+            return bad(
+                f"entry {seq} names audit key {event['key_id'][:8]!r}, which is not a key id "
+                "(changed after it was written?)"
+            )
         if audit_key_rank(event["key_id"]) < rank:
             return bad(
                 f"entry {seq} is signed with audit key {key_id}, earlier than the key "
