@@ -44,9 +44,12 @@ class Cipher:
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
         if blob[:2] != VERSION:
-            raise DecryptionError("unknown ciphertext version")
+            raise DecryptionError("not a crossline ciphertext (unknown version)")
+        try:
+            key_id = self.key_id_of(blob)
+        except (IndexError, UnicodeDecodeError):
+            raise DecryptionError("not a crossline ciphertext (cut short or garbled)") from None
         n = blob[2]
-        key_id = blob[3 : 3 + n].decode()
         nonce = blob[3 + n : 3 + n + NONCE_BYTES]
         key = self._keys.get(key_id)
         if key is None:

@@ -183,6 +183,24 @@ def test_a_tampered_ciphertext_raises_and_rotation_reports_it(use_ring: UseRing)
     assert key_id(raw(Assessment, made["done"].pk, "answers")) == "k2"  # the rest rotated
 
 
+@pytest.mark.parametrize("blob", [b"v1", b"v1\x02\xff\xfe" + b"\x00" * 40, b""])
+def test_a_value_cut_short_or_garbled_is_reported_like_any_altered_one(
+    use_ring: UseRing, blob: bytes
+) -> None:
+    """A value too short for the layout, or whose key id is not text, raised IndexError or
+    UnicodeDecodeError: rotation stopped on a traceback instead of naming the row and going on."""
+    use_ring({"k1": K1})
+    made = records()
+    pk = made["contact"].pk
+    write_raw(ContactRequest, pk, "contact", blob)
+    with pytest.raises(DecryptionError, match="not a crossline ciphertext"):
+        ContactRequest.objects.get(pk=pk)
+    use_ring({"k2": K2, "k1": K1})
+    with pytest.raises(CommandError, match="1 value"):
+        rotate()
+    assert key_id(raw(Assessment, made["done"].pk, "answers")) == "k2"  # the rest rotated
+
+
 def test_a_ciphertext_only_decrypts_in_its_own_column(use_ring: UseRing) -> None:
     use_ring({"k1": K1})
     made = records()
