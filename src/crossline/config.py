@@ -310,10 +310,17 @@ def new_keys() -> dict[str, str]:
     }
 
 
+MAX_KEY_ID_BYTES = 255
+
+
 def parse_key_ring(value: str, variable: str) -> dict[str, bytes]:
     """ "id1:base64,id2:base64" — the first key encrypts; all decrypt (rotation)."""
     ring = _ring(value, variable, "id:base64key[,id:base64key…]", bool)
     for key_id, key in ring.items():
+        if len(key_id.encode()) > MAX_KEY_ID_BYTES:  # the ciphertext holds its length in a byte
+            raise ConfigError(
+                f"{variable}: key id {key_id[:20]}… is longer than {MAX_KEY_ID_BYTES} bytes"
+            )
         if len(key) != 32:
             raise ConfigError(f"{variable}: key {key_id} must be 32 bytes (AES-256)")
     return ring

@@ -91,3 +91,27 @@ def test_a_locked_account_cannot_use_a_pending_second_step() -> None:
     response = waiting.post("/clinic/verify/", {"otp_token": code_for(device)})
     assert response.status_code == 429
     assert "_auth_user_id" not in waiting.session
+
+
+def test_wrong_current_passwords_on_the_account_page_lock_and_sign_out() -> None:
+    """A signed-in session left unattended is no place to guess the current password without
+    limit: each wrong one counts with the sign-in failures."""
+    _, device, _ = make_user()
+    client = Client()
+    sign_in(client, "doc@example.org", device)
+    guess = {
+        "action": "password",
+        "old_password": "a guess that is wrong",
+        "new_password1": "a brand new long passphrase",
+        "new_password2": "a brand new long passphrase",
+    }
+    before = last_seq()
+    for _ in range(4):
+        assert client.post("/clinic/account/", guess).status_code == 400
+    locked = client.post("/clinic/account/", guess)
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    failed = Event.objects.filter(seq__gt=before, action="signin.failed")
+    assert failed.count() == 5 and failed.first().detail["step"] == "password_change"
+    refused = client.post("/clinic/sign-in/", {"username": "doc@example.org", "password": PASSWORD})
+    assert refused.status_code == 429

@@ -208,3 +208,12 @@ def test_a_key_id_listed_twice_in_the_encryption_ring_stops_start_up() -> None:
     key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
     with pytest.raises(ConfigError, match="CROSSLINE_ENCRYPTION_KEYS: key k1 is listed twice"):
         parse_key_ring(f"k1:{key},k1:{key}", "CROSSLINE_ENCRYPTION_KEYS")
+
+
+def test_a_key_id_too_long_for_the_ciphertext_stops_start_up() -> None:
+    """The ciphertext stores the key id's length in one byte: a longer id would pass start-up
+    and then fail every encrypted write."""
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    assert parse_key_ring(f"{'k' * 255}:{key}", "CROSSLINE_ENCRYPTION_KEYS")
+    with pytest.raises(ConfigError, match="longer than 255 bytes"):
+        parse_key_ring(f"{'k' * 256}:{key}", "CROSSLINE_ENCRYPTION_KEYS")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, logout, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -289,6 +290,22 @@ def account(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)  # this session stays; others end
             messages.success(request, "Your password is changed.")
             return HttpResponseRedirect("/clinic/account/")
+        if "old_password" in password_form.errors:
+            # A wrong current password counts with the sign-in failures (django-axes: 5 per
+            # account and address, then locked out): an unattended session is no place to
+            # guess it without limit.
+            record(
+                Action.SIGNIN_FAILED,
+                request=request,
+                actor=user,
+                detail={"step": "password_change", "locked": False},
+            )
+            user_login_failed.send(
+                sender=__name__, credentials={"username": user.get_username()}, request=request
+            )
+            if getattr(request, "axes_locked_out", False):
+                logout(request)
+                return render(request, "accounts/sign_in.html", {"form": SignInForm()}, status=429)
     context = {
         "roles": sorted(r.value for r in roles_of(user)),
         "codes_left": services.recovery_codes_left(user),
