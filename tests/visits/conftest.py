@@ -21,6 +21,7 @@ from crossline.clinic.cases import open_case
 from crossline.clinic.models import Case
 from crossline.intake.models import ContactRequest
 from crossline.program.models import ProgramSettings
+from crossline.visits.forms import shown_value
 from tests.mail import mailbox, smtp  # noqa: F401 — fixtures for this directory's tests
 from tests.screens import submitted
 from tests.staff import signed_in, staff_user
@@ -76,6 +77,23 @@ def staff(client: Client, physician: User) -> Client:
 class Patient:
     case: Case
     token: str
+
+
+def answer_visit(
+    patient: Patient,
+    answer: str,
+    client: Client | None = None,
+    message: str = "",
+    csrfmiddlewaretoken: str = "",
+    **headers: Any,
+) -> Any:
+    """The patient answers the proposal their visit page shows now: the form's `shown` value
+    (the latest visit and its sequence) goes with it, as the page sends it."""
+    visit = patient.case.visits.first()  # the latest proposal
+    form = {"answer": answer, "shown": shown_value(visit) if visit else "", "message": message}
+    if csrfmiddlewaretoken:
+        form["csrfmiddlewaretoken"] = csrfmiddlewaretoken
+    return (client or Client()).post(f"/r/{patient.token}/visit/", form, **headers)
 
 
 def make_patient(lang: str = "en", email: str | None = PATIENT_EMAIL, state: str = "FL") -> Patient:

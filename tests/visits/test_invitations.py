@@ -22,6 +22,7 @@ from tests.visits.conftest import (
     PATIENT_NAME,
     VIDEO_URL,
     Patient,
+    answer_visit,
     in_days,
     make_patient,
     proposal,
@@ -73,7 +74,7 @@ def assert_no_phi(*texts: str) -> None:
 def propose_and_confirm(staff: Client, patient: Patient, inbox: Mailbox) -> Visit:
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4, hour=19)))
     run_worker()  # the proposal notice
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     run_worker()  # the two invitations
     return Visit.objects.get(case=patient.case)
 
@@ -126,7 +127,7 @@ def test_a_spanish_speaker_gets_the_invitation_in_spanish(
     patient = make_patient(lang="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
     run_worker()
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"}, HTTP_ACCEPT_LANGUAGE="es")
+    answer_visit(patient, "confirm", HTTP_ACCEPT_LANGUAGE="es")
     run_worker()
     [notice, invitation] = smtp.to(PATIENT_EMAIL)
     assert "Le proponemos una hora" in str(notice["Subject"])
@@ -142,9 +143,7 @@ def test_asking_for_another_time_tells_the_clinician_without_the_note(
     smtp: Mailbox, staff: Client, patient: Patient
 ) -> None:
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
-    Client().post(
-        f"/r/{patient.token}/visit/", {"answer": "reschedule", "message": "Quillfeather evenings"}
-    )
+    answer_visit(patient, "reschedule", message="Quillfeather evenings")
     run_worker()
     [message] = smtp.to(CLINICIAN_EMAIL)
     assert "asked for another time" in body_of(message)
@@ -246,7 +245,7 @@ def test_a_new_time_for_a_confirmed_visit_cancels_the_old_event_on_both_sides(
     assert old.status == "cancelled"
     new = Visit.objects.get(case=patient.case, status="proposed")
     assert new.starts_at == in_days(6, hour=19)
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     run_worker()
     for address in (PATIENT_EMAIL, CLINICIAN_EMAIL):
         method, event = event_of(smtp.to(address)[-1])
@@ -259,9 +258,7 @@ def test_asking_for_another_time_after_confirming_takes_the_event_out_of_both_ca
 ) -> None:
     visit = propose_and_confirm(staff, patient, smtp)
     before = len(smtp.to(CLINICIAN_EMAIL))
-    Client().post(
-        f"/r/{patient.token}/visit/", {"answer": "reschedule", "message": "Quillfeather evenings"}
-    )
+    answer_visit(patient, "reschedule", message="Quillfeather evenings")
     # The clinic proposes a new time before the worker has sent anything: the cancellations
     # still carry the time the patient had confirmed.
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(6, hour=19)))
@@ -289,7 +286,7 @@ def test_a_spanish_speaker_is_told_in_spanish_that_the_confirmed_time_changed(
 ) -> None:
     patient = make_patient(lang="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"}, HTTP_ACCEPT_LANGUAGE="es")
+    answer_visit(patient, "confirm", HTTP_ACCEPT_LANGUAGE="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(5)))
     run_worker()
     [cancelled] = cancels(smtp.to(PATIENT_EMAIL))
@@ -305,7 +302,7 @@ def test_a_spanish_speaker_who_asks_for_another_time_is_answered_in_spanish(
     patient = make_patient(lang="es")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(4)))
     for answer in ("confirm", "reschedule"):
-        Client().post(f"/r/{patient.token}/visit/", {"answer": answer}, HTTP_ACCEPT_LANGUAGE="es")
+        answer_visit(patient, answer, HTTP_ACCEPT_LANGUAGE="es")
     run_worker()
     [cancelled] = cancels(smtp.to(PATIENT_EMAIL))
     assert "Usted pidió otra hora para su visita por video" in str(cancelled["Subject"])

@@ -6,6 +6,7 @@ answer audited by token id only, the patient's note stored encrypted.
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import Client
 
 from crossline.audit.models import Event
 from crossline.visits.models import Visit
-from tests.visits.conftest import Patient, in_days, make_patient, proposal
+from tests.visits.conftest import Patient, answer_visit, in_days, make_patient, proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_before_any_proposal_the_page_says_a_clinician_will_propose(patient: Pat
 
 
 def test_the_patient_confirms(patient: Patient, proposed: Visit) -> None:
-    response = Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    response = answer_visit(patient, "confirm")
     assert response.status_code == 302
     assert response["Location"] == f"/r/{patient.token}/visit/"
     proposed.refresh_from_db()
@@ -89,9 +90,7 @@ def test_the_patient_confirms(patient: Patient, proposed: Visit) -> None:
 def test_the_patient_asks_for_another_time_with_a_note_stored_encrypted(
     staff: Client, patient: Patient, proposed: Visit
 ) -> None:
-    response = Client().post(
-        f"/r/{patient.token}/visit/", {"answer": "reschedule", "message": NOTE}
-    )
+    response = answer_visit(patient, "reschedule", message=NOTE)
     assert response.status_code == 302
     proposed.refresh_from_db()
     assert proposed.status == "reschedule_requested"
@@ -112,9 +111,9 @@ def test_the_patient_asks_for_another_time_with_a_note_stored_encrypted(
 def test_a_new_proposal_after_a_reschedule_can_be_confirmed(
     staff: Client, patient: Patient, proposed: Visit
 ) -> None:
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "reschedule"})
+    answer_visit(patient, "reschedule")
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(6)))
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     visit = Visit.objects.get()
     assert (visit.status, visit.sequence, visit.starts_at) == ("confirmed", 1, in_days(6))
 
@@ -148,17 +147,15 @@ def test_csrf_is_enforced(patient: Patient, proposed: Visit) -> None:
     assert proposed.status == "proposed"
     page(patient.token, client=client)  # sets the CSRF cookie, as a browser would
     token = client.cookies["csrftoken"].value
-    response = client.post(
-        f"/r/{patient.token}/visit/", {"answer": "confirm", "csrfmiddlewaretoken": token}
-    )
+    response = answer_visit(patient, "confirm", client, csrfmiddlewaretoken=token)
     assert response.status_code == 302
     proposed.refresh_from_db()
     assert proposed.status == "confirmed"
 
 
 def test_a_confirmed_visit_cannot_be_confirmed_twice(patient: Patient, proposed: Visit) -> None:
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
+    answer_visit(patient, "confirm")
     assert Event.objects.filter(action="visit.answered_by_patient").count() == 1
 
 
@@ -198,8 +195,25 @@ def test_asking_for_another_time_after_the_clinic_cancelled_is_not_saved_and_say
 
 def test_confirming_twice_is_one_answer_and_no_notice(patient: Patient, proposed: Visit) -> None:
     for _ in range(2):  # a double tap, or the same page in a second tab
-        sent = Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+        sent = answer_visit(patient, "confirm")
         assert sent["Location"] == f"/r/{patient.token}/visit/"
     assert Event.objects.filter(action="visit.answered_by_patient").count() == 1
     html = page(patient.token)
     assert "Your visit is confirmed" in html and NOT_SAVED["en"] not in html
+
+
+def test_an_answer_to_a_proposal_the_clinic_has_since_changed_is_not_stored(
+    staff: Client, patient: Patient, proposed: Visit
+) -> None:
+    """The page showed one time; the clinic proposed another while it was open: "Confirm"
+    must not confirm a time the person never saw. The page shows the new time and says so."""
+    shown = re.search(r'name="shown" value="([^"]+)"', page(patient.token)).group(1)  # type: ignore[union-attr]
+    staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(6, hour=10)))
+    stale = Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm", "shown": shown})
+    assert stale.status_code == 302 and stale["Location"].endswith("?changed=1")
+    proposed.refresh_from_db()
+    assert proposed.status == "proposed" and proposed.sequence == 1
+    assert not Event.objects.filter(action="visit.answered_by_patient").exists()
+    assert answer_visit(patient, "confirm").status_code == 302  # the time now on the page
+    proposed.refresh_from_db()
+    assert proposed.status == "confirmed"

@@ -20,6 +20,7 @@ from tests.visits.conftest import (
     PATIENT_NAME,
     VIDEO_URL,
     Patient,
+    answer_visit,
     in_days,
     proposal,
 )
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.django_db
 def confirmed(staff: Client, patient: Patient) -> Visit:
     """Confirmed three days ahead (the invitation e-mails are not part of these tests)."""
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(3)))
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     visit = Visit.objects.get(case=patient.case)
     assert visit.status == "confirmed"
     return visit
@@ -113,7 +114,7 @@ def test_a_new_time_gets_its_own_reminders(
 ) -> None:
     reminders.sweep(before(confirmed, hours=23))
     staff.post(f"/clinic/cases/{patient.case.public_id}/visit/", proposal(in_days(3, hour=18)))
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     new = Visit.objects.get(case=patient.case, status="confirmed")  # a confirmed time never moves
     assert new.pk != confirmed.pk
     new.confirmed_at = before(new, hours=30)

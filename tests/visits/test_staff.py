@@ -17,6 +17,7 @@ from tests.staff import signed_in, staff_user
 from tests.visits.conftest import (
     VIDEO_URL,
     Patient,
+    answer_visit,
     in_days,
     make_patient,
     proposal,
@@ -360,7 +361,7 @@ def test_no_visit_is_proposed_on_a_closed_case(staff: Client, patient: Patient) 
 
 def confirmed_visit(staff: Client, patient: Patient) -> Visit:
     staff.post(url(patient), proposal(in_days(3)))
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "confirm"})
+    answer_visit(patient, "confirm")
     return Visit.objects.get(case=patient.case, status="confirmed")
 
 
@@ -392,7 +393,7 @@ def test_a_new_time_after_the_patient_asked_for_another_is_a_visit_of_its_own(
     staff: Client, patient: Patient
 ) -> None:
     old = confirmed_visit(staff, patient)
-    Client().post(f"/r/{patient.token}/visit/", {"answer": "reschedule"})
+    answer_visit(patient, "reschedule")
     staff.post(url(patient), proposal(in_days(4)))
     old.refresh_from_db()
     assert (old.status, old.starts_at) == ("cancelled", in_days(3))

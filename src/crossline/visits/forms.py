@@ -61,6 +61,9 @@ class AnswerForm(forms.Form):
     """The patient confirms the proposed time or asks for another (with an optional note)."""
 
     answer = forms.ChoiceField(choices=[("confirm", "confirm"), ("reschedule", "reschedule")])
+    # The proposal the page showed (`shown_value`): an answer to an older one — the clinic
+    # proposed another time while the page was open — is not stored, and the page says so.
+    shown = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     message = forms.CharField(
         label=_("Times that suit you better (optional)"),
         help_text=_(
@@ -73,3 +76,8 @@ class AnswerForm(forms.Form):
 
     def clean_message(self) -> str:
         return str(self.cleaned_data["message"]).strip()
+
+
+def shown_value(visit: Any) -> str:
+    """What the page's forms send back as `shown`: the visit and its proposal's sequence."""
+    return f"{visit.public_id}:{visit.sequence}"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from crossline.clinic.models import Case
 from crossline.intake.models import Assessment
 from crossline.visits import mail, scheduling
-from crossline.visits.forms import AnswerForm
+from crossline.visits.forms import AnswerForm, shown_value
 from crossline.visits.models import Visit
 from crossline.web import back_not_saved, not_saved, patient_language
 
@@ -58,11 +58,14 @@ def visit(request: HttpRequest, token: str) -> HttpResponse:
 
 def _answer(request: HttpRequest, current: Visit, form: AnswerForm, token: str, lang: str) -> bool:
     """Record the person's answer; False when the visit no longer takes one (answered from
-    another tab, changed or cancelled by the clinic, or over): nothing stored."""
+    another tab, changed or cancelled by the clinic, or over) or the page showed an earlier
+    proposal: nothing stored."""
     confirm = form.cleaned_data["answer"] == "confirm"
     try:
         with transaction.atomic():
             locked = Visit.objects.select_for_update().select_related("case").get(pk=current.pk)
+            if form.cleaned_data["shown"] != shown_value(locked):
+                return False  # the page showed another proposal: this answer is not to this one
             if confirm and locked.status == Visit.Status.CONFIRMED:
                 return True  # the same answer twice (a double tap, a second tab): it stands
             scheduling.answer(
@@ -88,6 +91,7 @@ def _context(current: Visit | None, form: AnswerForm, token: str) -> dict[str, A
         "visit": current,
         "when": mail.when(current) if current else "",
         "form": form,
+        "shown": shown_value(current) if current else "",
         "can_confirm": ahead and status == Visit.Status.PROPOSED,
         "can_reschedule": ahead and status in (Visit.Status.PROPOSED, Visit.Status.CONFIRMED),
         "ahead": ahead,
