@@ -30,6 +30,19 @@ def now():
     return timezone.now()
 
 
+def stop(planned: Planned, note: str) -> None:
+    """The physician stops the course, at any time."""
+    services.decide(
+        planned.course,
+        decision="stop",
+        sessions_added=0,
+        note=note,
+        user=planned.physician,
+        request=None,
+        now=now(),
+    )
+
+
 def test_a_plan_creates_the_baseline_and_weekly_questionnaires(planned: Planned) -> None:
     course = planned.course
     weeklies = list(course.weeklies.all())
@@ -213,28 +226,12 @@ def test_a_physician_may_stop_the_course_at_any_time(planned: Planned) -> None:
             request=None,
             now=now(),
         )
-    services.decide(
-        course,
-        decision="stop",
-        sessions_added=0,
-        note="Adverse event: stopped.",
-        user=planned.physician,
-        request=None,
-        now=now(),
-    )
+    stop(planned, "Adverse event: stopped.")
     course.refresh_from_db()
     session.refresh_from_db()
     assert course.status == rules.STOPPED and session.status == rules.CANCELLED
     with pytest.raises(services.CourseError, match="stopped already"):
-        services.decide(
-            course,
-            decision="stop",
-            sessions_added=0,
-            note="Again.",
-            user=planned.physician,
-            request=None,
-            now=now(),
-        )
+        stop(planned, "Again.")
 
 
 def test_a_clinician_may_cancel_a_scheduled_session(planned: Planned) -> None:
@@ -418,15 +415,7 @@ def test_stopping_the_course_cancels_each_open_session_audited_and_answers_its_h
     session, _ = schedule(planned)
     services.submit_session_checkin(session, "pre", HIGH_BP_PRE, "en", now())
     alert = Alert.objects.get(case=planned.case)
-    services.decide(
-        planned.course,
-        decision="stop",
-        sessions_added=0,
-        note="Blood pressure keeps rising: stopped.",
-        user=planned.physician,
-        request=None,
-        now=now(),
-    )
+    stop(planned, "Blood pressure keeps rising: stopped.")
     session.refresh_from_db()
     alert.refresh_from_db()
     assert session.status == rules.CANCELLED and session.cleared_by == planned.physician
