@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crossline.accounts.roles import Role
@@ -219,6 +221,35 @@ def test_the_course_page_shows_a_hold_and_clearing_it_works(
     assert done.status_code == 302
     session.refresh_from_db()
     assert session.status == rules.DONE
+
+
+def test_the_course_page_costs_the_same_queries_however_many_weeks_it_has(
+    planned: Planned, nurse: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The program settings are re-read every few seconds: not inside the counts below.
+    monkeypatch.setattr("crossline.program.policy.TTL_SECONDS", 3600.0)
+    course, url = planned.course, course_url(planned.course)
+
+    def answer(number: int) -> None:
+        weekly = course.weeklies.get(number=number)
+        extra = {"course.bladder": "no"} if weekly.bladder else {}
+        answers = weekly_answers([2] * 8 + [0], [1] * 7, **extra)
+        services.submit_weekly(weekly, answers, "en", timezone.now())
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert nurse.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    answer(0)
+    nurse.get(url)  # the session's first workspace page records when the session started
+    few = count()
+    # A "continue" decision adds a block's weeks (services.decide); answered, each is a row.
+    first = course.weeklies.count()
+    services.add_weeklies(course, course.start_date, 8, first_number=first, p=services.policy())
+    for number in range(1, first + 8):
+        answer(number)
+    assert count() == few
 
 
 def test_schedule_next_needs_the_after_check_or_an_override(

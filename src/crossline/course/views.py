@@ -281,9 +281,13 @@ def _page(
     for form in bound.values():
         _describe_errors(form)
     consent = course.consents.order_by("-signed_at").first()
+    checkins = list(course.checkins.select_related("session", "weekly"))
+    # Each weekly questionnaire's answers from the check-ins already read: one query for the
+    # course, however many weeks its blocks add.
+    by_weekly = {c.weekly_id: c for c in checkins if c.weekly_id is not None}
     weeklies = []
     for w in course.weeklies.all():
-        checkin = CheckIn.objects.filter(weekly=w).first()
+        checkin = by_weekly.get(w.pk)
         weeklies.append(
             {
                 "weekly": w,
@@ -312,9 +316,7 @@ def _page(
         "consent_current": facts.consent_signed,
         "consent_version": services.current_consent().version,
         "sessions": _session_rows(k, course),
-        "checkins": [
-            _checkin_row(k, c) for c in course.checkins.select_related("session", "weekly")
-        ],
+        "checkins": [_checkin_row(k, c) for c in checkins],
         "weeklies": weeklies,
         "alerts": [
             {"alert": a, "reasons": reason_rows(k, list(a.reasons))}
