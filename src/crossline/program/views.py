@@ -266,6 +266,19 @@ def _card_counts(since: dt.datetime, *by: str) -> dict[tuple[Any, ...], tuple[in
     return {tuple(r[f] for f in by): (r["n"], r["o"]) for r in rows}
 
 
+def outcome_series() -> dict[int, list[Measure]]:
+    """Every course's weekly scores, dated as the course page dates them
+    (`course.services.measures`, ADR 0006): by the questionnaire's due day, not the UTC day the
+    answer came. One query; rows, not model instances (the columns the outcome needs)."""
+    weekly = CheckIn.objects.filter(kind=CheckIn.Kind.WEEKLY).order_by("submitted_at", "pk")
+    series: dict[int, list[Measure]] = {}
+    columns = ("course_id", "weekly__due_on", "submitted_at", "decision")
+    for course, due, at, decision in weekly.values_list(*columns).iterator():
+        on = due if due is not None else at.date()
+        series.setdefault(course, []).append(Measure(on, dict(decision["scores"])))
+    return series
+
+
 @role_required(Role.PHYSICIAN, Role.OPERATOR)
 def courses(request: HttpRequest) -> HttpResponse:
     """Courses by state, and PHQ-9 / GAD-7 response and remission so far (aggregates only).
@@ -273,17 +286,10 @@ def courses(request: HttpRequest) -> HttpResponse:
     The weekly scores are read (decrypted) to compute the rates, so the view is audited; the page
     shows no patient."""
     rows = Course.objects.values_list("pk", "status", "induction_end")
-    series: dict[int, list[Measure]] = {pk: [] for pk, _, _ in rows}
-    weekly = CheckIn.objects.filter(kind=CheckIn.Kind.WEEKLY).only(
-        "course_id", "submitted_at", "decision"
-    )
-    for c in weekly.iterator():
-        scores = c.decision["scores"]
-        series[c.course_id].append(Measure(c.submitted_at.date(), dict(scores)))
     summary = summarise(
         current_knowledge(),
         [status for _, status, _ in rows],
-        series,
+        outcome_series(),
         {pk: end for pk, _, end in rows},
     )
     record(Action.PROGRAM_OUTCOMES_VIEWED, request=request, detail={"courses": summary["total"]})
