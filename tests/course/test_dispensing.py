@@ -77,6 +77,7 @@ def form(**overrides: Any) -> dict[str, str]:
         "pdmp_checked_on": (today - timedelta(days=1)).isoformat(),
         "pdmp_note": "No other controlled prescriptions.",
         "doses_reported_left": "",
+        "seen": str(Supply.objects.count()),  # the supplies the page listed
     }
     values.update(overrides)
     return values
@@ -115,9 +116,10 @@ def test_a_physician_records_a_supply(planned: Planned, doctor: Client) -> None:
 
 
 def test_an_early_refill_is_flagged_and_alerted(planned: Planned, doctor: Client) -> None:
-    earlier = (course_today() - timedelta(days=3)).isoformat()
-    doctor.post(url(planned), form(dispensed_on=earlier, pdmp_checked_on=earlier))
-    assert doctor.post(url(planned), form(doses_reported_left="4")).status_code == 302
+    today = course_today().isoformat()
+    doctor.post(url(planned), form())
+    again = form(doses_reported_left="4", pdmp_checked_on=today)  # a new check for a new supply
+    assert doctor.post(url(planned), again).status_code == 302
     [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
     assert alert.level == "routine" and alert.reasons == ["course.early_refill"]
     page = doctor.get(url(planned)).content.decode()
@@ -220,3 +222,29 @@ def test_doses_as_prescribed_raise_nothing(planned: Planned, physician: User) ->
     assert dispensing.flag_after_session(session, timezone.now()) is None
     assert not Alert.objects.filter(source="dispensing").exists()
     assert dispensing.summary(planned.course)["taken"] == 1
+
+
+# --- each supply once -----------------------------------------------------------------------
+
+
+def test_the_same_supply_sent_twice_is_recorded_once(planned: Planned, doctor: Client) -> None:
+    """A double click, or two physicians recording the delivery from the same page: the second
+    is refused (nothing stored, no early-refill alert on the patient) and the page shows the
+    supply now listed, the form ready to record another deliberately."""
+    sent = form()
+    assert doctor.post(url(planned), sent).status_code == 302
+    again = doctor.post(url(planned), sent)
+    assert again.status_code == 400
+    page = again.content.decode()
+    assert "A supply was recorded since this page was opened" in page
+    assert Supply.objects.count() == 1
+    assert not Alert.objects.filter(source="dispensing").exists()
+    assert Event.objects.filter(action="supply.recorded").count() == 1
+    assert 'name="seen" value="1"' in page  # sending it again now records a second supply
+
+
+def test_a_supply_page_without_the_count_is_refused(planned: Planned, doctor: Client) -> None:
+    sent = form()
+    del sent["seen"]
+    assert doctor.post(url(planned), sent).status_code == 400
+    assert not Supply.objects.exists()

@@ -102,6 +102,7 @@ def test_a_damaged_supply_record_is_never_a_server_error(planned: Planned, data:
     approve(patient.case, planned.physician)
     course = plan(patient.case, planned.physician, patient.token)
     response = signed_in(planned.physician).post(
-        f"/clinic/courses/{course.public_id}/supplies/", damaged(data.draw, supply_form(), VALUES)
+        f"/clinic/courses/{course.public_id}/supplies/",
+        damaged(data.draw, supply_form(seen="0"), VALUES),
     )
     assert response.status_code in OK, response.status_code

@@ -74,6 +74,13 @@ def summary(course: Course) -> dict[str, Any]:
     }
 
 
+# Refused when the supplies changed since the page that sent the form listed them (`seen`).
+NEW_SUPPLY = (
+    "A supply was recorded since this page was opened: check the supplies listed, then record "
+    "this one again only if it is another supply."
+)
+
+
 def _key(flag: dict[str, Any]) -> tuple[str, object]:
     return flag["flag"], flag["on"]
 
@@ -92,8 +99,14 @@ def record_supply(
     user: Any,
     request: HttpRequest | None,
     now: datetime,
+    seen: int | None = None,
 ) -> Supply:
-    """A dispensed supply. Refused without a PDMP check on or before the dispensing date."""
+    """A dispensed supply. Refused without a PDMP check on or before the dispensing date.
+
+    `seen`: how many supplies the physician's page listed. When another was recorded since —
+    the same form sent twice, or two physicians recording one delivery — it is refused
+    (nothing stored): a duplicate would stand in the Schedule III record and flag the patient
+    with an early refill."""
     if pdmp_checked_on is None:
         raise CourseError("pdmp_checked_on: record the PDMP check made before this supply")
     if pdmp_checked_on > dispensed_on:
@@ -106,6 +119,8 @@ def record_supply(
         raise CourseError("quantity: write the quantity as on the prescription")
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        if seen is not None and locked.supplies.count() != seen:
+            raise CourseError(NEW_SUPPLY)
         before = {_key(f) for f in flags(locked)}
         supply = Supply.objects.create(
             course=locked,

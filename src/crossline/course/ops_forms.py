@@ -63,6 +63,13 @@ class SupplyForm(_Recorded):
         max_value=500,
         required=False,
     )
+    # How many supplies the page listed (`dispensing.record_supply(seen=…)`): the same form
+    # sent twice is refused rather than recorded as a second supply.
+    seen = forms.IntegerField(
+        min_value=0,
+        widget=forms.HiddenInput,
+        error_messages={"required": "the page was out of date: read it, then record again"},
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

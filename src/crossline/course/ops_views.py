@@ -43,8 +43,23 @@ def _viewed(request: HttpRequest, course: Course, page: str) -> None:
 
 
 def _field_error(form: Any, exc: CourseError) -> None:
+    """A service's "field: message" names a field of the form; otherwise a form-wide error,
+    the message whole (a sentence may hold a colon)."""
     field, sep, message = str(exc).partition(": ")
-    form.add_error(field if sep and field in form.fields else None, message if sep else str(exc))
+    if sep and field in form.fields:
+        form.add_error(field, message)
+    else:
+        form.add_error(None, str(exc))
+
+
+def _again(request: HttpRequest, course: Course, today: date) -> SupplyForm:
+    """The refused supply back in the form, now carrying the count of the supplies listed
+    below it: sending it again is a deliberate new supply."""
+    data = request.POST.copy()
+    data["seen"] = str(course.supplies.count())
+    again = SupplyForm(data, today=today)
+    again.is_valid()
+    return again
 
 
 @role_required(Role.INTAKE, Role.PHYSICIAN)
@@ -53,7 +68,7 @@ def supplies(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     course = course_for(public_id)
     may_record = has_role(request.user, Role.PHYSICIAN)
     today = local_today(timezone.now(), course.time_zone)
-    form = SupplyForm(today=today)
+    form = SupplyForm(today=today, initial={"seen": course.supplies.count()})
     if request.method == "POST":
         if not may_record:
             record(Action.PERMISSION_DENIED, request=request,
@@ -76,8 +91,10 @@ def supplies(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     user=request.user,
                     request=request,
                     now=timezone.now(),
+                    seen=d["seen"],
                 )
             except CourseError as exc:
+                form = _again(request, course, today)
                 _field_error(form, exc)
             else:
                 return redirect("course_ops:supplies", public_id=course.public_id)
