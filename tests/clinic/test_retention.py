@@ -28,7 +28,15 @@ from crossline.evaluation.models import Addendum, Decision, Letter
 from crossline.intake.models import AggregateCount, Assessment, IdempotencyRecord
 from crossline.program.models import ProgramSettings
 from crossline.visits.models import Reminder, Visit
-from tests.course.conftest import SAFE_POST, SAFE_PRE, approve, decide, plan, weekly_answers
+from tests.course.conftest import (
+    SAFE_POST,
+    SAFE_PRE,
+    approve,
+    course_today,
+    decide,
+    plan,
+    weekly_answers,
+)
 from tests.staff import signed_in, staff_user
 from tests.visits.conftest import make_patient
 
@@ -90,12 +98,12 @@ def treated(physician: User) -> Case:
     services.submit_weekly(weekly, weekly_answers([1] * 8 + [0], [1] * 7, **bladder), "en", now)
     dispensing.record_supply(
         course,
-        dispensed_on=now.date(),
+        dispensed_on=course_today(),  # the course's day: its UTC date is tomorrow some evenings
         quantity="6 troches",
         doses=6,
         pharmacy="Example Pharmacy",
         delivery_signed=True,
-        pdmp_checked_on=now.date(),
+        pdmp_checked_on=course_today(),
         pdmp_note="checked",
         doses_reported_left=None,
         **kw,

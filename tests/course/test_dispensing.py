@@ -17,8 +17,9 @@ from django.utils import timezone
 from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.care.models import Alert
+from crossline.clinic.models import Case
 from crossline.course import dispensing, services
-from crossline.course.models import Supply
+from crossline.course.models import Course, Supply
 from crossline.engine import course as rules
 from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, course_today, schedule, sign
 from tests.staff import signed_in, staff_user
@@ -74,7 +75,7 @@ def form(**overrides: Any) -> dict[str, str]:
         "doses": "4",
         "pharmacy": "Harborview Compounding",
         "delivery_signed": "yes",
-        "pdmp_checked_on": (today - timedelta(days=1)).isoformat(),
+        "pdmp_checked_on": today.isoformat(),  # the case was opened today
         "pdmp_note": "No other controlled prescriptions.",
         "doses_reported_left": "",
         "seen": str(Supply.objects.count()),  # the supplies the page listed
@@ -224,7 +225,7 @@ def test_doses_as_prescribed_raise_nothing(planned: Planned, physician: User) ->
     assert dispensing.summary(planned.course)["taken"] == 1
 
 
-# --- each supply once -----------------------------------------------------------------------
+# --- each supply once, with its own PDMP check, within the course ----------------------------
 
 
 def test_the_same_supply_sent_twice_is_recorded_once(planned: Planned, doctor: Client) -> None:
@@ -247,4 +248,56 @@ def test_a_supply_page_without_the_count_is_refused(planned: Planned, doctor: Cl
     sent = form()
     del sent["seen"]
     assert doctor.post(url(planned), sent).status_code == 400
+    assert not Supply.objects.exists()
+
+
+def test_each_supply_needs_a_pdmp_check_of_its_own(planned: Planned, doctor: Client) -> None:
+    """Policy course_dispensing (FACTS §G2–G3): a PDMP check before each new supply. The check
+    made for the previous supply, dated before it was dispensed, is not a new one."""
+    today = course_today()
+    a_week_ago = timezone.now() - timedelta(days=7)
+    Case.objects.filter(pk=planned.case.pk).update(opened_at=a_week_ago)
+    Course.objects.filter(pk=planned.course.pk).update(planned_at=a_week_ago)
+    first, check = (today - timedelta(days=5)).isoformat(), (today - timedelta(days=6)).isoformat()
+    assert (
+        doctor.post(url(planned), form(dispensed_on=first, pdmp_checked_on=check)).status_code
+        == 302
+    )
+    response = doctor.post(url(planned), form(pdmp_checked_on=check))
+    assert response.status_code == 400
+    assert (
+        f"PDMP checked on: the PDMP check for this supply must be on or after {first}, when the "
+        "previous supply was dispensed: record the new check"
+    ) in response.content.decode()
+    assert Supply.objects.count() == 1
+    assert doctor.post(url(planned), form(pdmp_checked_on=first)).status_code == 302
+
+
+def test_a_supply_before_the_course_is_refused(planned: Planned, doctor: Client) -> None:
+    """A supply dispensed before the course was planned (a mistyped year) belongs to no
+    prescription crossline holds, and would count as doses in hand for the flags."""
+    year_ago = (course_today() - timedelta(days=365)).isoformat()
+    response = doctor.post(url(planned), form(dispensed_on=year_ago, pdmp_checked_on=year_ago))
+    assert response.status_code == 400
+    assert "Dispensed on: the course was planned on" in response.content.decode()
+    assert not Supply.objects.exists()
+
+
+def test_a_pdmp_check_from_before_the_case_is_refused(planned: Planned, doctor: Client) -> None:
+    response = doctor.post(url(planned), form(pdmp_checked_on="2000-01-01"))
+    assert response.status_code == 400
+    assert "PDMP checked on: the PDMP check must be made for this case" in (
+        response.content.decode()
+    )
+    assert not Supply.objects.exists()
+
+
+def test_the_service_refuses_a_supply_in_the_future(planned: Planned) -> None:
+    tomorrow = course_today() + timedelta(days=1)
+    with pytest.raises(services.CourseError, match=r"^dispensed_on: "):
+        dispensing.record_supply(
+            planned.course, dispensed_on=tomorrow, quantity="4", doses=4, pharmacy="P",
+            delivery_signed=True, pdmp_checked_on=course_today(), pdmp_note="",
+            doses_reported_left=None, user=planned.physician, request=None, now=timezone.now(),
+        )  # fmt: skip
     assert not Supply.objects.exists()

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from crossline.audit import Action, record
 from crossline.care.alerts import raise_alert
 from crossline.care.models import Alert
+from crossline.course.forms import local_today
 from crossline.course.models import Course, Session, Supply
 from crossline.course.services import CourseError, policy
 from crossline.engine import course as rules
@@ -109,10 +110,7 @@ def record_supply(
     with an early refill."""
     if pdmp_checked_on is None:
         raise CourseError("pdmp_checked_on: record the PDMP check made before this supply")
-    if pdmp_checked_on > dispensed_on:
-        raise CourseError(
-            "pdmp_checked_on: the PDMP check must be on or before the dispensing date"
-        )
+    _check_days(course, dispensed_on, pdmp_checked_on, now)
     if doses < 1:
         raise CourseError("doses: at least 1")
     if not quantity.strip():
@@ -121,6 +119,7 @@ def record_supply(
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
         if seen is not None and locked.supplies.count() != seen:
             raise CourseError(NEW_SUPPLY)
+        _check_new_pdmp(locked, dispensed_on, pdmp_checked_on)
         before = {_key(f) for f in flags(locked)}
         supply = Supply.objects.create(
             course=locked,
@@ -151,6 +150,48 @@ def record_supply(
             reasons = sorted({f"course.{f['flag']}" for f in new})
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.DISPENSING, reasons, now)
     return supply
+
+
+def _check_days(course: Course, dispensed_on: date, pdmp_checked_on: date, now: datetime) -> None:
+    """Days in the course's time zone: dispensed from the day the course was planned to today,
+    and the PDMP check on or before it, made for this case (not before it was opened)."""
+    today = local_today(now, course.time_zone)
+    planned = local_today(course.planned_at, course.time_zone)
+    opened = local_today(course.case.opened_at, course.time_zone)
+    if dispensed_on > today:
+        raise CourseError(
+            "dispensed_on: this date is in the future: choose today or an earlier day"
+        )
+    if dispensed_on < planned:
+        raise CourseError(
+            f"dispensed_on: the course was planned on {planned}: a supply under it is dispensed "
+            "on that day or later"
+        )
+    if pdmp_checked_on > dispensed_on:
+        raise CourseError(
+            "pdmp_checked_on: the PDMP check must be on or before the dispensing date"
+        )
+    if pdmp_checked_on < opened:
+        raise CourseError(
+            f"pdmp_checked_on: the PDMP check must be made for this case, on or after {opened} "
+            "when it was opened"
+        )
+
+
+def _check_new_pdmp(course: Course, dispensed_on: date, pdmp_checked_on: date) -> None:
+    """A PDMP check before each new supply (policy course_dispensing; FACTS §G2–G3): a check
+    dated before the previous supply was dispensed is the old one, which cannot show it."""
+    previous = (
+        course.supplies.filter(dispensed_on__lte=dispensed_on)
+        .order_by("-dispensed_on")
+        .values_list("dispensed_on", flat=True)
+        .first()
+    )
+    if previous is not None and pdmp_checked_on < previous:
+        raise CourseError(
+            f"pdmp_checked_on: the PDMP check for this supply must be on or after {previous}, "
+            "when the previous supply was dispensed: record the new check"
+        )
 
 
 def flag_after_session(session: Session, now: datetime) -> Alert | None:
