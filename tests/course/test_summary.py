@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from crossline.accounts.roles import Role
+from crossline.course import services
 from crossline.course.summary import summarise
 from crossline.engine.outcomes import Measure
 from crossline.knowledge import load
+from tests.course.conftest import COURSE_ZONE, Planned, weekly_answers
+from tests.staff import signed_in, staff_user
 
 K = load()
 D = [date(2027, 1, d) for d in (4, 11, 18, 25)]
@@ -44,3 +51,25 @@ def test_a_zero_baseline_is_left_out_of_the_response_rate() -> None:
     assert out["rates"]["phq9"]["response"].of == 0
     assert out["rates"]["phq9"]["response"].percent is None
     assert out["rates"]["phq9"]["remission"].of == 1
+
+
+@pytest.mark.django_db
+def test_the_program_page_dates_each_weekly_by_its_due_day(planned: Planned) -> None:
+    """As the course page does (services.measures, ADR 0006): the baseline is the questionnaire
+    due on the start day even when it came in after the next one — dated by when it was sent,
+    the late baseline became the latest measure, and a responder (PHQ-9 16 → 4) counted as
+    worsening."""
+    zone = ZoneInfo(COURSE_ZONE)
+    second_due = planned.course.start_date + timedelta(days=7)
+    first, second = planned.course.weeklies.get(number=0), planned.course.weeklies.get(number=1)
+    on_time = datetime.combine(second_due, time(10), tzinfo=zone)
+    late = datetime.combine(second_due, time(15), tzinfo=zone)  # its link is still open
+    services.submit_weekly(second, weekly_answers([1] * 4 + [0] * 5, [1] * 7), "en", on_time)
+    bladder = {"course.bladder": "no"} if first.bladder else {}
+    services.submit_weekly(first, weekly_answers([2] * 8 + [0], [1] * 7, **bladder), "en", late)
+    assert services.outcome(planned.course)["phq9"]["response"] is True
+
+    page = signed_in(staff_user("ops.lead", Role.OPERATOR)).get("/clinic/program/courses/")
+    phq9 = page.context["summary"]["rates"]["phq9"]
+    assert (phq9["response"].count, phq9["response"].of) == (1, 1)
+    assert (phq9["worsening"].count, phq9["worsening"].of) == (0, 1)
