@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import crossline
 from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.course import services
@@ -32,6 +34,8 @@ from tests.course.conftest import (
 )
 from tests.staff import signed_in, staff_user
 from tests.visits.conftest import make_patient
+
+STATIC = Path(crossline.__file__).parent / "accounts" / "static"
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +149,37 @@ def test_validation_names_the_fields_and_stores_nothing(physician: User, doctor:
     assert "Prescription as written: This field is required." in body
     assert "Units per session (as written): This field is required." in body
     assert "Sessions per week: Select a valid choice." in body
+    assert not Course.objects.exists()
+
+
+RX = "\r\n  Ketamine HCl 100 mg troche\r\n    Sig: 1 troche  SL  per session\r\n    Disp: #6\r\n"
+
+
+def test_the_prescription_is_kept_and_shown_as_the_physician_typed_it(
+    physician: User, doctor: Client
+) -> None:
+    """PRODUCT.md step 4: the prescription as entered by the physician — not trimmed, not
+    re-spaced: the indentation and spacing of a pasted prescription are part of how it reads."""
+    patient = make_patient()
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    assert doctor.post(url, plan_form(prescription_text=RX)).status_code == 302
+    course = Course.objects.get(case=patient.case)
+    assert course.plan["prescription_text"] == RX
+    page = doctor.get(course_url(course)).content.decode()
+    shown = "<br>  Ketamine HCl 100 mg troche<br>    Sig: 1 troche  SL  per session<br>"
+    assert f'<dd class="pre">{shown}    Disp: #6<br></dd>' in page
+    css = (STATIC / "staff" / "staff.css").read_text()
+    assert re.search(r"\.pre \{[^}]*white-space: pre-wrap", css)  # the spaces show as typed
+
+
+def test_a_blank_prescription_is_refused(physician: User, doctor: Client) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    url = f"/clinic/cases/{patient.case.public_id}/course/new/"
+    response = doctor.post(url, plan_form(prescription_text=" \r\n\t "))
+    assert response.status_code == 422
+    assert "Prescription as written: This field is required." in response.content.decode()
     assert not Course.objects.exists()
 
 

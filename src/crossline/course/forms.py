@@ -42,6 +42,7 @@ class PlanForm(forms.Form):
     prescription_text = forms.CharField(
         label="Prescription as written",
         max_length=4000,
+        strip=False,  # kept as typed: the spacing of a pasted prescription is how it reads
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Exactly as you wrote it. crossline never computes or suggests a dose.",
     )
@@ -80,6 +81,12 @@ class PlanForm(forms.Form):
                 self.add_error("start_date", problem)
         return data
 
+    def clean_prescription_text(self) -> str:
+        text: str = self.cleaned_data["prescription_text"]
+        if not text.strip():
+            raise forms.ValidationError(self.fields["prescription_text"].error_messages["required"])
+        return text
+
     def plan(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
@@ -87,7 +94,7 @@ class PlanForm(forms.Form):
             "form": d["route"].strip(),
             "strength": d["strength"].strip(),
             "units_per_session": d["units_per_session"],
-            "prescription_text": d["prescription_text"].strip(),
+            "prescription_text": d["prescription_text"],  # as typed, never re-formatted
             "monitor_name": d["monitor_name"].strip(),
             "notes": d["notes"].strip(),
         }
