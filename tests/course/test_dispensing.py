@@ -301,3 +301,18 @@ def test_the_service_refuses_a_supply_in_the_future(planned: Planned) -> None:
             doses_reported_left=None, user=planned.physician, request=None, now=timezone.now(),
         )  # fmt: skip
     assert not Supply.objects.exists()
+
+
+def test_a_second_early_refill_on_the_same_day_is_flagged_again(planned: Planned) -> None:
+    """Each supply is judged on its own: a third supply the same day as a flagged early refill
+    is another early refill (the alert and the audit event say so), not the same one again."""
+    today = course_today()
+    for number in range(3):
+        dispensing.record_supply(
+            planned.course, dispensed_on=today, quantity="4", doses=4, pharmacy="P",
+            delivery_signed=True, pdmp_checked_on=today, pdmp_note="", doses_reported_left=None,
+            user=planned.physician, request=None, now=timezone.now(), seen=number,
+        )  # fmt: skip
+    recorded = Event.objects.filter(action="supply.recorded").order_by("pk")
+    assert [e.detail["flags"] for e in recorded] == ["", "early_refill", "early_refill"]
+    assert Alert.objects.filter(case=planned.case, source="dispensing").count() == 2

@@ -11,6 +11,7 @@ was written and what the patient reported.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,6 +87,21 @@ def _key(flag: dict[str, Any]) -> tuple[str, object]:
     return flag["flag"], flag["on"]
 
 
+Flags = list[dict[str, Any]]
+
+
+def _new_flags(before: Counter[tuple[str, object]], now: Flags) -> Flags:
+    """The flags beyond those there were before, counted: two supplies flagged on one day are
+    two flags (an early refill on the day of another is another early refill)."""
+    counted: Counter[tuple[str, object]] = Counter()
+    new = []
+    for flag in now:
+        counted[_key(flag)] += 1
+        if counted[_key(flag)] > before[_key(flag)]:
+            new.append(flag)
+    return new
+
+
 def record_supply(
     course: Course,
     *,
@@ -120,7 +136,7 @@ def record_supply(
         if seen is not None and locked.supplies.count() != seen:
             raise CourseError(NEW_SUPPLY)
         _check_new_pdmp(locked, dispensed_on, pdmp_checked_on)
-        before = {_key(f) for f in flags(locked)}
+        before = Counter(_key(f) for f in flags(locked))
         supply = Supply.objects.create(
             course=locked,
             dispensed_on=dispensed_on,
@@ -136,7 +152,7 @@ def record_supply(
             recorded_by=user,
             recorded_at=now,
         )
-        new = [f for f in flags(locked) if _key(f) not in before]
+        new = _new_flags(before, flags(locked))
         record(
             Action.SUPPLY_RECORDED,
             request=request,
