@@ -231,14 +231,17 @@ def remaining_at_most(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple
         return 0, 0.0
     known = {i: answers[i] for i in w.asked}
     steps, seconds = 0, 0.0
-    for step in _possible_steps(knowledge, known):
+    for step in _possible_steps(knowledge, known, _asq_disclosed(answers)):
         steps += 1
         seconds += step.seconds
     return steps, seconds
 
 
-def _possible_steps(knowledge: Knowledge, known: Mapping[str, Any]) -> list[Step]:
-    """Every step that some continuation could still ask (each at most once)."""
+def _possible_steps(
+    knowledge: Knowledge, known: Mapping[str, Any], disclosed: bool = False
+) -> list[Step]:
+    """Every step that some continuation could still ask (each at most once); `disclosed`: a
+    risk already told on the ASQ, which brings it whatever the rest says."""
     policy = knowledge.policy
     screen = depression_screen(known, policy) if all(i in known for i in PHQ_FIRST) else None
     out = [_QUESTIONS[i] for i in PHQ_FIRST if i not in known]
@@ -249,7 +252,8 @@ def _possible_steps(knowledge: Knowledge, known: Mapping[str, Any]) -> list[Step
         out.append(_QUESTIONS["burnout.single"])
     item9 = known.get("phq9.9")
     if (
-        policy.universal_asq
+        disclosed
+        or policy.universal_asq
         or item9 is None
         or item9 > 0
         or burnout is None
