@@ -225,6 +225,19 @@ def test_doses_as_prescribed_raise_nothing(planned: Planned, physician: User) ->
     assert dispensing.summary(planned.course)["taken"] == 1
 
 
+def test_a_plan_without_units_per_session_shows_none_and_compares_nothing(
+    planned: Planned, doctor: Client
+) -> None:
+    """No default stands in for what the physician did not write: it would read as a dose."""
+    Course.objects.filter(pk=planned.course.pk).update(plan={"prescription_text": "As written."})
+    planned.course.refresh_from_db()
+    session = after_session(planned, 3)
+    assert dispensing.flag_after_session(session, timezone.now()) is None
+    assert dispensing.flags(planned.course) == []
+    page = doctor.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
+    assert "not written in the plan" in page
+
+
 # --- each supply once, with its own PDMP check, within the course ----------------------------
 
 

@@ -34,10 +34,12 @@ FLAG_TEXT = {
 }
 
 
-def per_session(course: Course) -> int:
-    """The plan's units per session, as the physician wrote it (1 when not written)."""
+def per_session(course: Course) -> int | None:
+    """The plan's units per session, as the physician wrote it; None when not written — never
+    a default, which would read as a dose the physician did not write (and the "more than
+    prescribed" flag then has nothing to compare with)."""
     value = (course.plan or {}).get("units_per_session")
-    return int(value) if isinstance(value, int) and value > 0 else 1
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def taken(course: Course) -> list[tuple[date, int]]:
@@ -213,7 +215,8 @@ def _check_new_pdmp(course: Course, dispensed_on: date, pdmp_checked_on: date) -
 def flag_after_session(session: Session, now: datetime) -> Alert | None:
     """After an after-check: a routine alert when it reported more doses than the plan's per
     session. Call inside the check-in's transaction (services.submit_session_checkin)."""
-    if session.doses_taken is None or session.doses_taken <= per_session(session.course):
+    prescribed = per_session(session.course)
+    if session.doses_taken is None or prescribed is None or session.doses_taken <= prescribed:
         return None
     return raise_alert(
         session.course.case,

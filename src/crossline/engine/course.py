@@ -227,13 +227,16 @@ class Supply:
 
 
 def dispensing_flags(
-    supplies: Iterable[Supply], taken: Iterable[tuple[date, int]], per_session: int, p: CoursePolicy
+    supplies: Iterable[Supply],
+    taken: Iterable[tuple[date, int]],
+    per_session: int | None,
+    p: CoursePolicy,
 ) -> list[dict[str, Any]]:
     """Flags for the physician (FACTS §B1 abuse and misuse; policy.course_dispensing), from the
     supplies and the doses each session's after-check reported taken, by session date:
 
     - `more_than_prescribed`: a session's after-check reported more doses than the plan's per
-      session;
+      session (`per_session`; None when the plan does not say: nothing to compare with);
     - `early_refill`: a supply recorded while the earlier supplies should still hold at least
       `early_refill_doses_left` doses (dispensed before − taken before);
     - `unaccounted`: the patient reported fewer doses left than dispensed before − taken before.
@@ -241,7 +244,7 @@ def dispensing_flags(
     flags: list[dict[str, Any]] = []
     sessions = sorted(taken)
     for day, count in sessions:
-        if count > per_session:
+        if per_session is not None and count > per_session:
             flags.append({"flag": "more_than_prescribed", "on": day, "doses": count})
     dispensed = 0
     for supply in sorted(supplies, key=lambda s: s.dispensed_on):
