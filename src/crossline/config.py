@@ -113,14 +113,14 @@ def from_environment(env: Mapping[str, str] | None = None) -> Config:
         audit_key_id=next(iter(audit_ring)),
         debug=env.get("CROSSLINE_DEBUG", "") == "1" and not production,
         allowed_hosts=tuple(h for h in hosts.split(",") if h) or (host, "127.0.0.1", "localhost"),
-        rate_limit_per_minute=int(env.get("CROSSLINE_RATE_LIMIT_PER_MINUTE", "30")),
+        rate_limit_per_minute=_count(env, "CROSSLINE_RATE_LIMIT_PER_MINUTE", 30),
         cds_rate_limit_per_minute=_count(env, "CROSSLINE_CDS_RATE_LIMIT_PER_MINUTE", 600),
-        trusted_proxies=int(env.get("CROSSLINE_TRUSTED_PROXIES", "0")),
+        trusted_proxies=_whole(env, "CROSSLINE_TRUSTED_PROXIES", 0, least=0),
         audit_anchor_path=Path(
             env.get("CROSSLINE_AUDIT_ANCHOR_FILE") or data_dir / "audit-anchors.log"
         ).resolve(),
         smtp_host=env.get("CROSSLINE_SMTP_HOST", "127.0.0.1"),
-        smtp_port=int(env.get("CROSSLINE_SMTP_PORT", "25")),
+        smtp_port=_whole(env, "CROSSLINE_SMTP_PORT", 25, least=1, most=65535),
         mail_from=env.get("CROSSLINE_MAIL_FROM", "crossline@localhost"),
         alert_webhook_url=env.get("CROSSLINE_ALERT_WEBHOOK_URL", ""),
         alert_webhook_secret=_webhook_secret(env),
@@ -253,11 +253,21 @@ def _positive(env: Mapping[str, str], variable: str, default: float) -> float:
 
 
 def _count(env: Mapping[str, str], variable: str, default: int) -> int:
-    """A whole number of at least 1 (a limit), or start-up stops naming the setting."""
+    """A whole number of at least 1 (a limit: 0 would refuse everyone), or start-up stops."""
+    return _whole(env, variable, default, least=1)
+
+
+def _whole(
+    env: Mapping[str, str], variable: str, default: int, least: int, most: int | None = None
+) -> int:
+    """A whole number from `least` to `most`, or start-up stops naming the setting (never a
+    traceback: `int()` would also take "+3", " 3" and "3_0")."""
     raw = (env.get(variable) or "").strip() or str(default)
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise ConfigError(f"{variable}: must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
+    value = int(raw) if raw.isascii() and raw.isdigit() else None
+    if value is None or value < least or (most is not None and value > most):
+        span = f"at least {least}" if most is None else f"from {least} to {most}"
+        raise ConfigError(f"{variable}: must be a whole number {span}, not {raw!r}")
+    return value
 
 
 def _keys_from_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -217,3 +217,50 @@ def test_a_key_id_too_long_for_the_ciphertext_stops_start_up() -> None:
     assert parse_key_ring(f"{'k' * 255}:{key}", "CROSSLINE_ENCRYPTION_KEYS")
     with pytest.raises(ConfigError, match="longer than 255 bytes"):
         parse_key_ring(f"{'k' * 256}:{key}", "CROSSLINE_ENCRYPTION_KEYS")
+
+
+# --- numbers: a clear message naming the variable, never a traceback ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CROSSLINE_RATE_LIMIT_PER_MINUTE", "thirty"),
+        ("CROSSLINE_RATE_LIMIT_PER_MINUTE", "0"),  # would refuse every submission
+        ("CROSSLINE_TRUSTED_PROXIES", "one"),
+        ("CROSSLINE_TRUSTED_PROXIES", "-1"),
+        ("CROSSLINE_SMTP_PORT", "smtp"),
+        ("CROSSLINE_SMTP_PORT", "70000"),
+    ],
+)
+def test_a_bad_number_stops_start_up_naming_the_variable(
+    variable: str, value: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=f"{variable}: must be a whole number") as raised:
+        from_environment({"CROSSLINE_DATA_DIR": str(tmp_path), variable: value})
+    assert repr(value) in str(raised.value)
+
+
+def test_the_numbers_have_their_documented_defaults(tmp_path: Path) -> None:
+    config = from_environment({"CROSSLINE_DATA_DIR": str(tmp_path)})
+    assert (config.rate_limit_per_minute, config.trusted_proxies, config.smtp_port) == (30, 0, 25)
+    chosen = from_environment(
+        {
+            "CROSSLINE_DATA_DIR": str(tmp_path),
+            "CROSSLINE_RATE_LIMIT_PER_MINUTE": "1000000",
+            "CROSSLINE_TRUSTED_PROXIES": "2",
+            "CROSSLINE_SMTP_PORT": "587",
+        }
+    )
+    assert (chosen.rate_limit_per_minute, chosen.trusted_proxies, chosen.smtp_port) == (
+        1000000,
+        2,
+        587,
+    )
+
+
+def test_serve_with_a_bad_number_exits_2_naming_it(data_dir: Path) -> None:
+    done = run_crossline("serve", env=base_env(data_dir, CROSSLINE_TRUSTED_PROXIES="one"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("crossline: configuration: CROSSLINE_TRUSTED_PROXIES")
+    assert "Traceback" not in done.stderr
