@@ -90,7 +90,8 @@ def _database(url: str) -> dict[str, object]:
     if parts.scheme == "sqlite":
         # sqlite:///relative/path or sqlite:////absolute/path (the dj-database-url convention)
         path = unquote(url.removeprefix("sqlite://").removeprefix("/"))
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Only its owner may list or open the database's directory (docs/operations.md).
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return {
             "ENGINE": "crossline.sqlite",
             "NAME": path,
@@ -242,6 +243,7 @@ TIME_ZONE = CONFIG.time_zone  # what staff pages show; the database keeps UTC
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
+CONFIG.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # as the key file's is
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # static files served without a collectstatic step
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -264,3 +264,15 @@ def test_serve_with_a_bad_number_exits_2_naming_it(data_dir: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("crossline: configuration: CROSSLINE_TRUSTED_PROXIES")
     assert "Traceback" not in done.stderr
+
+
+def test_in_production_the_data_directory_crossline_creates_is_its_owners_alone(
+    data_dir: Path,
+) -> None:
+    """No key file there, but the SQLite database (when DATABASE_URL is not set) and the audit
+    anchor file are: mode 700, as in the embedded setup."""
+    done = run_crossline("check", env=base_env(data_dir, **production_env()))
+    assert done.returncode == 0, done.stderr
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    assert (data_dir / "crossline.sqlite3").exists()
+    assert not (data_dir / "keys.toml").exists()
