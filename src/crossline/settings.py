@@ -63,6 +63,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# `check --deploy` looks for Django's CSRF middleware by name; crossline's subclass of it
+# (crossline.web.CsrfMiddleware) is in MIDDLEWARE, so the warning would be false on every deploy.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+
 ROOT_URLCONF = "crossline.urls"
 WSGI_APPLICATION = "crossline.wsgi.application"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -276,3 +277,25 @@ def test_in_production_the_data_directory_crossline_creates_is_its_owners_alone(
     assert data_dir.stat().st_mode & 0o777 == 0o700
     assert (data_dir / "crossline.sqlite3").exists()
     assert not (data_dir / "keys.toml").exists()
+
+
+def test_the_deployment_checks_warn_only_about_what_the_proxy_and_the_operator_decide(
+    data_dir: Path,
+) -> None:
+    """docs/operations.md lists the warnings `crossline check` gives a production setup: the
+    HTTPS redirect (the proxy's) and HSTS preloading (the operator's choice). A false one —
+    Django's CSRF middleware looked for by name, where crossline runs a subclass of it — would
+    teach operators to skip the list."""
+    from django.conf import settings
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.utils.module_loading import import_string
+
+    csrf = [m for m in settings.MIDDLEWARE if issubclass(import_string(m), CsrfViewMiddleware)]
+    assert csrf == ["crossline.web.CsrfMiddleware"]
+    env = base_env(data_dir, **production_env(CROSSLINE_BASE_URL="https://screen.crossline.test"))
+    done = run_crossline("check", env=env)
+    assert done.returncode == 0, done.stderr
+    assert set(re.findall(r"\((security\.W\d+)\)", done.stderr)) == {
+        "security.W008",
+        "security.W021",
+    }
