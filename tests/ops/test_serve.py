@@ -129,6 +129,17 @@ def test_check_passes_on_postgresql(data_dir: Path, postgres_url: str) -> None:
     )
 
 
+def test_check_fails_when_the_database_cannot_be_reached(data_dir: Path) -> None:
+    """Run before a deploy to test the configuration, `check` must not pass on a wrong
+    DATABASE_URL (it said "crossline checks OK" and "run `crossline migrate` first")."""
+    env = base_env(data_dir, "postgres://crossline:hunter2@127.0.0.1:1/crossline")
+    checked = run_crossline("check", env=env)
+    assert checked.returncode != 0
+    assert "database: cannot connect (OperationalError): check DATABASE_URL" in checked.stderr
+    assert "checks OK" not in checked.stdout
+    assert "hunter2" not in checked.stdout + checked.stderr
+
+
 def test_what_the_master_loads_is_frozen_out_of_the_workers_collections() -> None:
     """`crossline serve` loads the application in the gunicorn master (`--preload`); what it
     loaded is then moved out of the cyclic collector's reach before the workers fork, so their

@@ -17,6 +17,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = [f"knowledge: {p}" for p in check(load())]
+        try:  # a deployment check that passes with a wrong DATABASE_URL would mislead
+            connection.ensure_connection()
+        except DatabaseError as exc:  # its type only: libpq's message names hosts and users
+            raise CommandError(
+                f"database: cannot connect ({type(exc).__name__}): check DATABASE_URL"
+            ) from None
         cfg = settings.CROSSLINE
         if len(cfg.encryption_keys[cfg.active_key_id]) != 32:
             problems.append("encryption: the active key is not 32 bytes")
