@@ -30,3 +30,20 @@ def test_every_documented_manage_command_and_option_exists() -> None:
         parser = load_command_class(commands[name], name).create_parser("crossline", name)
         known = {o for action in parser._actions for o in action.option_strings}
         assert options <= known, f"`crossline manage {name}`: {sorted(options - known)}"
+
+
+def test_the_configuration_table_lists_every_variable_crossline_reads() -> None:
+    """An operator sets up production from the table: a variable the code reads but the table
+    leaves out (the mail relay, the anchor file) is one they never learn to set."""
+    src = OPERATIONS.parents[1] / "src" / "crossline"
+    read = {
+        name
+        for path in src.rglob("*.py")
+        for name in re.findall(r"\"(CROSSLINE_[A-Z_]+)\"", path.read_text())
+    }
+    section = OPERATIONS.read_text().split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    listed = {name for first in rows for name in re.findall(r"`(CROSSLINE_[A-Z_]+)`", first)}
+    assert "CROSSLINE_PRODUCTION" in listed
+    assert read - listed == set(), "add them to docs/operations.md, Configuration"
+    assert listed - read == set(), "the table names variables crossline does not read"
