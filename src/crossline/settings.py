@@ -258,7 +258,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Django puts the request path in error records; a result link's path is a credential.
-    "filters": {"redact": {"()": "crossline.web.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "crossline.web.RedactingFilter"},
+        "one_line": {"()": "crossline.web.WithoutTraceback"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
@@ -269,6 +272,7 @@ LOGGING = {
         # django-axes logs every sign-in with the typed user name (which may be a password typed
         # in the wrong box) and the client address; the audit log records sign-ins instead.
         "axes": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"filters": ["one_line"]},
     },
 }
 

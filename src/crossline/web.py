@@ -389,6 +389,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class WithoutTraceback(logging.Filter):
+    """An expected refusal logged as one line, not a traceback: a request naming a host this
+    site does not serve (scanners, a health check by address) is refused with 400 and logged
+    by Django at ERROR with its whole stack, a screenful per request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 class _Redacted:
     error_log: logging.Logger
 

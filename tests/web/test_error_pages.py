@@ -4,6 +4,9 @@ page not open to them (403), a form's address opened directly (405)."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -82,6 +85,15 @@ def test_a_request_that_cannot_be_read_is_a_page_with_the_crisis_line() -> None:
     assert response.status_code == 400
     assert "This request could not be read" in page and "No se pudo leer" in page
     assert "Call or text 988" in page and "Llame al 988 y oprima 2, o envíe AYUDA al 988" in page
+
+
+def test_a_host_this_site_does_not_serve_is_logged_in_one_line(caplog: Any) -> None:
+    """Scanners and health checks by address: one line each, not a traceback per request."""
+    with caplog.at_level(logging.WARNING, logger="django.security.DisallowedHost"):
+        assert Client(HTTP_HOST="scanner.example").get("/").status_code == 400
+    (record,) = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert "scanner.example" in record.getMessage()
+    assert record.exc_info is None and not record.exc_text
 
 
 def test_a_page_not_open_to_this_browser_is_a_page_with_the_crisis_line(settings) -> None:
