@@ -257,7 +257,13 @@ def test_a_bad_cds_rate_limit_stops_start_up_naming_it(tmp_path: Any, value: str
 
 def test_an_unknown_service_is_404_and_bad_bodies_name_the_field() -> None:
     assert call(token(), url="/cds-services/nothing-here").status_code == 404
-    for bad in (b"{", b"[" * 100_000, b"\xff\xfe"):  # broken, too deep, not UTF-8
+    for bad in (
+        b"{",  # broken
+        b"[" * 100_000,  # too deep
+        b"\xff\xfe",  # not UTF-8
+        b'{"hook": "order-sign", "hook": "order-select"}',  # which one? (a duplicated key)
+        b'{"hook": NaN}',  # not JSON, though Python reads it
+    ):
         not_json = call(token(), body=bad)
         assert not_json.status_code == 400 and not_json.json()["errors"][0]["field"] == "$"
     wrong_hook = call(token(), body={**BODY, "hook": "patient-view"})

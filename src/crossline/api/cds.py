@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crossline.api import ratelimit
+from crossline.api.errors import strict_json
 from crossline.api.models import CdsCard, CdsFeedback
 from crossline.audit import Action
 from crossline.audit import log as audit_log
@@ -195,10 +196,11 @@ def _admit(request: HttpRequest, service_id: str) -> HttpResponse | tuple[str, A
     raw = request.read(MAX_CDS_BODY_BYTES + 1)  # not `.body`: the site-wide limit is 64 KB
     if len(raw) > MAX_CDS_BODY_BYTES:
         return _error(413, "$", f"body larger than {MAX_CDS_BODY_BYTES} bytes")
-    try:
-        return issuer, json.loads(raw)
-    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; too deep
-        return _error(400, "$", "the body must be JSON")
+    try:  # as the API reads its bodies: no NaN, no duplicate keys, not too deep
+        return issuer, strict_json(raw, check_text=False)
+    except InvalidInput as exc:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return JsonResponse({"errors": errors}, status=400)
 
 
 def forget_cards(now: datetime) -> int:
