@@ -523,3 +523,22 @@ def test_the_adult_floor_holds_whatever_the_screens_eligibility(
     page = html(response)
     assert message in page
     assert not Evaluation.objects.exists() and not events("evaluation.decided")
+
+
+def test_approval_needs_a_state_the_program_serves_now(
+    candidate: Screened, physician: Client
+) -> None:
+    """A contact-me case can come from any state, and an operator may stop serving a state
+    after someone screened there: approval reads the service states as they are now."""
+    from crossline.program.models import ProgramSettings
+
+    program = ProgramSettings.current()
+    program.service_states = ["NJ"]  # the candidate screened in Florida
+    program.save()
+    response = physician.post(candidate.url, complete())
+    assert response.status_code == 422
+    assert "(FL) is not one of the program&#x27;s service states (NJ)" in html(response)
+    assert not events("evaluation.decided")
+    program.service_states = ["FL", "NJ"]
+    program.save()
+    assert physician.post(candidate.url, complete()).status_code == 302

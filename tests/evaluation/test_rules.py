@@ -35,6 +35,8 @@ COMPLETE = ApprovalFacts(
     in_person_recorded=False,
     pdmp_recorded=True,
     under_age=False,
+    state="FL",
+    service_states=("FL", "NJ"),
 )
 
 
@@ -72,6 +74,8 @@ ALONE = {
     "no_pdmp": (replace(COMPLETE, pdmp_recorded=False), "pdmp"),
     "under_age": (replace(COMPLETE, under_age=True), "under_age"),
     "age_unknown": (replace(COMPLETE, age_unknown=True), "age_unknown"),
+    "outside_the_service_area": (replace(COMPLETE, state="TX"), "service_area"),
+    "a_state_no_longer_served": (replace(COMPLETE, service_states=("NJ",)), "service_area"),
 }
 
 
@@ -106,6 +110,12 @@ def test_high_risk_with_missing_documentation_reports_both() -> None:
     assert codes(facts) == ["risk_assessment", "risk_high"]
 
 
+def test_the_service_area_message_names_the_state_and_the_states_served() -> None:
+    (unmet,) = unmet_requirements(replace(COMPLETE, state="TX"))
+    assert "(TX) is not one of the program's service states (FL, NJ)" in unmet.message
+    assert "policy.service_area" in unmet.message
+
+
 def test_the_risk_message_names_every_missing_part() -> None:
     facts = replace(COMPLETE, risk_level="", risk_justification="", safety_plan="")
     (unmet,) = unmet_requirements(facts)
@@ -130,9 +140,12 @@ def test_all_rules_together_are_all_reported_in_form_order() -> None:
         flags={"safety.acute": Resolution()},
         avoid=("theophylline",),
         under_age=True,
+        state="TX",
+        service_states=("FL", "NJ"),
     )
     assert codes(facts) == [
         "under_age",
+        "service_area",
         "diagnosis",
         "flag:safety.acute",
         "interaction_avoid",
@@ -150,6 +163,7 @@ BREAKERS = {
     "legal_basis": lambda f: replace(f, telemedicine_basis_in_force=False),
     "pdmp": lambda f: replace(f, pdmp_recorded=False),
     "under_age": lambda f: replace(f, under_age=True),
+    "service_area": lambda f: replace(f, state="GA"),
 }
 
 

@@ -321,6 +321,8 @@ def approval_facts(
     basis_in_force: bool,
     age: Any,
     min_age: int,
+    state: str,
+    service_states: tuple[str, ...],
 ) -> ApprovalFacts:
     """The approval rules' input from stored-shape content (`EvaluationForm.content()`)."""
     resolutions = content.get("flags", {})
@@ -337,4 +339,6 @@ def approval_facts(
         pdmp_recorded=bool(content["pdmp"]["date"] and content["pdmp"]["result"]),
         under_age=isinstance(age, int) and age < min_age,
         age_unknown=not isinstance(age, int),
+        state=state,
+        service_states=service_states,
     )

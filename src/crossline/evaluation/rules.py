@@ -11,7 +11,9 @@ The requirements are PRODUCT.md "Evaluation and course rules" (facts from FACTS.
 - major depression confirmed by the clinical interview;
 
 and, as program policy, a PDMP check recorded (FACTS §G3: "run a PMP check for every patient
-anyway") and the adult-only hard floor (FACTS §G4). A decline or a referral needs none of them.
+anyway"), the adult-only hard floor (FACTS §G4) and the service area (policy.service_area: the
+program treats people who will be in its service states for visits and sessions). A decline or
+a referral needs none of them.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class ApprovalFacts:
     # The hard floor reads the screen's age answer, not its eligibility: an acute screen is
     # `safety_first` whatever the age, and one without an age may still open a case.
     under_age: bool = False  # the screen's age answer is under the floor
+    state: str = ""  # the person's state for visits and sessions (the screen's answer)
+    service_states: tuple[str, ...] = ()  # the program's service states now
     age_unknown: bool = False  # the screen has no age answer
 
 
@@ -82,6 +86,9 @@ MESSAGES = {
     "legal_basis": "No legal basis for telemedicine prescribing is in force: record an "
     "in-person evaluation, date and clinician (FACTS §G1).",
     "pdmp": "The PDMP check is not recorded: date and result (program policy, FACTS §G3).",
+    "service_area": "The person's state for visits and sessions ({state}) is not one of the "
+    "program's service states ({served}): the program treats only people who will be in them "
+    "(program policy: policy.service_area).",
 }
 
 
@@ -92,6 +99,10 @@ def unmet_requirements(f: ApprovalFacts) -> list[Unmet]:
         out.append(Unmet("under_age", "decision", MESSAGES["under_age"]))
     elif f.age_unknown:
         out.append(Unmet("age_unknown", "decision", MESSAGES["age_unknown"]))
+    if f.state not in f.service_states:
+        served = ", ".join(f.service_states) or "none"
+        message = MESSAGES["service_area"].format(state=f.state or "not given", served=served)
+        out.append(Unmet("service_area", "decision", message))
     if f.diagnosis != "yes":
         out.append(Unmet("diagnosis", "diagnosis", MESSAGES["diagnosis"]))
     out += [

@@ -39,6 +39,7 @@ from crossline.evaluation.rules import Unmet, adequate_failed_trials, unmet_requ
 from crossline.intake.models import Assessment
 from crossline.knowledge import load
 from crossline.program.models import ProgramSettings
+from crossline.program.policy import current_knowledge
 
 ACTIONS = ("save", "decide")
 
@@ -186,6 +187,7 @@ def _row_count(posted: str, default: int = 3) -> int:
 
 def _unmet(case: Case, form: EvaluationForm, content: dict[str, Any]) -> list[Unmet]:
     checked: list[interactions.Interaction] = form.checked  # type: ignore[attr-defined]
+    policy = current_knowledge().policy  # the service states as the operator set them now
     facts = approval_facts(
         content,
         flags=form.flags,
@@ -193,7 +195,9 @@ def _unmet(case: Case, form: EvaluationForm, content: dict[str, Any]) -> list[Un
         avoid=[f"{i.entry} ({i.label})" for i in interactions.avoided(checked)],
         basis_in_force=ProgramSettings.current().telemedicine_basis_in_force(timezone.localdate()),
         age=_screen(case)["answers"].get("profile.age"),
-        min_age=load().policy.min_age,
+        min_age=policy.min_age,
+        state=case.state,
+        service_states=tuple(policy.service_states),
     )
     return unmet_requirements(facts)
 
