@@ -42,11 +42,12 @@ def free_port() -> int:
 
 
 def base_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
-    """The environment of a server: this process's, minus any crossline/Django settings."""
+    """The environment of a server: this process's, minus any crossline/Django settings (and
+    DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set for their own process: a server or a
+    `crossline check` started after them must not inherit it — the check rejects it)."""
+    dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("CROSSLINE_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        k: v for k, v in os.environ.items() if not k.startswith("CROSSLINE_") and k not in dropped
     }
     env.update(PYTHONUTF8="1", CROSSLINE_DATA_DIR=str(data_dir))
     if database_url:
