@@ -286,7 +286,35 @@ def test_emergency_after_the_session_says_call_911_first(planned: Planned, lang:
     body = text(client(lang).get(f"/s/{token}/"))
     main = body.index('<nav class="top"')
     assert body.index("Call 911 now.") < main and body.index("Llame al 911 ahora.") < main
-    assert 'href="tel:911"' in body
+    assert f'<h1 id="emergency-title" lang="{lang}">' in body  # their language first
+    assert {"en": ">Call 911</a>", "es": ">Llame al 911</a>"}[lang] in body  # a large tap target
+
+
+def at_risk_browser(p: Planned, lang: str) -> Client:
+    """A browser whose weekly answers showed suicide risk (item 9 above 0): the crisis
+    resources stay on every page it opens from then on."""
+    _, weekly_token = weekly_link(p)
+    browser = client(lang)
+    browser.post(f"/w/{weekly_token}/", form(weekly_answers([0] * 8 + [1], [0] * 7)))
+    return browser
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(
+    "post", [SAFE_POST, {**SAFE_POST, "post.emergency_symptoms": ["seizure"]}], ids=["ok", "911"]
+)
+def test_the_session_done_page_keeps_the_crisis_help_of_an_at_risk_browser(
+    planned: Planned, lang: str, post: dict[str, Any]
+) -> None:
+    """The 911 panel of an emergency comes first, but never in place of the 988 resources."""
+    _s, token = ready(planned)
+    services.submit_session_checkin(_s, "post", post, lang, timezone.now(), doses_taken=1)
+    browser = at_risk_browser(planned, lang)
+    page = browser.get(f"/s/{token}/")
+    assert shows_crisis_help(page, lang)
+    if post["post.emergency_symptoms"]:
+        body = text(page)
+        assert body.index('href="tel:911"') < body.index(HELP_NOW[lang])
 
 
 @pytest.mark.parametrize("lang", LANGS)
