@@ -466,6 +466,49 @@ def test_course_overview(planned: Planned, lang: str) -> None:
     assert "988" in body
 
 
+ON_HOLD = {
+    "en": "This session is on hold: do not take a dose.",
+    "es": "Esta sesión está en espera: no tome ninguna dosis.",
+}
+START = {"en": "Start your check-in", "es": "Empezar su registro"}
+
+
+def overview(p: Planned, lang: str) -> str:
+    return text(client(lang).get(f"/r/{p.result_token}/course/"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_overview_says_a_held_session_waits_instead_of_offering_its_check_in(
+    planned: Planned, lang: str
+) -> None:
+    held(planned, lang)
+    body = overview(planned, lang)
+    assert ON_HOLD[lang] in body and START[lang] not in body
+    assert "Eastern time (America/New_York)" in body or "hora del Este" in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_overview_of_a_suspended_course_says_the_session_waits(
+    planned: Planned, lang: str
+) -> None:
+    sign(planned)
+    schedule(planned)
+    Course.objects.filter(pk=planned.course.pk).update(status=rules.SUSPENDED)
+    body = overview(planned, lang)
+    assert ON_HOLD[lang] in body and START[lang] not in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_overview_after_the_go_ahead_points_to_the_after_session_check(
+    planned: Planned, lang: str
+) -> None:
+    _s, token = ready(planned)
+    body = overview(planned, lang)
+    after = {"en": "Open the after-session check", "es": "Abrir el registro después de la sesión"}
+    assert after[lang] in body and f'href="/s/{token}/"' in body
+    assert START[lang] not in body and ON_HOLD[lang] not in body
+
+
 def test_course_overview_404_without_a_course(planned: Planned) -> None:
     assert client("en").get("/r/not-a-token/course/").status_code == 404
 

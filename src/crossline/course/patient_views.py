@@ -405,6 +405,9 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "course": course,
             "session": current,
+            "on_hold": current is not None
+            and (current.status == rules.HELD or course.status != rules.ACTIVE),
+            "zone": zone_label(course.time_zone),
             "weekly_now": weekly_now,
             "weekly_next": None if weekly_now else due.first(),
             "snap": course.rules_snapshot,
