@@ -103,3 +103,46 @@ def test_the_patients_course_page_with_charts_passes_axe(
     expect(page.locator("#outcome-gad7 svg.chart")).to_be_visible()
     found = axe_violations(page)
     assert not found, describe_violations({url: found})
+
+
+# Words split across lines in a cell: a range over each word that renders as more than one box.
+SPLIT_WORDS = """(root) => {
+  const split = [];
+  for (const cell of root.querySelectorAll("th, td, caption")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        if (range.getClientRects().length > 1) split.push(m[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_patients_score_tables_keep_every_word_whole_at_320_px(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    """The numbers under each chart are its text alternative: on a narrow phone a word broken
+    letter by letter ("P/u/nt/aj/e") cannot be read, so the table scrolls sideways instead."""
+    p = planned_course(lang)
+    for week, phq in ((0, [2] * 8 + [0]), (1, [1] * 4 + [0] * 5)):
+        weekly = p.course.weeklies.get(number=week)
+        extra = {"course.bladder": "no"} if week == 0 else {}
+        services.submit_weekly(weekly, weekly_answers(phq, [1] * 7, **extra), lang, timezone.now())
+    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
+    page.set_viewport_size({"width": 320, "height": 740})
+    page.goto(f"{live_server.url}/r/{p.result_token}/course/")
+    for instrument in ("phq9", "gad7"):
+        table = page.locator(f"#outcome-{instrument} .chart-table")
+        expect(table.locator("tbody tr")).to_have_count(2)
+        assert table.evaluate(SPLIT_WORDS) == []
+        caption = table.locator("caption").bounding_box()
+        assert caption is not None and caption["x"] + caption["width"] <= 320  # read in full
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # only the table scrolls
+    shoot(page, f"patient-320-{lang}")
