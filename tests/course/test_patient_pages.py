@@ -416,7 +416,7 @@ def test_weekly_positive_safety_shows_crisis_help_and_suspends(planned: Planned,
     planned.course.refresh_from_db()
     assert planned.course.status == rules.SUSPENDED
     body = text(client(lang).get(f"/w/{token}/"))
-    assert {"en": "this one is in", "es": "ya la recibimos"}[lang] in body
+    assert {"en": "this one is in", "es": "ya recibimos su cuestionario"}[lang] in body
     assert "tel:988" in body and "resources big" in body
 
 
