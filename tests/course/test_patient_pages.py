@@ -3,6 +3,7 @@ its hold), the after-session check (and its 911 page), the weekly questionnaire,
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -182,6 +183,24 @@ def test_bad_input_names_the_field_and_stores_nothing(planned: Planned) -> None:
     assert not CheckIn.objects.exists() and not Alert.objects.exists()
     s.refresh_from_db()
     assert s.status == rules.SCHEDULED
+
+
+def described_by_missing(body: str) -> list[str]:
+    """The ids an aria-describedby names that no element on the page carries."""
+    ids = set(re.findall(r'\bid="([^"]+)"', body))
+    named = (i for refs in re.findall(r'aria-describedby="([^"]*)"', body) for i in refs.split())
+    return [i for i in named if i not in ids]
+
+
+def test_each_error_is_announced_with_its_field(planned: Planned) -> None:
+    """A screen reader reads a field's error when the field gets focus: every id its
+    aria-describedby names (help text, error) is on the page."""
+    sign(planned)
+    _, token = schedule(planned)
+    bad = form(SAFE_PRE, **{"vitals.systolic": "high", "pre.fasted": "maybe"})
+    body = text(client("en").post(f"/s/{token}/", bad))
+    assert 'aria-invalid="true"' in body
+    assert described_by_missing(body) == []
 
 
 def test_new_medicines_are_one_per_line(planned: Planned) -> None:
