@@ -105,6 +105,33 @@ def test_consent_comes_first_and_is_signed_by_typing_a_name(planned: Planned, la
     assert 'name="vitals.systolic"' in text(client(lang).get(f"/s/{token}/"))
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_new_consent_version_mid_course_is_asked_as_an_update(
+    planned: Planned, lang: str
+) -> None:
+    """Signed before session 1, then the program publishes a new treatment consent: the next
+    session's link asks for it as what it is, not as the consent before a first session."""
+    from crossline.program.models import ConsentText
+
+    sign(planned)
+    ConsentText.objects.create(
+        kind="treatment",
+        version="t-2",
+        text_en="The updated consent.",
+        text_es="El consentimiento actualizado.",
+        published_at=timezone.now(),
+    )
+    _, token = schedule(planned)
+    body = text(client(lang).get(f"/s/{token}/"))
+    assert {"en": "The updated consent.", "es": "El consentimiento actualizado."}[lang] in body
+    first = {"en": "Before your first session", "es": "Antes de su primera sesión"}[lang]
+    changed = {
+        "en": "The treatment consent has changed since you signed it.",
+        "es": "El consentimiento para el tratamiento cambió desde que usted lo firmó.",
+    }[lang]
+    assert first not in body and changed in body
+
+
 def test_a_pre_check_in_posted_without_consent_is_not_stored(planned: Planned) -> None:
     s, token = schedule(planned)
     page = client("en").post(f"/s/{token}/", form(SAFE_PRE))

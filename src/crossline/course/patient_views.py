@@ -187,6 +187,8 @@ def _consent(request: HttpRequest, s: Session, lang: str, base: dict[str, Any]) 
     context = base | {
         "form": form,
         "version": wording.version,
+        # An earlier version signed: the program has published a new one since.
+        "renewal": s.course.consents.exists(),
         "paragraphs": [p.strip() for p in text.split("\n\n") if p.strip()],
     }
     return _page(request, "patient_consent.html", context, 422 if form.errors else 200)
