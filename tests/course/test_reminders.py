@@ -95,6 +95,7 @@ def test_a_session_reminder_goes_out_once_without_phi(smtp: Mailbox, physician: 
     body = body_of(message)
     assert f"/s/{token}/" in body
     assert "check-in for your program session on" in body
+    assert "Eastern time (America/New_York)" in body  # the clock it means, as the visit e-mails
     assert "988" in body and "911" in body
     assert_no_phi(message)
     session.refresh_from_db()
@@ -169,6 +170,7 @@ def test_spanish_course_spanish_reminder(smtp: Mailbox, physician: User) -> None
     [message] = smtp.messages
     body = body_of(message)
     assert "Tiene un registro para la sesión de su programa" in body
+    assert "hora del Este (America/New_York)" in body
     assert "988" in body and "911" in body and f"/s/{token}/" in body
     assert "registro" in str(message["Subject"])
     assert "check-in for your program" not in body

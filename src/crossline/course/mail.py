@@ -18,6 +18,7 @@ from django.utils.formats import date_format, time_format
 
 from crossline.clinic.models import Case
 from crossline.course.models import Course, Session, Weekly
+from crossline.visits.zones import zone_label
 
 COPY: dict[str, dict[str, str]] = {
     "en": {
@@ -68,13 +69,14 @@ def language(course: Course) -> str:
 
 
 def when(course: Course, item: Session | Weekly) -> str:
-    """ "Thursday, March 12, 2026, 3 p.m." in the course's zone and language (weekly: the day)."""
+    """ "Thursday, March 12, 2026, 3 p.m., Eastern time (America/New_York)" in the course's
+    zone and language, the zone named as on the pages and the visit e-mails (weekly: the day)."""
     with translation.override(language(course)):
         if isinstance(item, Weekly):
             return f"{date_format(item.due_on, 'l')}, {date_format(item.due_on, 'DATE_FORMAT')}"
         local: datetime = item.scheduled_for.astimezone(ZoneInfo(course.time_zone))
         day = f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}"
-        return f"{day}, {time_format(local, 'TIME_FORMAT')}"
+        return f"{day}, {time_format(local, 'TIME_FORMAT')}, {zone_label(course.time_zone)}"
 
 
 def link(item: Session | Weekly) -> str:
