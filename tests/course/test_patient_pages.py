@@ -530,7 +530,8 @@ def test_the_overview_says_a_held_session_waits_instead_of_offering_its_check_in
     held(planned, lang)
     body = overview(planned, lang)
     assert ON_HOLD[lang] in body and START[lang] not in body
-    assert "Eastern time (America/New_York)" in body or "hora del Este" in body
+    zone = {"en": "Eastern time (America/New_York)", "es": "hora del Este (America/New_York)"}
+    assert f", {zone[lang]}</p>" in body
 
 
 @pytest.mark.parametrize("lang", LANGS)
