@@ -556,6 +556,34 @@ def test_the_overview_after_the_go_ahead_points_to_the_after_session_check(
     assert START[lang] not in body and ON_HOLD[lang] not in body
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_course_suspended_for_a_safety_answer_shows_crisis_help_in_any_browser(
+    planned: Planned, lang: str
+) -> None:
+    """As the hold and weekly pages do from the stored answer: the link opened later from the
+    e-mail, on another phone, still puts the crisis resources first."""
+    _, session_token = schedule(planned)
+    sign(planned)
+    w, _weekly_token = weekly_link(planned)
+    asq = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+    answers = weekly_answers([1] * 9, [1] * 7, **asq)
+    services.submit_weekly(w, answers | ({"course.bladder": "no"} if w.bladder else {}), lang,
+                           timezone.now())  # fmt: skip
+    assert Course.objects.get(pk=planned.course.pk).status == rules.SUSPENDED
+    assert shows_crisis_help(client(lang).get(f"/s/{session_token}/"), lang)
+    assert shows_crisis_help(client(lang).get(f"/r/{planned.result_token}/course/"), lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_hold_then_a_suspension_shows_crisis_help_on_the_hold_page(
+    planned: Planned, lang: str
+) -> None:
+    _s, token = held(planned, lang)  # blood pressure: no safety answer in the pre check-in
+    assert not shows_crisis_help(client(lang).get(f"/s/{token}/"), lang)
+    Course.objects.filter(pk=planned.course.pk).update(status=rules.SUSPENDED)
+    assert shows_crisis_help(client(lang).get(f"/s/{token}/"), lang)
+
+
 def test_course_overview_404_without_a_course(planned: Planned) -> None:
     assert client("en").get("/r/not-a-token/course/").status_code == 404
 

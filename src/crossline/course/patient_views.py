@@ -86,7 +86,12 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     lang = _language(request, course.language)
     _keep_crisis_help_if_at_risk(request)
     k = current_knowledge()
-    base: dict[str, Any] = {"session": s, "course": course, "token": token}
+    base: dict[str, Any] = {
+        "session": s,
+        "course": course,
+        "token": token,
+        "at_risk": _suspended(course),
+    }
     page = _session_page(s, course)
     if _sent_from_another_page(request, page):
         return _not_saved(request, _session_link(token, course))
@@ -110,6 +115,13 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
     if page == rules.DONE:
         return _page(request, "patient_done.html", base | _done(k, s, lang))
     return _page(request, "patient_closed.html", base)
+
+
+def _suspended(course: Course) -> bool:
+    """Suspended: only ever for a positive suicide-risk answer (`services._suspend`), so its
+    pages show the crisis resources from the stored state, in any browser — as the hold and the
+    weekly pages do from the stored answer — until a clinician lifts it."""
+    return course.status == rules.SUSPENDED
 
 
 def _session_link(token: str, course: Course) -> _Link:
@@ -286,7 +298,7 @@ def _hold(k: Knowledge, s: Session, lang: str) -> dict[str, Any]:
         "title": copy["title"][lang],
         "next": copy["next"][lang],
         "reasons": _summaries(k, pre.decision["reasons"], lang) if pre else [],
-        "at_risk": pre is not None and pre.safety_level != "none",
+        "at_risk": (pre is not None and pre.safety_level != "none") or _suspended(s.course),
     }
 
 
@@ -410,6 +422,7 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
             "on_hold": current is not None
             and (current.status == rules.HELD or course.status != rules.ACTIVE),
             "zone": zone_label(course.time_zone),
+            "at_risk": _suspended(course),
             "weekly_now": weekly_now,
             "weekly_next": None if weekly_now else due.first(),
             "snap": course.rules_snapshot,
