@@ -294,6 +294,7 @@ def test_a_weekly_item_9_above_0_shows_crisis_help_at_once(planned: Planned, lan
     step = client(lang).post(f"/w/{token}/", form(answers))
     assert 'name="asq.1"' in text(step) and not CheckIn.objects.exists()
     assert shows_crisis_help(step, lang)
+    assert "(NIMH)" in text(step)  # the ASQ's credit, with its questions
 
 
 def test_asq_step_missing_answers_name_the_fields(planned: Planned) -> None:
@@ -436,6 +437,11 @@ def test_weekly_shows_both_instruments_verbatim(planned: Planned, lang: str) -> 
         assert phrase in body
     bladder = 2 if w.bladder else 0  # the baseline questionnaire asks about the bladder
     assert body.count('type="radio"') == (9 + 7) * 4 + bladder
+    # The PHQ-9 and the GAD-7 carry the same Pfizer line: under the form once. The ASQ's
+    # credit only once its questions are on the page.
+    footer = {"en": "Developed by Drs. Robert L. Spitzer", "es": "Elaborado por los doctores"}
+    assert body.count(footer[lang]) == 1
+    assert "NIMH" not in body
 
 
 def test_weekly_missing_answers_are_named_never_scored(planned: Planned) -> None:

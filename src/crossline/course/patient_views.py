@@ -366,7 +366,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
         "phq9_stem": k.instruments["phq9"].stem[lang],
         "gad7_stem": k.instruments["gad7"].stem[lang],
         "asq_stem": k.instruments["asq"].stem[lang],
-        "licences": [_licence(k, i, lang) for i in ("phq9", "gad7", "asq")],
+        "licences": _licences(k, ("phq9", "gad7", "asq") if form.asks_asq else PHQ_GAD, lang),
         # Spanish wording whose validation is not confirmed says so, as on the screen's pages.
         "unconfirmed": {
             i: lang == "es" and not k.instruments[i].spanish_validated
@@ -376,9 +376,14 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, "patient_weekly.html", context, 422 if form.errors else 200)
 
 
-def _licence(k: Knowledge, instrument: str, lang: str) -> str:
-    licence = k.instruments[instrument].licence
-    return licence[lang] if licence else ""
+PHQ_GAD = ("phq9", "gad7")
+
+
+def _licences(k: Knowledge, instruments: tuple[str, ...], lang: str) -> list[str]:
+    """The credit lines of the instruments on the page, each once: the PHQ-9 and the GAD-7
+    share Pfizer's."""
+    lines = (k.instruments[i].licence for i in instruments)
+    return list(dict.fromkeys(line[lang] for line in lines if line))
 
 
 def _weekly_result(w: Weekly) -> dict[str, Any]:
