@@ -194,6 +194,11 @@ def test_safe_pre_says_go_ahead_and_shows_the_after_form(planned: Planned, lang:
     assert {"en": "You can go ahead", "es": "Puede seguir"}[lang] in body
     assert {"en": "about 40 minutes", "es": "unos 40 minutos"}[lang] in body
     assert 'name="post.sedation"' in body and 'name="doses_taken"' in body
+    # The emergency guidance stands out from the form's text, with a button to call, above it.
+    callout = body.index('id="post-911"')
+    assert 'class="crisis-panel"' in body[body.rindex("<", 0, callout) : callout]
+    after_form = body.index('<form method="post" novalidate>')
+    assert callout < body.index('href="tel:911" id="post-call-911"') < after_form
 
 
 def test_bad_input_names_the_field_and_stores_nothing(planned: Planned) -> None:
