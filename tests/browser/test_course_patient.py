@@ -122,6 +122,35 @@ def test_a_patient_signs_the_consent_and_a_high_blood_pressure_holds_the_session
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_reading_in_the_crisis_range_puts_the_911_symptoms_at_the_top_of_the_hold(
+    open_context: Callable[..., BrowserContext], live_server: Any, lang: str
+) -> None:
+    w = WORDS[lang]
+    p = planned_course(lang)
+    _, token = schedule(p)
+    url = f"{live_server.url}/s/{token}/"
+    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    blocked = watch_csp(page)
+    page.goto(url)
+    page.get_by_label(w["name"]).fill("Zephyrine Quillfeather")
+    page.get_by_role("button", name=w["sign"]).click()
+    fill_pre(page, w, "186", "112")
+    page.get_by_role("button", name=w["send"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["hold"])
+    urgent = page.locator("#hold-urgent")
+    expect(urgent).to_be_in_viewport()  # on the first screen of a phone, not below the fold
+    expect(urgent.locator('a[href="tel:911"]')).to_be_visible()
+    shoot(page, f"3b-hold-crisis-{lang}")
+    assert not blocked, blocked
+    axe = open_context(bypass_csp=True, locale="es-US" if lang == "es" else "en-US").new_page()
+    axe.goto(url)
+    found = axe_violations(axe)
+    assert not found, describe_violations({url: found})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", ["en", "es"])
 def test_an_emergency_symptom_after_the_session_puts_911_first(
     open_context: Callable[..., BrowserContext], live_server: Any, lang: str
 ) -> None:

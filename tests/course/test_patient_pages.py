@@ -179,6 +179,38 @@ def test_high_blood_pressure_holds_the_session_and_alerts(planned: Planned, lang
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_a_reading_in_the_crisis_range_holds_alerts_urgently_and_says_when_to_call_911(
+    planned: Planned, lang: str
+) -> None:
+    """180/120 or more before a session (FACTS §B6): held like any high reading, but the
+    clinician is alerted at the urgent level, and the page says which symptoms mean 911 now."""
+    sign(planned)
+    s, token = schedule(planned)
+    crisis = {**SAFE_PRE, "vitals.systolic": 186, "vitals.diastolic": 112}
+    assert client(lang).post(f"/s/{token}/", form(crisis)).status_code == 302
+    s.refresh_from_db()
+    assert s.status == rules.HELD
+    alert = Alert.objects.get()
+    assert alert.level == Alert.Level.ACUTE and alert.reasons == ["checkin.pre.bp_crisis"]
+    body = text(client(lang).get(f"/s/{token}/"))
+    urgent = body[body.index('id="hold-urgent"') : body.index('id="hold-why"')]
+    assert 'href="tel:911"' in urgent
+    assert {"en": "chest pain, shortness of breath", "es": "dolor en el pecho, falta de aire"}[
+        lang
+    ] in urgent
+    assert {
+        "en": "Blood pressure before the session is in the crisis range.",
+        "es": "La presión arterial antes de la sesión está en el rango de crisis.",
+    }[lang] in body
+
+
+def test_an_ordinary_high_reading_has_no_911_callout(planned: Planned) -> None:
+    _, token = held(planned)
+    assert Alert.objects.get().level == Alert.Level.NON_ACUTE
+    assert 'id="hold-urgent"' not in text(client("en").get(f"/s/{token}/"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_safe_pre_says_go_ahead_and_shows_the_after_form(planned: Planned, lang: str) -> None:
     sign(planned)
     s, token = schedule(planned)

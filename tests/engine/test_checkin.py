@@ -108,7 +108,9 @@ def test_a_calm_after_session_check_in_is_ok() -> None:
 HOLDS = [
     ("bp 141/80", pre(vitals__systolic=141), "checkin.pre.bp_high"),
     ("bp 120/91", pre(vitals__diastolic=91), "checkin.pre.bp_high"),
-    ("bp 190/110", pre(vitals__systolic=190, vitals__diastolic=110), "checkin.pre.bp_high"),
+    ("bp 179/119", pre(vitals__systolic=179, vitals__diastolic=119), "checkin.pre.bp_high"),
+    ("bp 190/110", pre(vitals__systolic=190, vitals__diastolic=110), "checkin.pre.bp_crisis"),
+    ("bp 150/120", pre(vitals__systolic=150, vitals__diastolic=120), "checkin.pre.bp_crisis"),
     ("pulse 101", pre(vitals__pulse=101), "checkin.pre.pulse_high"),
     ("no monitor", pre(pre__monitor_present="no"), "checkin.pre.no_monitor"),
     ("not fasted", pre(pre__fasted="no"), "checkin.pre.not_fasted"),
@@ -175,10 +177,17 @@ def test_the_pre_session_limits_are_above_140_90_and_pulse_above_100(
     assert decide("pre", answers)["action"] == action
 
 
+def test_a_reading_in_the_crisis_range_before_a_session_is_one_reason_not_two() -> None:
+    """At 180/120 or more (FACTS §B6) the hold says the crisis range — the urgent alert and the
+    911 guidance follow from it — not also "above the program limit"."""
+    rules = rules_of(decide("pre", pre(vitals__systolic=185, vitals__diastolic=100)))
+    assert "checkin.pre.bp_crisis" in rules and "checkin.pre.bp_high" not in rules
+
+
 def test_the_thresholds_are_the_policy_values_in_the_knowledge_files() -> None:
     p = checkin_policy(KNOWLEDGE)
     assert (p.pre_systolic_above, p.pre_diastolic_above, p.pre_pulse_above) == (140, 90, 100)
-    assert (p.post_crisis_systolic_at_least, p.post_crisis_diastolic_at_least) == (180, 120)
+    assert (p.crisis_systolic_at_least, p.crisis_diastolic_at_least) == (180, 120)
     assert (p.post_sedation_emergency_at_most, p.post_sedation_alert_at_most) == (2, 3)
     assert p.post_minutes_to_baseline_above == 120
 

@@ -294,9 +294,14 @@ def _summaries(k: Knowledge, reasons: list[dict[str, Any]], lang: str) -> list[s
 def _hold(k: Knowledge, s: Session, lang: str) -> dict[str, Any]:
     pre = s.checkins.filter(kind=CheckIn.Kind.PRE).first()
     copy = k.copy["checkin"]["hold"]
+    rules_given = [r["rule"] for r in pre.decision["reasons"]] if pre is not None else []
     return {
         "title": copy["title"][lang],
         "next": copy["next"][lang],
+        # In the crisis range: which symptoms mean 911 now (FACTS §B6), above everything else.
+        "urgent": k.copy["checkin"]["alert"]["next"][lang]
+        if services.BP_CRISIS in rules_given
+        else "",
         "reasons": _summaries(k, pre.decision["reasons"], lang) if pre else [],
         "at_risk": (pre is not None and pre.safety_level != "none") or _suspended(s.course),
     }

@@ -386,7 +386,9 @@ def submit_session_checkin(
             _suspend(course, now)
             raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
         elif decision.action == "hold":
-            raise_alert(course.case, Alert.Level.NON_ACUTE, Alert.Source.PRE, reasons, now)
+            # A reading in the crisis range needs the clinician urgently (FACTS §B6).
+            level = Alert.Level.ACUTE if BP_CRISIS in reasons else Alert.Level.NON_ACUTE
+            raise_alert(course.case, level, Alert.Source.PRE, reasons, now)
         elif decision.action == "emergency":
             raise_alert(course.case, Alert.Level.ACUTE, Alert.Source.POST, reasons, now)
         elif decision.action == "alert":
@@ -621,6 +623,8 @@ def mark_done(
         _after_session(course, now)
     return s
 
+
+BP_CRISIS = "checkin.pre.bp_crisis"
 
 NEW_SAFETY_ANSWER = (
     "a new answer showing suicide risk came in after this page was opened (shown on the page "

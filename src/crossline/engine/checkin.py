@@ -72,6 +72,7 @@ RULES: Mapping[str, str] = {
     "checkin.pre.missing": HOLD,
     PRE_SAFETY_RULE: HOLD,  # a hard floor: not a policy value
     "checkin.pre.bp_high": HOLD,
+    "checkin.pre.bp_crisis": HOLD,
     "checkin.pre.pulse_high": HOLD,
     "checkin.pre.no_monitor": HOLD,
     "checkin.pre.not_fasted": HOLD,
@@ -103,8 +104,8 @@ class CheckinPolicy:
     post_sedation_emergency_at_most: int
     post_sedation_alert_at_most: int
     post_dissociation_alert: str
-    post_crisis_systolic_at_least: int
-    post_crisis_diastolic_at_least: int
+    crisis_systolic_at_least: int  # the crisis range, before or after a session (FACTS §B6)
+    crisis_diastolic_at_least: int
     post_minutes_to_baseline_above: int
     hold_on_caution_medication: bool
     hold_on_unrecognised_medication: bool
@@ -354,10 +355,22 @@ def _pre_safety(k: Knowledge, p: CheckinPolicy, a: Answers) -> list[Reason]:
     return [_reason(k, PRE_SAFETY_RULE, triggers)]
 
 
+def _in_crisis_range(p: CheckinPolicy, sys_: int | None, dia: int | None) -> bool:
+    """Systolic ≥ 180 *or* diastolic ≥ 120: one step stricter than the guideline's crisis range
+    (FACTS §B6), whether the reading is taken before or after a session."""
+    return (sys_ is not None and sys_ >= p.crisis_systolic_at_least) or (
+        dia is not None and dia >= p.crisis_diastolic_at_least
+    )
+
+
 def _pre_vitals(k: Knowledge, p: CheckinPolicy, a: Answers) -> list[Reason]:
     out = []
     sys_, dia = a.get(SYSTOLIC), a.get(DIASTOLIC)
-    if (sys_ is not None and sys_ > p.pre_systolic_above) or (
+    if _in_crisis_range(p, sys_, dia):
+        # Held like any high reading, and more: an urgent clinician alert, and 911 with symptoms
+        # of target-organ damage (FACTS §B6) — the hold page says which.
+        out.append(_reason(k, "checkin.pre.bp_crisis", _pick(a, (SYSTOLIC, DIASTOLIC))))
+    elif (sys_ is not None and sys_ > p.pre_systolic_above) or (
         dia is not None and dia > p.pre_diastolic_above
     ):
         out.append(_reason(k, "checkin.pre.bp_high", _pick(a, (SYSTOLIC, DIASTOLIC))))
@@ -448,10 +461,7 @@ def _post_alerts(k: Knowledge, p: CheckinPolicy, a: Answers) -> list[Reason]:
             _reason(k, "checkin.post.dissociation_severe", {"post.dissociation": dissociation})
         )
     sys_, dia = a.get(SYSTOLIC), a.get(DIASTOLIC)
-    # Systolic ≥ 180 *or* diastolic ≥ 120: one step stricter than the guideline (FACTS §B6).
-    if (sys_ is not None and sys_ >= p.post_crisis_systolic_at_least) or (
-        dia is not None and dia >= p.post_crisis_diastolic_at_least
-    ):
+    if _in_crisis_range(p, sys_, dia):
         out.append(_reason(k, "checkin.post.bp_crisis", _pick(a, (SYSTOLIC, DIASTOLIC))))
     minutes = a.get("post.minutes_to_baseline")
     if minutes is not None and minutes > p.post_minutes_to_baseline_above:
