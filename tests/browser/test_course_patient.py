@@ -80,6 +80,36 @@ def fill_pre(page: Page, w: dict[str, str], systolic: str, diastolic: str) -> No
     page.get_by_label(w["item9"]).check()
 
 
+def sign_and_check_in(
+    open_context: Callable[..., BrowserContext],
+    live_server: Any,
+    lang: str,
+    systolic: str,
+    diastolic: str,
+    shots: bool = False,
+) -> tuple[Page, str, list[str]]:
+    """A planned course's first session on a phone: the patient signs the consent and sends
+    the pre-session check-in with this blood pressure. The page, its address, CSP refusals."""
+    w = WORDS[lang]
+    _, token = schedule(planned_course(lang))
+    url = f"{live_server.url}/s/{token}/"
+    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    blocked = watch_csp(page)
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.get_by_role("link", name=w["crisis"]).first).to_be_visible()
+    page.get_by_label(w["name"]).fill("Zephyrine Quillfeather")
+    if shots:
+        shoot(page, f"1-consent-{lang}")
+    page.get_by_role("button", name=w["sign"]).click()
+    fill_pre(page, w, systolic, diastolic)
+    if shots:
+        shoot(page, f"2-pre-{lang}")
+    page.get_by_role("button", name=w["send"]).click()
+    return page, url, blocked
+
+
 def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SHOTS / f"course-patient-{name}.png", full_page=True)
@@ -91,23 +121,7 @@ def test_a_patient_signs_the_consent_and_a_high_blood_pressure_holds_the_session
     open_context: Callable[..., BrowserContext], live_server: Any, lang: str
 ) -> None:
     w = WORDS[lang]
-    p = planned_course(lang)
-    _, token = schedule(p)
-    url = f"{live_server.url}/s/{token}/"
-
-    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
-    blocked = watch_csp(page)
-    page.goto(url)
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-    expect(page.get_by_role("link", name=w["crisis"]).first).to_be_visible()
-    page.get_by_label(w["name"]).fill("Zephyrine Quillfeather")
-    shoot(page, f"1-consent-{lang}")
-    page.get_by_role("button", name=w["sign"]).click()
-
-    fill_pre(page, w, "162", "96")
-    shoot(page, f"2-pre-{lang}")
-    page.get_by_role("button", name=w["send"]).click()
-
+    page, url, blocked = sign_and_check_in(open_context, live_server, lang, "162", "96", shots=True)
     expect(page.get_by_role("heading", level=1)).to_have_text(w["hold"])
     expect(page.get_by_text(w["why"])).to_be_visible()
     shoot(page, f"3-hold-{lang}")
@@ -126,17 +140,7 @@ def test_a_reading_in_the_crisis_range_puts_the_911_symptoms_at_the_top_of_the_h
     open_context: Callable[..., BrowserContext], live_server: Any, lang: str
 ) -> None:
     w = WORDS[lang]
-    p = planned_course(lang)
-    _, token = schedule(p)
-    url = f"{live_server.url}/s/{token}/"
-    page = open_context(locale="es-US" if lang == "es" else "en-US").new_page()
-    page.set_viewport_size({"width": 360, "height": 740})
-    blocked = watch_csp(page)
-    page.goto(url)
-    page.get_by_label(w["name"]).fill("Zephyrine Quillfeather")
-    page.get_by_role("button", name=w["sign"]).click()
-    fill_pre(page, w, "186", "112")
-    page.get_by_role("button", name=w["send"]).click()
+    page, url, blocked = sign_and_check_in(open_context, live_server, lang, "186", "112")
     expect(page.get_by_role("heading", level=1)).to_have_text(w["hold"])
     urgent = page.locator("#hold-urgent")
     expect(urgent).to_be_in_viewport()  # on the first screen of a phone, not below the fold
