@@ -89,3 +89,54 @@ def test_turning_an_account_off_ends_its_sessions_for_good() -> None:
     response = nurse_browser.get("/clinic/account/")
     assert response.status_code == 302
     assert response["Location"].startswith("/clinic/sign-in/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_removing_each_other_at_once_leave_one() -> None:
+    """The count of other operators is taken under a lock on the operator role: a removal in
+    flight (here held open) is counted before the second one is decided."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database cannot queue two writers; runs on PostgreSQL")
+    client, first = operator_client("first@example.org")
+    second, _, _ = make_user("second@example.org", roles=("operator",))
+    operator = Group.objects.get(name="operator")
+    locked, go = threading.Event(), threading.Event()
+
+    def other_operator_removes_the_second() -> None:  # as the admin would, mid-transaction
+        try:
+            with transaction.atomic():
+                Group.objects.select_for_update().get(pk=operator.pk)
+                second.groups.remove(operator)
+                locked.set()
+                go.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_operator_removes_the_second)
+    holder.start()
+    assert locked.wait(10)
+    roles = {g.name: g.pk for g in Group.objects.all()}
+    answers: list[int] = []
+
+    def first_removes_itself() -> None:
+        try:
+            url = f"/admin/auth/user/{first.pk}/change/"
+            answers.append(
+                client.post(url, {"is_active": "on", "groups": [roles["intake"]]}).status_code
+            )
+        finally:
+            connection.close()
+
+    remover = threading.Thread(target=first_removes_itself)
+    remover.start()
+    remover.join(1)
+    assert remover.is_alive()  # waiting for the lock, not deciding on what it read before
+    go.set()
+    holder.join(10)
+    remover.join(10)
+    assert answers == [200]  # refused: the second is no longer an operator
+    assert Group.objects.get(name="operator").user_set.filter(is_active=True).count() == 1

@@ -59,6 +59,10 @@ class UserForm(forms.ModelForm):  # type: ignore[type-arg]
             g.name == Role.OPERATOR for g in data.get("groups") or []
         )
         if instance.pk and not stays_operator:
+            # Under the admin's transaction, the operator role's row locked: two operators
+            # removing each other at once are counted one after the other, never both allowed
+            # (SQLite's transactions take the write lock when they begin).
+            Group.objects.select_for_update().filter(name=Role.OPERATOR).first()
             others = (
                 User.objects.filter(is_active=True, groups__name=Role.OPERATOR)
                 .exclude(pk=instance.pk)
