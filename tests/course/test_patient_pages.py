@@ -372,6 +372,7 @@ def test_emergency_after_the_session_says_call_911_first(planned: Planned, lang:
     assert body.index("Call 911 now.") < main and body.index("Llame al 911 ahora.") < main
     assert f'<h1 id="emergency-title" lang="{lang}">' in body  # their language first
     assert {"en": ">Call 911</a>", "es": ">Llame al 911</a>"}[lang] in body  # a large tap target
+    assert 'id="session-done"' not in body  # no "complete, thank you" under a call for 911
 
 
 def at_risk_browser(p: Planned, lang: str) -> Client:
@@ -798,6 +799,12 @@ def test_a_weekly_questionnaire_sent_again_from_a_second_tab(planned: Planned, l
     assert client(lang).post(f"/w/{token}/", form(answers, step="weekly")).status_code == 302
     _refused_then_shown(lang, f"/w/{token}/", form(answers, step="weekly"))
     assert CheckIn.objects.filter(weekly=w).count() == 1
+    # The next link comes the way the program reaches this person, not always by e-mail.
+    thanks = text(client(lang).get(f"/w/{token}/"))
+    assert {
+        "en": "We will send you the link to the next questionnaire.",
+        "es": "Le enviaremos el enlace del próximo cuestionario.",
+    }[lang] in thanks
 
 
 @pytest.mark.parametrize("lang", LANGS)
