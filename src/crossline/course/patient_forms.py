@@ -106,7 +106,10 @@ class PreForm(EngineForm):
         )
         f["pre.fasted"] = radios(
             yes_no(),
-            _("Have you had no food for %(hours)s hours and no drinks for %(minutes)s minutes?")
+            _(
+                "Have you gone without food for the last %(hours)s hours and without drinks "
+                "for the last %(minutes)s minutes?"
+            )
             % {"hours": hours, "minutes": minutes},
         )
         f["pre.alcohol_today"] = radios(yes_no(), _("Have you had any alcohol today?"))
