@@ -48,8 +48,9 @@ MIDDLEWARE = [
     "crossline.web.RequestLimitsMiddleware",
     "crossline.middleware.SessionMiddleware",  # these four and CSRF skip /api/
     "django.middleware.locale.LocaleMiddleware",
-    "crossline.web.MethodNotAllowedPageMiddleware",  # inside the locale: the person's language
-    "crossline.web.StatelessRefusalsMiddleware",  # its twin for /api/, /fhir/, /cds-services
+    # Inside the locale (a 405 page in the person's language); /api/, /fhir/, /cds-services
+    # refusals in their own formats.
+    "crossline.web.RefusalFormatsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "crossline.web.CsrfMiddleware",
     "crossline.middleware.AuthenticationMiddleware",

@@ -40,53 +40,45 @@ class PrivacyHeadersMiddleware:
         return response
 
 
-class MethodNotAllowedPageMiddleware:
-    """A page for a 405 (an address that takes only a form's POST, opened with a GET — a
-    bookmark, a reload): Django's is empty, with no crisis line. Pages only; /api/, /fhir/ and
-    /cds-services answer in their own formats."""
+class RefusalFormatsMiddleware:
+    """A 404 (an address that does not exist) or 405 (a method an address does not take) in the
+    format of the address. Under /api/, /fhir/ and /cds-services: `{"errors": [{"field",
+    "message"}]}` (the API promises it for every refusal), an OperationOutcome under /fhir/ —
+    not Django's HTML page or ninja's "Method not allowed"; a view's own JSON refusal is kept.
+    Anywhere else a 405 (an address that takes only a form's POST, opened with a GET — a
+    bookmark, a reload) gets a page with the crisis line, where Django's is empty."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code != 405 or request.path_info.startswith(STATELESS_PREFIXES):
+        status = response.status_code
+        if status not in (404, 405):
             return response
-        from django.template.loader import render_to_string
-
-        response.content = render_to_string("405.html", request=request)
-        response["Content-Type"] = "text/html; charset=utf-8"
-        # Set by CommonMiddleware for the empty body already (it runs inside this one).
-        response["Content-Length"] = str(len(response.content))
-        return response
-
-
-class StatelessRefusalsMiddleware:
-    """A 404 (an address that does not exist) or 405 (a method an address does not take) under
-    /api/, /fhir/ or /cds-services in the format those URLs answer in, not Django's HTML page
-    or ninja's "Method not allowed": `{"errors": [{"field", "message"}]}` (the API promises it
-    for every refusal), an OperationOutcome under /fhir/. A view's own refusal (JSON) is kept."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if (
-            response.status_code not in (404, 405)
-            or not request.path_info.startswith(STATELESS_PREFIXES)
-            or "json" in response.get("Content-Type", "")
-        ):
+        if not request.path_info.startswith(STATELESS_PREFIXES):
+            return _method_not_allowed_page(request, response) if status == 405 else response
+        if "json" in response.get("Content-Type", ""):
             return response
         allowed = response.get("Allow", "")
-        if response.status_code == 404:
+        if status == 404:
             message = "no such address here"
         else:
             message = f"{request.method} is not allowed here; allowed: {allowed}"
-        refusal = _stateless_refusal(request, response.status_code, message)
+        refusal = _stateless_refusal(request, status, message)
         if allowed:
             refusal["Allow"] = allowed
         return refusal
+
+
+def _method_not_allowed_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    from django.template.loader import render_to_string
+
+    response.content = render_to_string("405.html", request=request)
+    response["Content-Type"] = "text/html; charset=utf-8"
+    # Set by CommonMiddleware for the empty body already (it runs inside this one).
+    response["Content-Length"] = str(len(response.content))
+    return response
 
 
 def _stateless_refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:

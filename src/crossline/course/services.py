@@ -97,14 +97,20 @@ def consent_signed(course: Course) -> bool:
     return course.consents.filter(version=current_consent().version).exists()
 
 
+def measured_on(due_on: date | None, submitted_at: datetime) -> date:
+    """A weekly score's day: its questionnaire's due day (ADR 0006: dated by their link) — not
+    the UTC day it was sent, which for an evening answer in the Americas is the next day and
+    could move it past the end of induction. The course page and the program's outcomes both
+    date scores so."""
+    return due_on if due_on is not None else submitted_at.date()
+
+
 def measures(course: Course) -> list[Measure]:
-    """The course's weekly scores as outcome measures, each dated by its questionnaire's due day
-    (ADR 0006: dated by their link) — not by the UTC day it was sent, which for an evening
-    answer in the Americas is the next day and could move it past the end of induction."""
+    """The course's weekly scores as outcome measures, each dated by `measured_on`."""
     out = []
     for c in course.checkins.filter(kind=CheckIn.Kind.WEEKLY).select_related("weekly"):
         scores = c.decision["scores"]
-        on = c.weekly.due_on if c.weekly is not None else c.submitted_at.date()
+        on = measured_on(c.weekly.due_on if c.weekly is not None else None, c.submitted_at)
         out.append(Measure(on, {"phq9": scores["phq9"], "gad7": scores["gad7"]}))
     return out
 

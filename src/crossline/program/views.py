@@ -22,6 +22,7 @@ from crossline.audit import Action, record
 from crossline.audit.models import Event
 from crossline.clinic.models import Case, Urgency
 from crossline.course.models import CheckIn, Course
+from crossline.course.services import measured_on
 from crossline.course.summary import FLAGS, summarise
 from crossline.engine.check import ELIGIBILITIES
 from crossline.engine.knowledge import _POLICY_FIELDS, OPERATOR_EDITABLE, Knowledge
@@ -268,14 +269,14 @@ def _card_counts(since: dt.datetime, *by: str) -> dict[tuple[Any, ...], tuple[in
 
 def outcome_series() -> dict[int, list[Measure]]:
     """Every course's weekly scores, dated as the course page dates them
-    (`course.services.measures`, ADR 0006): by the questionnaire's due day, not the UTC day the
-    answer came. One query; rows, not model instances (the columns the outcome needs)."""
+    (`course.services.measured_on`). One query; rows, not model instances (the columns the
+    outcome needs)."""
     weekly = CheckIn.objects.filter(kind=CheckIn.Kind.WEEKLY).order_by("submitted_at", "pk")
     series: dict[int, list[Measure]] = {}
     columns = ("course_id", "weekly__due_on", "submitted_at", "decision")
     for course, due, at, decision in weekly.values_list(*columns).iterator():
-        on = due if due is not None else at.date()
-        series.setdefault(course, []).append(Measure(on, dict(decision["scores"])))
+        measure = Measure(measured_on(due, at), dict(decision["scores"]))
+        series.setdefault(course, []).append(measure)
     return series
 
 
