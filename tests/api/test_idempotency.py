@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from crossline.api import idempotency
-from crossline.intake.models import Assessment, IdempotencyRecord
+from crossline.crypto import token_hash
+from crossline.intake.models import Assessment, new_token
 from tests.api.conftest import ApiClient
 from tests.engine.personas import burned_out_not_depressed, depressed_adult_in_florida
 
@@ -70,11 +72,14 @@ def test_only_hashes_of_the_key_are_stored_and_the_token_is_encrypted(api: ApiCl
     key = "order-7f3a2c"
     url = api.submit(BODY, key=key).json()["result_url"]
     token = url.removeprefix("http://testserver/r/").removesuffix("/")
-    record = IdempotencyRecord.objects.get()
-    assert record.key_hash == hashlib.sha256(key.encode()).hexdigest()
-    assert record.token == token
+    keyed = Assessment.objects.get()
+    assert keyed.idempotency_key == hashlib.sha256(key.encode()).hexdigest()
+    assert keyed.idempotency_body == idempotency.body_hash(BODY)
+    assert keyed.idempotency_token == token
     with connection.cursor() as cursor:
-        cursor.execute("SELECT key_hash, body_hash, token FROM intake_idempotencyrecord")
+        cursor.execute(
+            "SELECT idempotency_key, idempotency_body, idempotency_token FROM intake_assessment"
+        )
         row = cursor.fetchone()
     raw = b"|".join(c.encode() if isinstance(c, str) else bytes(c) for c in row)
     assert key.encode() not in raw and token.encode() not in raw
@@ -83,27 +88,28 @@ def test_only_hashes_of_the_key_are_stored_and_the_token_is_encrypted(api: ApiCl
 def test_after_24_hours_the_key_starts_a_new_assessment(api: ApiClient) -> None:
     key = str(uuid.uuid4())
     first = api.submit(BODY, key=key).json()
-    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
+    Assessment.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
     again = api.submit(BODY, key=key)
     assert again.status_code == 201
     assert again.json()["id"] != first["id"]
     assert "Idempotent-Replayed" not in again
     assert Assessment.objects.count() == 2
-    record = IdempotencyRecord.objects.get()  # the expired record was replaced
-    assert str(record.assessment.public_id) == again.json()["id"]
+    keyed = Assessment.objects.get(idempotency_key__isnull=False)  # the key moved to the new one
+    assert str(keyed.public_id) == again.json()["id"]
+    assert Assessment.objects.get(public_id=first["id"]).idempotency_token is None
 
 
 def test_after_24_hours_a_different_body_is_no_conflict(api: ApiClient) -> None:
     key = str(uuid.uuid4())
     api.submit(BODY, key=key)
-    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    Assessment.objects.update(created_at=timezone.now() - timedelta(hours=25))
     assert api.submit({"answers": burned_out_not_depressed()}, key=key).status_code == 201
 
 
 def test_just_under_24_hours_the_original_is_still_returned(api: ApiClient) -> None:
     key = str(uuid.uuid4())
     first = api.submit(BODY, key=key).json()
-    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=23, minutes=59))
+    Assessment.objects.update(created_at=timezone.now() - timedelta(hours=23, minutes=59))
     assert api.submit(BODY, key=key).json()["id"] == first["id"]
 
 
@@ -148,7 +154,7 @@ def test_identical_requests_racing_create_one_assessment() -> None:
     assert len({data["id"] for _, data in results}) == 1
     assert len({data["result_url"] for _, data in results}) == 1
     assert Assessment.objects.count() == 1
-    assert IdempotencyRecord.objects.count() == 1
+    assert Assessment.objects.filter(idempotency_key=idempotency.key_hash(key)).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,14 +167,14 @@ def test_a_request_that_loses_the_race_returns_the_winners_assessment() -> None:
     def create_while_another_request_commits() -> tuple[Assessment, str]:
         def other_request() -> None:
             try:
-                winner.append(idempotency.submit_once(key, digest, _new_assessment))
+                winner.append(idempotency.submit_once(key, digest, _keyed(key, digest)))
             finally:
                 connection.close()
 
         thread = threading.Thread(target=other_request)
         thread.start()
         thread.join()
-        return _new_assessment()
+        return _keyed(key, digest)()
 
     loser = idempotency.submit_once(key, digest, create_while_another_request_commits)
     assert loser.replayed
@@ -177,31 +183,44 @@ def test_a_request_that_loses_the_race_returns_the_winners_assessment() -> None:
     assert Assessment.objects.count() == 1  # the loser's own assessment was rolled back
 
 
-def _new_assessment() -> tuple[Assessment, str]:
-    return Assessment.start("en")
+def _keyed(key: str, digest: str) -> Callable[[], tuple[Assessment, str]]:
+    """A `create` for `submit_once`: a new screen carrying the key, saved in one INSERT."""
+
+    def create() -> tuple[Assessment, str]:
+        token = new_token()
+        made = Assessment(token_hash=token_hash(token), language="en", answers={})
+        idempotency.mark(made, key, digest, token)
+        made.save(force_insert=True)
+        return made, token
+
+    return create
 
 
-def test_the_worker_deletes_key_records_past_their_24_hours_and_keeps_the_assessments(
+def test_the_worker_clears_keys_past_their_24_hours_and_keeps_the_assessments(
     api: ApiClient,
 ) -> None:
-    """A record keeps the private link's token (encrypted) for retries only: once no retry may
-    ask for it, the hourly job deletes it; the assessment and its result page stay."""
+    """A key keeps the private link's token (encrypted) for retries only: once no retry may ask
+    for it, the hourly job clears it; the assessment and its result page stay."""
     from crossline.care import periodic  # noqa: F401 — registers the jobs
     from crossline.care.schedule import _JOBS, run_due
 
     now = timezone.now()
-    ids = [api.submit(BODY, key=f"expiry-{i}").json()["id"] for i in range(3)]
-    old = IdempotencyRecord.objects.filter(assessment__public_id__in=ids[:2])
+    made = [api.submit(BODY, key=f"expiry-{i}").json() for i in range(3)]
+    ids = [m["id"] for m in made]
+    old = Assessment.objects.filter(public_id__in=ids[:2])
     old.update(created_at=now - timedelta(hours=24, seconds=1))
     assert _JOBS["api.expire_keys"].interval() == timedelta(minutes=60)
     assert "api.expire_keys" in run_due(now)
-    assert list(IdempotencyRecord.objects.values_list("assessment__public_id", flat=True)) == [
-        uuid.UUID(ids[2])
-    ]
+    keyed = Assessment.objects.filter(idempotency_key__isnull=False)
+    assert list(keyed.values_list("public_id", flat=True)) == [uuid.UUID(ids[2])]
+    cleared = Assessment.objects.filter(public_id__in=ids[:2])
+    assert [(a.idempotency_body, a.idempotency_token) for a in cleared] == [("", None)] * 2
     assert Assessment.objects.count() == 3
-    assert idempotency.expire(now) == 0  # nothing left to delete
+    assert idempotency.expire(now) == 0  # nothing left to clear
     # The key is free again: a retry after 24 hours is a new submission (as before).
     again = api.submit(BODY, key="expiry-0")
     assert again.status_code == 201 and again.json()["id"] != ids[0]
-    IdempotencyRecord.objects.update(created_at=now - timedelta(days=2))  # two records
-    assert idempotency.expire(now, batch_size=1) == 2 and not IdempotencyRecord.objects.exists()
+    Assessment.objects.update(created_at=now - timedelta(days=2))  # two keys
+    assert idempotency.expire(now, batch_size=1) == 2 and not keyed.exists()
+    result = made[0]["result_url"].removeprefix("http://testserver")
+    assert api.client.get(result).status_code == 200  # the private link still opens

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crossline.api.errors import MAX_DEPTH, _not_unicode, read_json
 from crossline.engine import InvalidInput
-from crossline.intake.models import Assessment, IdempotencyRecord
+from crossline.intake.models import Assessment
 from tests.api.conftest import ApiClient
 from tests.engine.personas import burned_out_not_depressed
 
@@ -91,7 +91,6 @@ def test_invalid_input_is_refused_naming_each_field_and_nothing_is_stored(
     assert {e["field"] for e in errors} == fields
     assert all(set(e) == {"field", "message"} and e["message"] for e in errors)
     assert Assessment.objects.count() == 0
-    assert IdempotencyRecord.objects.count() == 0
 
 
 def test_a_body_nested_to_the_limit_is_read_as_the_contract(api: ApiClient) -> None:

@@ -19,7 +19,7 @@ from crossline.api.assessments import TOO_MANY
 from crossline.api.models import RateCounter
 from crossline.audit import log as audit_log
 from crossline.audit.models import Event
-from crossline.intake.models import Assessment, IdempotencyRecord
+from crossline.intake.models import Assessment
 from crossline.program.policy import current_knowledge
 from crossline.web import MAX_BODY_BYTES
 from tests.api.conftest import ApiClient
@@ -144,8 +144,8 @@ def test_counters_live_in_a_shared_table_without_the_address(api: ApiClient) -> 
 
 
 def test_a_submission_is_counted_in_the_transaction_that_stores_it(api: ApiClient) -> None:
-    """One transaction: the assessment, the key's record, its audit event, then the count — last,
-    so a busy client's counter row is locked only to the commit."""
+    """One transaction: the assessment (its Idempotency-Key on its own row), its audit event,
+    then the count — last, so a busy client's counter row is locked only to the commit."""
     current_knowledge()  # the program settings are read once per process, outside any write
     with CaptureQueriesContext(connection) as queries:
         assert api.submit(BODY, key="one-transaction").status_code == 201
@@ -156,7 +156,6 @@ def test_a_submission_is_counted_in_the_transaction_that_stores_it(api: ApiClien
     writes = [s.split(" ")[2] for s in statements if s.startswith("INSERT")]
     assert writes == [
         '"intake_assessment"',
-        '"intake_idempotencyrecord"',
         '"audit_event"',
         '"api_ratecounter"',
     ]
@@ -182,7 +181,7 @@ def test_a_submission_that_fails_at_any_step_leaves_no_count_row_or_event(
     with pytest.raises(DatabaseError):
         ApiClient().submit(BODY, key=key)
     assert not RateCounter.objects.exists()
-    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == 0
+    assert not Assessment.objects.exists()
     assert Event.objects.count() == events
 
 
@@ -196,7 +195,8 @@ def test_a_refused_submission_stores_nothing_and_does_not_raise_the_count(
             429,
             429,
         ]
-    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == 2
+    assert Assessment.objects.filter(idempotency_key__isnull=False).count() == 2
+    assert Assessment.objects.count() == 2
     assert RateCounter.objects.get().hits == 2  # each refusal's count rolled back with it
 
 
@@ -258,7 +258,8 @@ def test_concurrent_submissions_are_counted_exactly_across_connections() -> None
         for t in threads:
             t.join()
     assert sorted(statuses) == [201] * limit + [429] * (n - limit)
-    assert Assessment.objects.count() == IdempotencyRecord.objects.count() == limit
+    assert Assessment.objects.filter(idempotency_key__isnull=False).count() == limit
+    assert Assessment.objects.count() == limit
     assert RateCounter.objects.get().hits == limit
 
 

@@ -25,7 +25,7 @@ from crossline.course import dispensing, recovery, services
 from crossline.course.models import Course, Weekly
 from crossline.engine import course as rules
 from crossline.evaluation.models import Addendum, Decision, Letter
-from crossline.intake.models import AggregateCount, Assessment, IdempotencyRecord
+from crossline.intake.models import AggregateCount, Assessment
 from crossline.program.models import ProgramSettings
 from crossline.visits.models import Reminder, Visit
 from tests.course.conftest import (
@@ -78,8 +78,8 @@ def treated(physician: User) -> Case:
         status=Visit.Status.ATTENDED,
     )
     Reminder.objects.create(visit=visit, kind="24h", sequence=0, claimed_at=now, sent_at=now)
-    IdempotencyRecord.objects.create(
-        key_hash="k" * 64, body_hash="b" * 64, assessment=case.assessment, token="t"
+    Assessment.objects.filter(pk=case.assessment_id).update(
+        idempotency_key="k" * 64, idempotency_body="b" * 64, idempotency_token="t"
     )
     course = plan(case, physician, patient.token)
     services.sign_consent(course, "Zephyrine Quillfeather", "en", now)

@@ -28,7 +28,7 @@ from crossline.intake import flow
 from crossline.intake.fields import cipher
 from crossline.intake.management.commands.rotate_keys import Command as RotateKeys
 from crossline.intake.management.commands.rotate_keys import encrypted_fields
-from crossline.intake.models import Assessment, ContactRequest, IdempotencyRecord
+from crossline.intake.models import Assessment, ContactRequest
 from crossline.knowledge import load
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,8 @@ def records() -> dict[str, Any]:
     done.record(flow.decide(load(), ANSWERS, "en"))
     done.status = Assessment.Status.SUBMITTED
     done.submitted_at = timezone.now()
+    done.idempotency_key, done.idempotency_body = "k" * 64, "b" * 64  # sent with a key
+    done.idempotency_token = token
     done.save()
     started, _ = Assessment.start("es")
     contact = ContactRequest.objects.create(
@@ -91,10 +93,7 @@ def records() -> dict[str, Any]:
         consent_to_contact=True,
         consent_version="2026-11-28",
     )
-    idem = IdempotencyRecord.objects.create(
-        key_hash="k" * 64, body_hash="b" * 64, assessment=done, token=token
-    )
-    return {"done": done, "started": started, "contact": contact, "idem": idem, "token": token}
+    return {"done": done, "started": started, "contact": contact, "token": token}
 
 
 ENCRYPTED = [
@@ -102,7 +101,7 @@ ENCRYPTED = [
     (Assessment, "done", "decision"),
     (Assessment, "started", "answers"),
     (ContactRequest, "contact", "contact"),
-    (IdempotencyRecord, "idem", "token"),
+    (Assessment, "done", "idempotency_token"),
 ]
 
 
@@ -127,7 +126,7 @@ def test_after_rotation_a_ring_without_the_old_key_reads_everything(use_ring: Us
     assert "intake.Assessment.answers: re-encrypted 2, 0 already under k2" in report
     assert "intake.Assessment.decision: re-encrypted 1, 0 already under k2" in report
     assert "intake.ContactRequest.contact: re-encrypted 1" in report
-    assert "intake.IdempotencyRecord.token: re-encrypted 1" in report
+    assert "intake.Assessment.idempotency_token: re-encrypted 1" in report
     assert key_ids(made) == {"k2"}
 
     use_ring({"k2": K2})
@@ -138,7 +137,7 @@ def test_after_rotation_a_ring_without_the_old_key_reads_everything(use_ring: Us
     assert Assessment.objects.get(pk=made["started"].pk).answers == {}
     assert Assessment.objects.get(pk=made["started"].pk).decision is None
     assert ContactRequest.objects.get().contact == {"name": "Ana", "phone": "2015550100"}
-    assert IdempotencyRecord.objects.get().token == made["token"]
+    assert done.idempotency_token == made["token"]
     assert "re-encrypted 0, 2 already under k2" in rotate()  # done: a rerun changes nothing
 
 
@@ -224,7 +223,7 @@ def test_every_encrypted_column_is_found_for_rotation() -> None:
         "intake.Assessment.answers",
         "intake.Assessment.decision",
         "intake.ContactRequest.contact",
-        "intake.IdempotencyRecord.token",
+        "intake.Assessment.idempotency_token",
     } <= found
 
 

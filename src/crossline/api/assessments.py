@@ -3,7 +3,7 @@
 The API is the full-battery path: the decision is made from every answer given (the web flow
 decides from the answers it asked). Validation is the engine's contract, run on the raw body, so
 every refusal names its field and nothing is stored. A submission is one transaction with one
-commit: the assessment with its decision snapshot, with an Idempotency-Key the key's record, then
+commit: the assessment with its decision snapshot (and, with an Idempotency-Key, the key), then
 (`_finish`) its audit event and the client's rate-limit count. Everything that can be computed
 beforehand (the decision, the encrypted columns) is, so the transaction only runs its statements.
 """
@@ -128,6 +128,8 @@ def submit(request: HttpRequest) -> HttpResponse:
     decision = evaluate(current_knowledge(), req.answers, req.language).to_dict()
     now = timezone.now()
     assessment, token = Assessment.submission(req.language, dict(req.answers), decision, now)
+    if key is not None:  # stored on the row, in its one INSERT
+        idempotency.mark(assessment, key, idempotency.body_hash(body), token)
     # Created, updated and submitted in one instant, encoded once.
     assessment.created_at = assessment.updated_at = now
     stamp = _SUBMITTED_AT.get_db_prep_save(now, connection)
@@ -158,12 +160,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             finish()
     else:
         done = idempotency.submit_once(
-            key,
-            idempotency.body_hash(body),
-            create,
-            finish,
-            recount=lambda: _limit(request),
-            token=token,
+            key, assessment.idempotency_body, create, finish, recount=lambda: _limit(request)
         )
     if not done.replayed:
         return _created(request, done.assessment, done.token, decision_json)
@@ -212,7 +209,7 @@ def _validate(
 
 def _finish(event: audit.Pending, window: ratelimit.Window) -> None:
     """The last writes of a submission's transaction, after the assessment (one INSERT of
-    values prepared and encrypted beforehand) and, with an Idempotency-Key, the key's record.
+    values prepared and encrypted beforehand, with its Idempotency-Key if it has one).
 
     1. The audit event, prepared beforehand (`Assessment.submitted_event`). On PostgreSQL
        it takes the audit chain's lock, held to the commit.

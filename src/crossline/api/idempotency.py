@@ -1,11 +1,11 @@
 """Idempotency-Key: a retried submission returns the original assessment instead of a second one.
 
-Only a SHA-256 of the key is stored, beside a SHA-256 of the canonical JSON body, the assessment
-and its private-link token (encrypted). A key is honoured for 24 hours; an older record is
-ignored and replaced, and the worker deletes it within the hour after (`expire`). Two requests
-racing with one key both try to insert the record in the same transaction as their assessment:
-the unique key_hash lets one commit and rolls the other back whole, and the loser returns the
-winner's assessment.
+Only a SHA-256 of the key is stored, beside a SHA-256 of the canonical JSON body and the private
+link's token (encrypted), on the assessment's own row (`Assessment.idempotency_*`; decision
+0013). A key is honoured for 24 hours after its assessment was submitted; after that it is
+ignored and may be used again, and the worker clears it within the hour after (`expire`). Two
+requests racing with one key both try to insert their assessment: the unique key lets one commit
+and rolls the other back whole, and the loser returns the winner's assessment.
 
 A key used before rolls back everything its request wrote, so whatever that write counted (the
 rate limit) is counted again by `recount` before the original is returned.
@@ -24,9 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crossline.api.errors import Conflict
-from crossline.api.rows import Insert
 from crossline.engine import FieldError, InvalidInput
-from crossline.intake.models import Assessment, IdempotencyRecord
+from crossline.intake.models import Assessment
 
 HEADER = "Idempotency-Key"
 LIFETIME = timedelta(hours=24)
@@ -42,8 +41,7 @@ class Submitted:
 
 
 Create = Callable[[], tuple[Assessment, str]]
-_RECORD = Insert(IdempotencyRecord)
-_ASSESSMENT_COLUMN = [f.name for f in _RECORD.fields].index("assessment")
+_CLEARED = {"idempotency_key": None, "idempotency_body": "", "idempotency_token": None}
 
 
 def _nothing() -> None:
@@ -66,78 +64,73 @@ def body_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def mark(assessment: Assessment, key: str, digest: str, token: str) -> None:
+    """Put the key on a submission before its row's values are computed (and the token
+    encrypted): `create` then stores the key with the assessment, in its one INSERT."""
+    assessment.idempotency_key = key_hash(key)
+    assessment.idempotency_body = digest
+    assessment.idempotency_token = token
+
+
 def submit_once(
     key: str,
     digest: str,
     create: Create,
     finish: Callable[[], None] = _nothing,
     recount: Callable[[], None] = _nothing,
-    token: str | None = None,
 ) -> Submitted:
-    """Run `create` at most once per key, in a transaction that also records the key.
-
-    `create` writes inside that transaction, then the key's record is inserted, then `finish`
-    writes what must come last (it may raise, rolling everything back). When the key was used
-    before, the writes are rolled back and `recount()` runs (it may raise, e.g. 429) before the
-    original is returned or the different body refused. A caller that knows the token `create`
-    will return passes it: the record is then encoded (its token encrypted) before the
-    transaction opens, and only the assessment's id is filled in inside.
-    """
-    key_hash = hashlib.sha256(key.encode()).hexdigest()
-    early = None if token is None else _encoded_record(key_hash, digest, token)
-    # The common case is a new key: insert straight away (the writes of `create`, the record,
-    # one commit). The unique key_hash turns a retry, a race or an expired record into an
-    # IntegrityError, which rolls this whole transaction back — the assessment too — and is
+    """Run `create` at most once per key: it inserts an assessment `mark`ed with this key and
+    body, in a transaction that then runs `finish` (the writes that must come last; it may
+    raise, rolling everything back). When the key was used before, the writes are rolled back
+    and `recount()` runs (it may raise, e.g. 429) before the original is returned or the
+    different body refused."""
+    hashed = key_hash(key)
+    # The common case is a new key: insert straight away. The unique key turns a retry, a race
+    # or an expired key into an IntegrityError, which rolls this whole transaction back and is
     # sorted out below.
     for _ in range(2):
         try:
             with transaction.atomic():
                 assessment, made = create()
-                if early is None:
-                    record, values = _encoded_record(key_hash, digest, made)
-                else:
-                    record, values = early[0], list(early[1])
-                record.assessment_id = assessment.pk  # the id only: the caller holds the object
-                values[_ASSESSMENT_COLUMN] = assessment.pk
-                _RECORD.run(record, values)
                 finish()
             return Submitted(assessment, made)
         except IntegrityError:
-            earlier = _live_record(key_hash)  # an earlier or concurrent request committed it
+            earlier = _live(hashed)  # an earlier or concurrent request committed it
             if earlier is not None:
                 recount()
                 return _replay(earlier, digest)
             # expired: the key may be used again
-            IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__lt=_cutoff()).delete()
+            Assessment.objects.filter(idempotency_key=hashed, created_at__lt=_cutoff()).update(
+                **_CLEARED
+            )
     raise IntegrityError("Idempotency-Key: could not record the key")
 
 
-def _encoded_record(key_hash: str, digest: str, token: str) -> tuple[IdempotencyRecord, list[Any]]:
-    """The key's record and its row's values, but for the assessment's id (not known yet)."""
-    record = IdempotencyRecord(key_hash=key_hash, body_hash=digest, token=token)
-    return record, _RECORD.values(record)
-
-
 def expire(now: datetime, batch_size: int = 1000) -> int:
-    """Delete the records of keys older than their 24 hours (the worker, hourly): a record
-    keeps the private link's token (encrypted), which no retry may ask for any more. One
-    transaction per batch; the assessments are kept. Returns how many were deleted."""
-    deleted = 0
-    old = IdempotencyRecord.objects.filter(created_at__lt=now - LIFETIME)
-    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
-        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
-    return deleted
+    """Clear the keys of assessments past their 24 hours (the worker, hourly): each keeps the
+    private link's token (encrypted), which no retry may ask for any more. One transaction
+    per batch; the assessments are kept. Returns how many keys were cleared. Found through the
+    key's unique index: only a day's API submissions have one."""
+    cleared = 0
+    old = Assessment.objects.filter(idempotency_key__isnull=False, created_at__lt=now - LIFETIME)
+    while ids := list(old.order_by("idempotency_key").values_list("pk", flat=True)[:batch_size]):
+        cleared += Assessment.objects.filter(pk__in=ids).update(**_CLEARED)
+    return cleared
 
 
 def _cutoff() -> datetime:
     return timezone.now() - LIFETIME
 
 
-def _live_record(key_hash: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(key_hash=key_hash, created_at__gte=_cutoff()).first()
+def _live(hashed: str) -> Assessment | None:
+    return Assessment.objects.filter(idempotency_key=hashed, created_at__gte=_cutoff()).first()
 
 
-def _replay(record: IdempotencyRecord, digest: str) -> Submitted:
-    if record.body_hash != digest:
+def _replay(assessment: Assessment, digest: str) -> Submitted:
+    if assessment.idempotency_body != digest:
         raise Conflict([FieldError(HEADER, CONFLICT)])
-    return Submitted(record.assessment, str(record.token), replayed=True)
+    return Submitted(assessment, str(assessment.idempotency_token), replayed=True)

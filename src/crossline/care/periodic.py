@@ -73,8 +73,8 @@ def flag_missed_checkins(now: datetime) -> int:
 
 @every(60, name="api.expire_keys")
 def expire_idempotency_keys(now: datetime) -> int:
-    """Delete API Idempotency-Key records past their 24 hours (each holds a private link's
-    token, encrypted, for retries only)."""
+    """Clear API Idempotency-Keys past their 24 hours (each keeps a private link's token,
+    encrypted, on its assessment's row, for retries only)."""
     from crossline.api.idempotency import expire
 
     return expire(now)

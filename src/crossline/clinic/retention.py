@@ -54,7 +54,7 @@ from crossline.course.models import (
 )
 from crossline.engine.course import STOPPED
 from crossline.evaluation.models import Addendum, Evaluation, Letter
-from crossline.intake.models import Assessment, ContactRequest, IdempotencyRecord
+from crossline.intake.models import Assessment, ContactRequest
 from crossline.intake.retention import add_to_counts
 from crossline.visits.models import Reminder, Visit
 
@@ -85,7 +85,6 @@ PARTS: tuple[tuple[type[models.Model], str, str], ...] = (
     (Evaluation, "case", CASE),
     (Case, "pk", CASE),
     (ContactRequest, "assessment", SCREEN),
-    (IdempotencyRecord, "assessment", SCREEN),
     (Assessment, "pk", SCREEN),
 )
 

@@ -44,6 +44,14 @@ class Assessment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True)
     linked_at = models.DateTimeField(null=True)  # first contact details: no longer anonymous
+    # An API submission's Idempotency-Key, for 24 hours (`crossline.api.idempotency`): a
+    # SHA-256 of the key, one of the canonical body, and the private link's token (encrypted)
+    # to answer a retry with the same result_url. The worker clears all three after the 24
+    # hours; NULL for every other screen. On the row itself, not a table of its own: a keyed
+    # submission is then one INSERT (docs/decisions/0013-idempotency-key-on-the-row.md).
+    idempotency_key = models.CharField(max_length=64, null=True, unique=True)
+    idempotency_body = models.CharField(max_length=64, blank=True)
+    idempotency_token = EncryptedJSONField(null=True)
 
     class Meta:
         indexes = [
@@ -125,16 +133,6 @@ class ContactRequest(models.Model):
     email_index = models.CharField(max_length=64, blank=True, db_index=True)  # blind index
     phone_index = models.CharField(max_length=64, blank=True, db_index=True)  # blind index
     created_at = models.DateTimeField(auto_now_add=True)
-
-
-class IdempotencyRecord(models.Model):
-    """An API submit's Idempotency-Key: same key + same body → the same assessment for 24 h."""
-
-    key_hash = models.CharField(max_length=64, unique=True)
-    body_hash = models.CharField(max_length=64)
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE)
-    token = EncryptedJSONField()  # the private-link token, to return the same result_url
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
 
 class AggregateCount(models.Model):
