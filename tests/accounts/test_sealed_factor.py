@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
@@ -22,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from crossline.accounts import services
 from crossline.accounts.models import SEALED, Authenticator, AuthenticatorSecret, RecoveryCodes
 from crossline.intake.management.commands.rotate_keys import encrypted_fields
+from tests import migrating
 from tests.accounts.helpers import make_user, sign_in, tokens_left
 from tests.staff import PASSWORD
 from tests.web.test_crypto import K1, K2, UseRing, key_id, rotate, use_ring  # noqa: F401
@@ -113,12 +113,7 @@ LATEST = [("accounts", "0004_recovery_key_check")]  # where every other test exp
 
 
 def migrate(target: list[tuple[str, str]]) -> Any:
-    """Migrate accounts to `target` (the other apps stay at their latest); the models then."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    executor.loader.build_graph()
-    others = [n for n in executor.loader.graph.leaf_nodes() if n[0] != "accounts"]
-    return executor.loader.project_state(others + target).apps
+    return migrating.migrate("accounts", target)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,12 +7,11 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from crossline.api import idempotency
 from crossline.crypto import token_hash
 from crossline.intake.models import Assessment
+from tests import migrating
 from tests.api.conftest import ApiClient
 from tests.engine.personas import depressed_adult_in_florida
 
@@ -22,12 +21,7 @@ BODY = {"answers": depressed_adult_in_florida(), "language": "en"}
 
 
 def migrate(target: list[tuple[str, str]]) -> Any:
-    """Migrate intake to `target` (the other apps stay at their latest); the models then."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    executor.loader.build_graph()
-    others = [n for n in executor.loader.graph.leaf_nodes() if n[0] != "intake"]
-    return executor.loader.project_state(others + target).apps
+    return migrating.migrate("intake", target)
 
 
 @pytest.mark.django_db(transaction=True)
