@@ -187,6 +187,8 @@ def test_an_emergency_symptom_after_the_session_puts_911_first(
     assert box is not None and box["y"] < 400  # above the fold on a phone
     shoot(page, f"4-emergency-{lang}")
     assert not blocked, blocked
+    p.course.refresh_from_db()  # no further session until the physician decides
+    assert (p.course.status, p.course.status_reason) == ("paused", "emergency")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -267,6 +269,16 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     emergency = {**SAFE_POST, "post.emergency_symptoms": ["chest_pain"]}
     services.submit_session_checkin(first, "post", emergency, lang, timezone.now())
     audit("911 first", f"/s/{token}/", CALL_911_NOW[lang])  # both languages, theirs first
+    # The emergency paused the course: no next session until the physician decides.
+    services.decide(
+        p.course,
+        decision="continue",
+        sessions_added=4,
+        note="Recovered; continue.",
+        user=p.physician,
+        request=None,
+        now=timezone.now(),
+    )
 
     weekly = p.course.weeklies.order_by("number").first()
     assert weekly is not None

@@ -1,6 +1,7 @@
 """Property: over any sequence of what patients and clinicians do, through the real services and
 database, a held session is never done without a clinician's clearance, a course never has two
-open sessions, and the next session never starts before the previous after-check or an override.
+open sessions, the next session never starts before the previous after-check or an override, and
+none is scheduled after an emergency in an after-session check (no physician decides here).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.course.conftest import HIGH_BP_PRE, SAFE_POST, SAFE_PRE, approve, pla
 from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
+EMERGENCY_POST = {**SAFE_POST, "post.emergency_symptoms": ["seizure"]}
 
 ACTIONS = (
     "schedule",
@@ -28,6 +30,7 @@ ACTIONS = (
     "pre_safe",
     "pre_high",
     "post",
+    "post_emergency",
     "clear",
     "cancel",
     "done",
@@ -46,8 +49,9 @@ def _act(course: Course, action: str, physician: User) -> None:
     elif action in ("pre_safe", "pre_high"):
         answers = SAFE_PRE if action == "pre_safe" else HIGH_BP_PRE
         services.submit_session_checkin(current, "pre", answers, "en", now)
-    elif action == "post":
-        services.submit_session_checkin(current, "post", SAFE_POST, "en", now, doses_taken=1)
+    elif action.startswith("post"):
+        answers = SAFE_POST if action == "post" else EMERGENCY_POST
+        services.submit_session_checkin(current, "post", answers, "en", now, doses_taken=1)
     elif action in ("clear", "cancel"):
         services.clear_hold(current, proceed=action == "clear", note="checked", **common)
     else:
@@ -58,6 +62,7 @@ def _act(course: Course, action: str, physician: User) -> None:
 # actions in any order, so the sequences reach holds, clearances and the re-evaluation pause.
 STRETCHES = (
     ("schedule", "pre_safe", "post"),
+    ("schedule", "pre_safe", "post_emergency", "schedule"),
     ("schedule", "pre_high", "done"),
     ("schedule", "pre_high", "post"),
     ("schedule", "pre_high", "clear", "post"),
@@ -100,6 +105,11 @@ def test_the_course_rules_hold_over_any_sequence(physician: User, actions: list[
             before.number
         )
     course.refresh_from_db()
+    emergencies = CheckIn.objects.filter(course=course, kind="post", action="emergency")
+    if first := emergencies.order_by("session__number").first():
+        event("an emergency after a session")
+        assert course.status == rules.PAUSED
+        assert not any(s.number > first.session.number for s in sessions)
     done = sum(1 for s in sessions if s.status == rules.DONE)
     event(f"sessions done: {done}")
     if done >= course.sessions_planned:

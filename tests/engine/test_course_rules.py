@@ -116,7 +116,7 @@ def facts(**kw: object) -> rules.CourseFacts:
     [
         ({}, "", None),
         ({"status": rules.SUSPENDED}, "", "risk assessment"),
-        ({"status": rules.PAUSED}, "", "re-evaluation"),
+        ({"status": rules.PAUSED}, "", "until the physician decides"),
         ({"status": rules.STOPPED}, "", "stopped"),
         ({"sessions_done": 6}, "", "physician re-evaluates"),
         ({"sessions_done": 3, "reevaluation_after": 3}, "", "physician re-evaluates"),
@@ -156,6 +156,23 @@ def test_decisions_and_risk_assessments() -> None:
     assert rules.status_after_risk_assessment(rules.SUSPENDED, "moderate") == rules.ACTIVE
     assert rules.status_after_risk_assessment(rules.SUSPENDED, "high") == rules.PAUSED
     assert rules.status_after_risk_assessment(rules.ACTIVE, "high") == rules.ACTIVE
+
+
+def test_an_emergency_after_a_session_pauses_an_active_course_and_no_other() -> None:
+    assert rules.status_after_emergency(rules.ACTIVE) == rules.PAUSED
+    for state in (rules.PAUSED, rules.SUSPENDED, rules.STOPPED):
+        assert rules.status_after_emergency(state) == state
+    paused = facts(status=rules.status_after_emergency(rules.ACTIVE))
+    assert "paused" in (rules.may_start(paused) or "")
+    assert "paused" in (rules.may_schedule(paused) or "")
+
+
+def test_a_risk_assessment_leaves_an_undecided_emergency_to_the_physician() -> None:
+    """Low or moderate risk lifts a suspension, but an emergency no physician has decided on
+    since keeps the course paused for that decision."""
+    for risk in ("low", "moderate", "high"):
+        assert rules.status_after_risk_assessment(rules.SUSPENDED, risk, True) == rules.PAUSED
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "low", True) == rules.ACTIVE
 
 
 def test_continue_or_change_is_refused_while_the_documented_risk_is_high() -> None:

@@ -405,6 +405,8 @@ def submit_session_checkin(
             from crossline.course.dispensing import flag_after_session
 
             flag_after_session(s, now)
+        if decision.action == "emergency":
+            _pause_for_emergency(course, s)
     return stored
 
 
@@ -473,6 +475,40 @@ def _suspend(course: Course, now: datetime) -> None:
         course.status = rules.SUSPENDED
         course.status_reason = "safety"
         course.save(update_fields=["status", "status_reason", "updated_at"])
+
+
+def _pause_for_emergency(course: Course, session: Session) -> None:
+    """An after-session check's emergency pauses an active course until the physician decides
+    (`rules.status_after_emergency`: program-safety policy, ADR 0006), audited with the session
+    it came from. The emergency also names the pause when the same session reached the
+    re-evaluation point (`_after_session`, which ran first and raised its routine alert): one
+    decision answers both, and the emergency is what the physician must read first. A
+    suspension or a pause for high risk keeps its own reason; the course page lists the
+    emergency beside it (`undecided_emergencies`)."""
+    status = rules.status_after_emergency(course.status)
+    if status == course.status and course.status_reason != "reevaluation":
+        return
+    course.status, course.status_reason = status, "emergency"
+    course.save(update_fields=["status", "status_reason", "updated_at"])
+    record(
+        Action.COURSE_PAUSED,
+        actor="patient",
+        patient=course.case.public_id,
+        object_type="course",
+        object_id=course.public_id,
+        detail={"reason": "emergency", "session": session.number},
+    )
+
+
+def undecided_emergencies(course: Course) -> list[CheckIn]:
+    """The after-session checks whose decision was an emergency and which no physician's
+    decision has answered since (none recorded after them): each keeps the course from coming
+    back to active without that decision, and the course page shows them beside it."""
+    checks = course.checkins.filter(kind=CheckIn.Kind.POST, action="emergency")
+    latest = course.decisions.order_by("-decided_at").values_list("decided_at", flat=True).first()
+    if latest is not None:
+        checks = checks.filter(submitted_at__gt=latest)
+    return list(checks.select_related("session"))
 
 
 def _after_session(course: Course, now: datetime) -> None:
@@ -679,11 +715,12 @@ def document_risk(
             documented_by=user,
             documented_at=now,
         )
-        status = rules.status_after_risk_assessment(locked.status, risk)
+        undecided = bool(undecided_emergencies(locked))
+        status = rules.status_after_risk_assessment(locked.status, risk, undecided)
         cancelled = 0
         if status != locked.status:
             locked.status = status
-            locked.status_reason = "risk_high" if status == rules.PAUSED else ""
+            locked.status_reason = _paused_reason(risk) if status == rules.PAUSED else ""
             locked.save(update_fields=["status", "status_reason", "updated_at"])
             if status == rules.ACTIVE:
                 cancelled = _cancel_stale_sessions(locked, user, request, now)
@@ -707,6 +744,12 @@ def document_risk(
             now=now,
         )
     return made
+
+
+def _paused_reason(risk: str) -> str:
+    """Why a risk assessment left the course paused: a high risk, or else an emergency after a
+    session still waiting for the physician's decision (`rules.status_after_risk_assessment`)."""
+    return "risk_high" if risk == RiskAssessment.Risk.HIGH else "emergency"
 
 
 def latest_risk(course: Course) -> str:

@@ -41,6 +41,8 @@ STATUS_WHY = {
     "reevaluation": "paused for the physician's re-evaluation decision",
     "risk_high": "paused: a documented high suicide risk keeps home sessions off until the "
     "physician decides",
+    "emergency": "paused after an emergency reported in an after-session check: no session "
+    "may start until the physician decides",
     "safety": "suspended for safety until a clinician documents a risk assessment",
 }
 
@@ -243,6 +245,15 @@ def _checkin_row(k: Knowledge, c: CheckIn) -> dict[str, Any]:
     }
 
 
+def _emergency_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
+    """The emergencies reported after a session that wait for the physician's decision, each
+    with its check-in's reasons: why the course is paused (or will pause once a suspension is
+    lifted), on the page where the physician decides. None once the course is stopped."""
+    if course.status == rules.STOPPED:
+        return []
+    return [_checkin_row(k, c) for c in services.undecided_emergencies(course)]
+
+
 def _session_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
     rows = []
     sessions = course.sessions.select_related("cleared_by", "done_by").prefetch_related("checkins")
@@ -309,6 +320,7 @@ def _page(
         "case": course.case,
         "zone": zone_label(course.time_zone),
         "why": STATUS_WHY.get(course.status_reason, "") if course.status != rules.ACTIVE else "",
+        "emergencies": _emergency_rows(k, course),
         "plan": course.plan,
         "planned_by": _name(course.planned_by),
         "rules": rules_rows(k, course.rules_snapshot),

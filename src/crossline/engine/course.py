@@ -8,10 +8,11 @@ Issue 5 item 6 and PRODUCT.md step 5. A session moves through these states:
 
 A held session can never become done until a clinician clears it (`session_after`); that is the
 property the tests check over every sequence of events. The course around the sessions pauses at
-the re-evaluation point or the program cap until the physician decides (continue / stop /
-change), and is suspended by any positive safety screen until a clinician documents a risk
-assessment. The numbers are program policy in policy.toml [course], each citing its source.
-crossline never computes or suggests a dose: the only counts here are sessions, days and supplies.
+the re-evaluation point or the program cap, and after an emergency reported in an after-session
+check, until the physician decides (continue / stop / change), and is suspended by any positive
+safety screen until a clinician documents a risk assessment. The numbers are program policy in
+policy.toml [course], each citing its source. crossline never computes or suggests a dose: the
+only counts here are sessions, days and supplies.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def may_schedule(f: CourseFacts, override_reason: str = "") -> str | None:
     if f.status == SUSPENDED:
         return "the course is suspended until a clinician documents a risk assessment"
     if f.status == PAUSED:
-        return "the course is paused for the physician's re-evaluation decision"
+        return "the course is paused until the physician decides (continue, change or stop)"
     if f.status == STOPPED:
         return "the course is stopped"
     if block_finished(f):
@@ -194,13 +195,28 @@ def stale_after_pause(state: str) -> bool:
     return state == READY
 
 
-def status_after_risk_assessment(current: str, risk: str) -> str:
+def status_after_emergency(current: str) -> str:
+    """The course's state after an after-session check whose decision is an emergency (the
+    check-in rules' `emergency`, call 911: sedation at most 2, a breathing problem, a symptom
+    of target-organ damage — FACTS §B1, §B6, checkin.toml). An active course pauses until the
+    physician decides (continue / change / stop), so no further session starts before a
+    clinician has looked at the emergency. This is program-safety policy, not a clinical rule
+    from FACTS: the check-in rules say what an emergency is; what the program does with the
+    course afterwards is its own choice (ADR 0006). A course already paused, suspended or
+    stopped keeps its state: none lets a session start, and a suspension lifted by a risk
+    assessment then pauses for the physician (`status_after_risk_assessment`)."""
+    return PAUSED if current == ACTIVE else current
+
+
+def status_after_risk_assessment(current: str, risk: str, emergency_undecided: bool = False) -> str:
     """A documented risk assessment lifts a safety suspension unless the risk is high: a high
     documented risk keeps home sessions off (PRODUCT.md: never approved while risk is high) and
-    the course waits for the physician's decision."""
+    the course waits for the physician's decision. So does an emergency reported after a
+    session that no physician's decision has answered yet (`emergency_undecided`): the risk
+    assessment answers the suicide-risk answer, not the emergency (`status_after_emergency`)."""
     if current != SUSPENDED:
         return current
-    return PAUSED if risk == "high" else ACTIVE
+    return PAUSED if risk == "high" or emergency_undecided else ACTIVE
 
 
 # --- questionnaires and reminders -------------------------------------------------------------
