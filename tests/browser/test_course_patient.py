@@ -236,9 +236,9 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     open_context: Callable[..., BrowserContext], live_server: Any, lang: str
 ) -> None:
     """Each page a patient's private links can show, in the order a course reaches them:
-    consent, pre check-in, after-session check, the 911 page, the weekly questionnaire and its
-    thanks, an expired link, the wait page of a course on hold, a cancelled session, and the
-    course overview."""
+    consent, pre check-in, after-session check, the 911 page, the course overview on hold after
+    it, the weekly questionnaire and its thanks, an expired link, the wait page of a course on
+    hold, a cancelled session, and the course overview."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -269,7 +269,8 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     emergency = {**SAFE_POST, "post.emergency_symptoms": ["chest_pain"]}
     services.submit_session_checkin(first, "post", emergency, lang, timezone.now())
     audit("911 first", f"/s/{token}/", CALL_911_NOW[lang])  # both languages, theirs first
-    # The emergency paused the course: no next session until the physician decides.
+    # The emergency paused the course: its page says so until the physician decides.
+    audit("course overview: on hold", f"/r/{p.result_token}/course/")
     services.decide(
         p.course,
         decision="continue",

@@ -94,8 +94,9 @@ def test_no_session_starts_until_the_physician_decides_and_continue_reactivates(
     waiting, token = left_open(planned)
     with pytest.raises(services.CourseError, match="the course is paused"):
         services.submit_session_checkin(waiting, "pre", SAFE_PRE, "en", timezone.now())
-    page = Client().get(f"/s/{token}/").content.decode()
-    assert 'id="wait"' in page and 'name="vitals.systolic"' not in page
+    for lang, words in (("en", "Your treatment course is on hold."), ("es", "en espera")):
+        page = Client(HTTP_ACCEPT_LANGUAGE=lang).get(f"/s/{token}/").content.decode()
+        assert 'id="wait"' in page and words in page and 'name="vitals.systolic"' not in page
     waiting.delete()
     decide(planned)
     assert (planned.course.status, planned.course.status_reason) == (rules.ACTIVE, "")
@@ -104,6 +105,21 @@ def test_no_session_starts_until_the_physician_decides_and_continue_reactivates(
     services.submit_session_checkin(following, "pre", SAFE_PRE, "en", timezone.now())
     following.refresh_from_db()
     assert following.status == rules.READY
+
+
+def test_the_patient_keeps_the_911_page_and_their_course_page_says_on_hold(
+    planned: Planned,
+) -> None:
+    _, token = after_session(planned, CHEST_PAIN)
+    for lang, words in (
+        ("en", "Your treatment course is on hold."),
+        ("es", "Su tratamiento está en espera."),
+    ):
+        browser = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        emergency = browser.get(f"/s/{token}/").content.decode()
+        assert 'href="tel:911"' in emergency and 'id="session-done"' not in emergency
+        overview = browser.get(f"/r/{planned.result_token}/course/").content.decode()
+        assert words in overview and "Your clinician will schedule" not in overview
 
 
 def test_an_alert_after_a_session_does_not_pause(planned: Planned) -> None:

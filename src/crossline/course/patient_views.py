@@ -431,6 +431,9 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
             "session": current,
             "on_hold": current is not None
             and (current.status == rules.HELD or course.status != rules.ACTIVE),
+            # No session, and none can be scheduled until a clinician lifts the suspension or
+            # the physician decides (e.g. after an emergency reported after a session).
+            "course_on_hold": course.status in (rules.PAUSED, rules.SUSPENDED),
             "zone": zone_label(course.time_zone),
             "at_risk": _suspended(course),
             "weekly_now": weekly_now,
