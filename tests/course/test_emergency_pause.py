@@ -15,7 +15,7 @@ from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.course import services
-from crossline.course.models import Session
+from crossline.course.models import Course, Session
 from crossline.crypto import token_hash
 from crossline.engine import course as rules
 from crossline.intake.models import new_token
@@ -194,3 +194,14 @@ def test_the_course_page_shows_the_emergency_behind_the_pause_until_the_decision
     planned.course.refresh_from_db()
     assert planned.course.status == rules.ACTIVE
     assert 'id="undecided-emergencies"' not in nurse.get(url).content.decode()
+
+
+def test_an_active_course_with_an_emergency_from_before_the_pause_rule_shows_no_box(
+    planned: Planned,
+) -> None:
+    """A course that stayed active after an emergency (as before emergencies paused courses)
+    is not said to be waiting: sessions may start on it."""
+    after_session(planned, CHEST_PAIN)
+    Course.objects.filter(pk=planned.course.pk).update(status=rules.ACTIVE, status_reason="")
+    page = signed_in(planned.physician).get(f"/clinic/courses/{planned.course.public_id}/")
+    assert 'id="undecided-emergencies"' not in page.content.decode()

@@ -248,8 +248,11 @@ def _checkin_row(k: Knowledge, c: CheckIn) -> dict[str, Any]:
 def _emergency_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
     """The emergencies reported after a session that wait for the physician's decision, each
     with its check-in's reasons: why the course is paused (or will pause once a suspension is
-    lifted), on the page where the physician decides. None once the course is stopped."""
-    if course.status == rules.STOPPED:
+    lifted), on the page where the physician decides. Only while paused or suspended: a
+    stopped course needs no decision, and an active one with an emergency and no decision
+    after it can only be one from before emergencies paused courses, of which the box's "no
+    session may start" would not be true."""
+    if course.status not in (rules.PAUSED, rules.SUSPENDED):
         return []
     return [_checkin_row(k, c) for c in services.undecided_emergencies(course)]
 
