@@ -19,7 +19,7 @@ from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.clinic.models import Case
 from crossline.course import dispensing, services
-from crossline.course.models import Course, Supply
+from crossline.course.models import Course, Session, Supply
 from crossline.engine import course as rules
 from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, course_today, schedule, sign
 from tests.staff import signed_in, staff_user
@@ -53,6 +53,16 @@ CASES: list[tuple[str, list[rules.Supply], list[tuple[date, int]], list[tuple[st
     ("two at one session", [supply(0, 4)], [(day(2), 2)], [("more_than_prescribed", 2)]),
     ("taken after the refill not counted before it", [supply(0, 2), supply(5, 2)],
      [(day(6), 1), (day(7), 1)], [("early_refill", 5)]),
+    ("more taken than dispensed", [supply(0, 2)], [(day(n), 1) for n in (1, 3, 5)],
+     [("more_than_dispensed", 5)]),
+    ("still beyond at each later session that took doses", [supply(0, 1)],
+     [(day(1), 1), (day(2), 1), (day(3), 0), (day(4), 1)],
+     [("more_than_dispensed", 2), ("more_than_dispensed", 4)]),
+    ("a supply on a session's day is in hand for it", [supply(0, 1), supply(3, 1, 0)],
+     [(day(1), 1), (day(3), 1)], []),
+    ("taken before the first supply", [supply(2, 4)], [(day(1), 1)],
+     [("more_than_dispensed", 1)]),
+    ("no supply recorded: nothing to compare with", [], [(day(1), 1), (day(2), 1)], []),
 ]  # fmt: skip
 
 
@@ -62,6 +72,13 @@ CASES: list[tuple[str, list[rules.Supply], list[tuple[date, int]], list[tuple[st
 def test_the_flags(name: str, supplies: Any, taken: Any, expected: list[tuple[str, int]]) -> None:
     found = rules.dispensing_flags(supplies, taken, 1, POLICY)
     assert [(f["flag"], (f["on"] - D).days) for f in found] == expected
+
+
+def test_more_than_dispensed_counts_a_days_sessions_together() -> None:
+    """Two sessions on one day: a day's total, as supplies carry only a day — whichever came
+    first, the day ends beyond what was dispensed (one flag, with the counts it compared)."""
+    found = rules.more_than_dispensed([supply(0, 2)], [(day(1), 1), (day(1), 2)])
+    assert found == [{"flag": "more_than_dispensed", "on": day(1), "taken": 3, "dispensed": 2}]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -236,6 +253,81 @@ def test_a_plan_without_units_per_session_shows_none_and_compares_nothing(
     assert dispensing.flags(planned.course) == []
     page = doctor.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
     assert "not written in the plan" in page
+
+
+def record(p: Planned, doses: int, **overrides: Any) -> Supply:
+    today = course_today()
+    values: dict[str, Any] = {
+        "dispensed_on": today, "quantity": f"{doses} troches", "doses": doses, "pharmacy": "P",
+        "delivery_signed": True, "pdmp_checked_on": today, "pdmp_note": "",
+        "doses_reported_left": None, "user": p.physician, "request": None, "now": timezone.now(),
+    }  # fmt: skip
+    values.update(overrides)
+    return dispensing.record_supply(p.course, **values)
+
+
+def more_than_dispensed_alerts(p: Planned) -> list[Alert]:
+    found = Alert.objects.filter(case=p.case, source="dispensing").order_by("pk")
+    return [a for a in found if "course.more_than_dispensed" in a.reasons]
+
+
+def test_more_taken_than_dispensed_alerts_once_while_open(planned: Planned, doctor: Client) -> None:
+    """The second dose of a one-dose supply: a routine alert and a line on the page. The sessions
+    after it are still beyond the supply — the same state, not a new event — so they add no
+    alert until the open one is acknowledged."""
+    record(planned, 1)
+    after_session(planned, 1)
+    assert not Alert.objects.filter(source="dispensing").exists()
+    after_session(planned, 1)
+    [alert] = more_than_dispensed_alerts(planned)
+    assert (alert.level, alert.reasons) == ("routine", ["course.more_than_dispensed"])
+    after_session(planned, 1)
+    assert more_than_dispensed_alerts(planned) == [alert]
+    page = doctor.get(url(planned)).content.decode()
+    line = "More taken than dispensed: 3 doses reported taken by this day, 1 dispensed by then."
+    assert line in page
+    assert doctor.post(f"/clinic/alerts/{alert.public_id}/acknowledge/").status_code == 302
+    after_session(planned, 1)
+    assert len(more_than_dispensed_alerts(planned)) == 2
+
+
+def test_one_after_check_beyond_both_raises_one_alert(planned: Planned) -> None:
+    record(planned, 1)
+    after_session(planned, 2)  # the plan says 1 unit per session; 1 was dispensed
+    [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
+    assert alert.reasons == ["course.more_than_prescribed", "course.more_than_dispensed"]
+
+
+def test_doses_within_the_supplies_raise_nothing(planned: Planned) -> None:
+    record(planned, 2)
+    after_session(planned, 1)
+    after_session(planned, 1)
+    assert not Alert.objects.filter(source="dispensing").exists()
+    assert dispensing.flags(planned.course) == []
+
+
+def test_without_a_supply_recorded_doses_are_not_compared(planned: Planned, doctor: Client) -> None:
+    """No supply recorded: the records hold no dispensing to compare with, and the page says
+    so rather than flag every session."""
+    after_session(planned, 1)
+    assert not Alert.objects.filter(source="dispensing").exists()
+    page = doctor.get(url(planned)).content.decode()
+    assert "no supply recorded yet, so not compared with dispensing" in page
+
+
+def test_a_first_supply_dated_after_doses_taken_flags_them(planned: Planned) -> None:
+    """Doses reported at yesterday's session, the first supply recorded as dispensed today: the
+    doses were taken from nothing the records show (a supply not recorded, or recorded with the
+    wrong day), and recording it says so."""
+    session = after_session(planned, 1)
+    Session.objects.filter(pk=session.pk).update(
+        scheduled_for=session.scheduled_for - timedelta(days=1)
+    )
+    record(planned, 4)
+    [alert] = Alert.objects.filter(case=planned.case, source="dispensing")
+    assert alert.reasons == ["course.more_than_dispensed"]
+    [flag] = dispensing.flags(planned.course)
+    assert (flag["taken"], flag["dispensed"]) == (1, 0)
 
 
 # --- each supply once, with its own PDMP check, within the course ----------------------------

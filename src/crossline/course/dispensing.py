@@ -3,9 +3,10 @@ course_dispensing).
 
 A physician records each supply with the PDMP check before it; the flags are the engine's
 (`crossline.engine.course.dispensing_flags`): early refill, doses unaccounted for, more taken
-than prescribed per session. A supply that raises a new flag, and an after-check reporting more
-doses than the plan's per session (`flag_after_session`, called by the check-in service), raise
-a routine alert for the clinicians. crossline never computes or suggests a dose: it counts what
+than prescribed per session, more taken than dispensed. A supply that raises a new flag, and an
+after-check reporting more doses than the plan's per session or bringing the course's doses taken
+beyond those dispensed (`flag_after_session`, called by the check-in service), raise a routine
+alert for the clinicians. crossline never computes or suggests a dose: it counts what
 was written and what the patient reported.
 """
 
@@ -31,7 +32,16 @@ FLAG_TEXT = {
     "early_refill": "Early refill: the earlier supplies should still hold {expected_left} doses.",
     "unaccounted": "Unaccounted for: {doses} doses fewer left than dispensed minus taken.",
     "more_than_prescribed": "More than prescribed: {doses} doses taken at one session.",
+    "more_than_dispensed": (
+        "More taken than dispensed: {taken} doses reported taken by this day, {dispensed} "
+        "dispensed by then."
+    ),
 }
+
+# A flag that describes where the records stand rather than one event: once the course's doses
+# taken are beyond those dispensed, every later session would say so again until a supply is
+# recorded. Its alert is raised again only after the open one was acknowledged.
+STANDING = frozenset({"course.more_than_dispensed"})
 
 
 def per_session(course: Course) -> int | None:
@@ -42,11 +52,15 @@ def per_session(course: Course) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
+def session_day(session: Session, course: Course) -> date:
+    """The session's day in the course's time zone: the day the flags compare supplies with."""
+    return session.scheduled_for.astimezone(ZoneInfo(course.time_zone)).date()
+
+
 def taken(course: Course) -> list[tuple[date, int]]:
     """(session day in the course's zone, doses the after-check reported) per done session."""
-    zone = ZoneInfo(course.time_zone)
     return [
-        (s.scheduled_for.astimezone(zone).date(), s.doses_taken)
+        (session_day(s, course), s.doses_taken)
         for s in course.sessions.filter(doses_taken__isnull=False)
         if s.doses_taken is not None
     ]
@@ -165,6 +179,8 @@ def record_supply(
             detail={"supply": supply.pk, "flags": ",".join(sorted({f["flag"] for f in new}))},
         )
         if new:
+            # A supply adds to what was dispensed, so the only `more_than_dispensed` it can
+            # bring is the first supply's: dated after doses the patient reported taken.
             reasons = sorted({f"course.{f['flag']}" for f in new})
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.DISPENSING, reasons, now)
     return supply
@@ -212,16 +228,41 @@ def _check_new_pdmp(course: Course, dispensed_on: date, pdmp_checked_on: date) -
         )
 
 
-def flag_after_session(session: Session, now: datetime) -> Alert | None:
-    """After an after-check: a routine alert when it reported more doses than the plan's per
-    session. Call inside the check-in's transaction (services.submit_session_checkin)."""
-    prescribed = per_session(session.course)
-    if session.doses_taken is None or prescribed is None or session.doses_taken <= prescribed:
-        return None
-    return raise_alert(
-        session.course.case,
-        Alert.Level.ROUTINE,
-        Alert.Source.DISPENSING,
-        ["course.more_than_prescribed"],
-        now,
+def not_open(course: Course, reasons: list[str]) -> list[str]:
+    """`reasons` without the STANDING ones an open dispensing alert of the case already
+    carries: the clinicians know of them until they acknowledge it. Call with the course
+    locked (the check-in service locks it), so two check-ins cannot both raise one."""
+    if not STANDING & set(reasons):
+        return reasons
+    open_alerts = Alert.objects.filter(
+        case_id=course.case_id, source=Alert.Source.DISPENSING, acknowledged_at__isnull=True
     )
+    raised = {reason for alert in open_alerts for reason in alert.reasons}  # JSON lists
+    return [r for r in reasons if r not in STANDING or r not in raised]
+
+
+def flag_after_session(session: Session, now: datetime) -> Alert | None:
+    """After an after-check: one routine alert when it reported more doses than the plan's per
+    session, or brought the course's doses taken beyond those dispensed by the session's day
+    (not again while that alert is open: `not_open`). Call inside the check-in's transaction
+    (services.submit_session_checkin), which holds the course locked."""
+    course = session.course
+    reasons = not_open(course, [f"course.{flag}" for flag in _after_session_flags(session)])
+    if not reasons:
+        return None
+    return raise_alert(course.case, Alert.Level.ROUTINE, Alert.Source.DISPENSING, reasons, now)
+
+
+def _after_session_flags(session: Session) -> list[str]:
+    """The engine's flags this session's reported doses raise."""
+    course, doses = session.course, session.doses_taken
+    if not doses:
+        return []
+    found = []
+    prescribed = per_session(course)
+    if prescribed is not None and doses > prescribed:
+        found.append("more_than_prescribed")
+    beyond = rules.more_than_dispensed(_as_rules(list(course.supplies.all())), taken(course))
+    if any(f["on"] == session_day(session, course) for f in beyond):
+        found.append("more_than_dispensed")
+    return found

@@ -255,8 +255,11 @@ def dispensing_flags(
       session (`per_session`; None when the plan does not say: nothing to compare with);
     - `early_refill`: a supply recorded while the earlier supplies should still hold at least
       `early_refill_doses_left` doses (dispensed before − taken before);
-    - `unaccounted`: the patient reported fewer doses left than dispensed before − taken before.
+    - `unaccounted`: the patient reported fewer doses left than dispensed before − taken before;
+    - `more_than_dispensed`: more doses reported taken in the course than dispensed by then
+      (see `more_than_dispensed` for what is compared).
     """
+    supplies = list(supplies)  # read twice
     flags: list[dict[str, Any]] = []
     sessions = sorted(taken)
     for day, count in sessions:
@@ -285,6 +288,40 @@ def dispensing_flags(
                     }
                 )
         dispensed += supply.doses
+    return flags + more_than_dispensed(supplies, sessions)
+
+
+def more_than_dispensed(
+    supplies: Iterable[Supply], taken: Iterable[tuple[date, int]]
+) -> list[dict[str, Any]]:
+    """A `more_than_dispensed` flag for each day whose sessions reported doses taken while the
+    course's total reported taken (`taken`) is beyond the doses of the supplies dispensed by
+    then (`dispensed`): medicine from somewhere the records do not show, a supply not recorded,
+    or a miscount — for the physician to find out, never an amount to act on.
+
+    What is comparable, and only that: supplies carry a day, not a time, so a supply dispensed
+    on a session's day counts as in hand for it. Before any supply is recorded nothing is
+    compared: the records then hold no dispensing at all (a program may keep it elsewhere), and
+    every session would be flagged. Supplies are counted in the plan's units as written, the
+    after-check asks the patient for "doses": the counts are compared as they are, as the other
+    flags do. Where the plan's units per session is more than 1, a patient counting a session's
+    dose as one reports fewer than the units taken, so an excess can be missed, never invented.
+    """
+    supplies = list(supplies)
+    if not supplies:
+        return []
+    per_day: dict[date, int] = {}
+    for day, count in taken:
+        per_day[day] = per_day.get(day, 0) + count
+    flags: list[dict[str, Any]] = []
+    total = 0
+    for day in sorted(per_day):
+        total += per_day[day]
+        dispensed = sum(s.doses for s in supplies if s.dispensed_on <= day)
+        if per_day[day] and total > dispensed:
+            flags.append(
+                {"flag": "more_than_dispensed", "on": day, "taken": total, "dispensed": dispensed}
+            )
     return flags
 
 
