@@ -3,14 +3,18 @@ questionnaires, risk assessments, re-evaluation decisions — and the alerts the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
+from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.course import services
-from crossline.course.models import CheckIn, Session
+from crossline.course.forms import PER_WEEK, PlanForm
+from crossline.course.models import CheckIn, Course, Session, Weekly
 from crossline.engine import course as rules
 from crossline.engine.errors import InvalidInput
 from tests.course.conftest import (
@@ -18,10 +22,14 @@ from tests.course.conftest import (
     SAFE_POST,
     SAFE_PRE,
     Planned,
+    approve,
+    course_today,
+    plan,
     schedule,
     sign,
     weekly_answers,
 )
+from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +59,73 @@ def test_a_plan_creates_the_baseline_and_weekly_questionnaires(planned: Planned)
     assert len(weeklies) == 4  # 6 sessions at 2 a week: 3 weeks, plus the baseline
     assert course.rules_snapshot["bp_hold_above"] == [140, 90]
     assert course.status == rules.ACTIVE
+
+
+# --- the plan's rules hold for every caller, not only the form ----------------------------------
+
+
+def days_from_today(n: int) -> Any:
+    """A start `n` days from the course's today, worked out when the test runs."""
+    return lambda: course_today() + timedelta(days=n)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"sessions_per_week": 0}, "sessions_per_week: 1, 2 or 3 sessions a week"),
+        ({"sessions_per_week": 4}, "sessions_per_week: "),
+        ({"sessions_per_week": "2"}, "sessions_per_week: "),
+        ({"sessions_per_week": True}, "sessions_per_week: "),
+        ({"sessions_planned": 0}, "sessions: from 1 to the program cap of 6"),
+        ({"sessions_planned": 7}, "sessions: "),
+        ({"sessions_planned": "6"}, "sessions: "),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone: choose one of the time zones"),
+        ({"time_zone": "Europe/Madrid"}, "time_zone: "),  # real, but not one the form offers
+        ({"language": "fr"}, "language: en or es"),
+        ({"language": ""}, "language: "),
+        ({"start_date": days_from_today(-1)}, "start_date: Choose a day from today to a year"),
+        ({"start_date": days_from_today(400)}, "start_date: Choose a day from today"),
+        ({"start_date": date(2999, 12, 31)}, "start_date: Choose a day from today"),
+        ({"start_date": "2027-03-01"}, "start_date: a day (a date, without a time)"),
+        ({"start_date": datetime(2027, 3, 1, tzinfo=UTC)}, "start_date: a day"),
+    ],
+)  # fmt: skip
+def test_the_service_refuses_a_plan_the_form_would_refuse(
+    physician: User, overrides: dict[str, Any], message: str
+) -> None:
+    """A caller other than the form (the shell, a test, a future API) meets the same rules,
+    named by field — among them a course of 0 sessions a week, which would divide by zero —
+    and nothing is stored."""
+    patient = make_patient()
+    approve(patient.case, physician)
+    values = {name: v() if callable(v) else v for name, v in overrides.items()}
+    with pytest.raises(services.CourseError) as refused:
+        plan(patient.case, physician, patient.token, **values)
+    assert str(refused.value).startswith(message)
+    assert not Course.objects.exists() and not Weekly.objects.exists()
+    assert not Event.objects.filter(action="course.planned").exists()
+
+
+def test_the_start_rule_is_the_forms_in_the_courses_time_zone(physician: User) -> None:
+    """One rule (services.within_a_year), in the course's zone: at 02:00 UTC on 1 March 2027 it
+    is still 28 February in Chicago, already 1 March in Guam — the form's message either way."""
+    at = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+    patient = make_patient()
+    approve(patient.case, physician)
+    with pytest.raises(services.CourseError) as refused:
+        plan(patient.case, physician, None, start_date=date(2027, 2, 28), time_zone="Pacific/Guam",
+             now=at)  # fmt: skip
+    field, _, message = str(refused.value).partition(": ")
+    form = PlanForm({"start_date": "2027-02-28", "time_zone": "Pacific/Guam"}, cap=6, now=at)
+    form.is_valid()
+    assert field == "start_date" and form.errors["start_date"] == [message]
+    course = plan(patient.case, physician, None, start_date=date(2027, 2, 28),
+                  time_zone="America/Chicago", now=at)  # fmt: skip
+    assert course.induction_end == date(2027, 3, 21)  # 6 sessions at 2 a week: 3 weeks
+
+
+def test_the_form_offers_the_schedules_the_service_takes() -> None:
+    assert [n for n, _ in PER_WEEK] == list(services.SESSIONS_PER_WEEK)
 
 
 def test_no_session_starts_without_the_signed_consent(planned: Planned) -> None:

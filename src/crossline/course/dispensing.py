@@ -23,9 +23,8 @@ from django.http import HttpRequest
 from crossline.audit import Action, record
 from crossline.care.alerts import raise_alert
 from crossline.care.models import Alert
-from crossline.course.forms import local_today
 from crossline.course.models import Course, Session, Supply
-from crossline.course.services import CourseError, policy
+from crossline.course.services import CourseError, local_today, policy
 from crossline.engine import course as rules
 
 FLAG_TEXT = {

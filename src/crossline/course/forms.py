@@ -6,20 +6,21 @@ prefills a dose. `units_per_session` is the physician's own count, used only to 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
 
 from crossline import periods
 from crossline.course.models import RiskAssessment
+from crossline.course.services import SESSIONS_PER_WEEK, local_today, within_a_year
 from crossline.engine import course as rules
 from crossline.visits.zones import ZONES, LocalTimeError, local_instant, zone_label
 
-# The physician's choice, none preselected: oral and sublingual schedules vary (FACTS §D3).
-PER_WEEK = [(1, "Once a week"), (2, "Twice a week"), (3, "Three times a week")]
+# The physician's choice, none preselected (services.SESSIONS_PER_WEEK, which plan_course checks).
+PER_WEEK_LABELS = {1: "Once a week", 2: "Twice a week", 3: "Three times a week"}
+PER_WEEK = [(n, PER_WEEK_LABELS[n]) for n in SESSIONS_PER_WEEK]
 TEXT = 200
 
 
@@ -70,9 +71,8 @@ class PlanForm(forms.Form):
         field.help_text = f"From 1 to the program cap of {cap} before re-evaluation."
 
     def clean(self) -> dict[str, Any]:
-        """The start is a day from today to a year from now, where the sessions take place: a
-        course started in the past would owe questionnaires from before it was planned (and
-        raise a missed alert for each)."""
+        """The start is a day from today to a year from now, where the sessions take place
+        (`services.within_a_year`, which plan_course checks too: `services.check_plan`)."""
         data = super().clean() or {}
         start, zone = data.get("start_date"), data.get("time_zone")
         if start is not None and zone:
@@ -98,27 +98,6 @@ class PlanForm(forms.Form):
             "monitor_name": d["monitor_name"].strip(),
             "notes": d["notes"].strip(),
         }
-
-
-def local_today(now: datetime, zone: str) -> date:
-    """Today's date in `zone` (the course's time zone), at `now`."""
-    return now.astimezone(ZoneInfo(zone)).date()
-
-
-def a_year_after(day: date) -> date:
-    """The same day next year (29 February: the 28th)."""
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
-
-
-def within_a_year(day: date, today: date) -> str | None:
-    """None when `day` is from `today` to a year from it; otherwise the error to show."""
-    last = a_year_after(today)
-    if today <= day <= last:
-        return None
-    return f"Choose a day from today to a year from now ({today} to {last})."
 
 
 def _at_most(cap: int) -> Any:

@@ -18,10 +18,9 @@ from crossline.accounts.roles import Role, has_role
 from crossline.audit import Action, record
 from crossline.course import dispensing
 from crossline.course import recovery as plans
-from crossline.course.forms import local_today
 from crossline.course.models import Course, RecoveryPlan
 from crossline.course.ops_forms import RecoveryForm, SupplyForm
-from crossline.course.services import CourseError
+from crossline.course.services import CourseError, local_today
 
 
 def course_for(public_id: uuid.UUID) -> Course:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -36,7 +36,7 @@ from crossline.crypto import token_hash
 from crossline.engine import course as rules
 from crossline.engine.checkin import PRE_SAFETY_RULE, checkin_policy, evaluate_checkin
 from crossline.engine.instruments import safety_level
-from crossline.engine.knowledge import Knowledge
+from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.engine.outcomes import Measure, compute
 from crossline.engine.weekly import SAFETY_RULE as WEEKLY_SAFETY_RULE
 from crossline.engine.weekly import evaluate_weekly, reasons_with_citations
@@ -44,6 +44,7 @@ from crossline.evaluation.models import Decision
 from crossline.intake.models import new_token
 from crossline.program.consent import current_published
 from crossline.program.policy import current_knowledge
+from crossline.visits.zones import ZONES
 
 
 class CourseError(Exception):
@@ -122,9 +123,70 @@ def outcome(course: Course, k: Knowledge | None = None) -> dict[str, Any]:
 # --- planning -----------------------------------------------------------------------------------
 
 
+# How often the sessions may run: the physician's choice among these, none preselected (oral and
+# sublingual schedules vary, FACTS §D3). The plan form offers exactly these.
+SESSIONS_PER_WEEK = (1, 2, 3)
+
+
 def approved(case: Case) -> bool:
     ev = getattr(case, "evaluation", None)
     return ev is not None and ev.decision == Decision.APPROVE
+
+
+def local_today(now: datetime, zone: str) -> date:
+    """Today's date in `zone` (the course's time zone), at `now`."""
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def a_year_after(day: date) -> date:
+    """The same day next year (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def within_a_year(day: date, today: date) -> str | None:
+    """None when `day` is from `today` to a year from it; otherwise the error to show."""
+    last = a_year_after(today)
+    if today <= day <= last:
+        return None
+    return f"Choose a day from today to a year from now ({today} to {last})."
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    """A whole number, not a bool (True would pass as 1) nor a string of digits."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_plan(
+    *,
+    start_date: object,
+    sessions_planned: object,
+    sessions_per_week: object,
+    time_zone: object,
+    language: object,
+    cap: int,
+    now: datetime,
+) -> None:
+    """CourseError, naming the field, for a plan the plan form would refuse: any caller (the
+    form's view, the tests, the shell, a future API) is held to the same rules, from the same
+    values. The start is a day from today to a year from now where the sessions take place: a
+    course started in the past would owe questionnaires from before it was planned (and raise
+    a missed alert for each). Every zone offered is an IANA name (`visits.zones`)."""
+    if not _whole(sessions_planned) or not 1 <= sessions_planned <= cap:
+        raise CourseError(f"sessions: from 1 to the program cap of {cap}")
+    if not _whole(sessions_per_week) or sessions_per_week not in SESSIONS_PER_WEEK:
+        raise CourseError("sessions_per_week: 1, 2 or 3 sessions a week")
+    if time_zone not in ZONES:
+        raise CourseError("time_zone: choose one of the time zones the plan form offers")
+    if language not in LANGUAGES:
+        raise CourseError("language: en or es")
+    if not isinstance(start_date, date) or isinstance(start_date, datetime):
+        raise CourseError("start_date: a day (a date, without a time)")
+    problem = within_a_year(start_date, local_today(now, str(time_zone)))
+    if problem:
+        raise CourseError(f"start_date: {problem}")
 
 
 def plan_course(
@@ -149,10 +211,15 @@ def plan_course(
         raise CourseError("only an approved evaluation can have a course")
     if Course.objects.filter(case=case).exists():
         raise CourseError("this case has a course already")
-    if not 1 <= sessions_planned <= p.sessions_before_reevaluation:
-        raise CourseError(
-            f"sessions: from 1 to the program cap of {p.sessions_before_reevaluation}"
-        )
+    check_plan(
+        start_date=start_date,
+        sessions_planned=sessions_planned,
+        sessions_per_week=sessions_per_week,
+        time_zone=time_zone,
+        language=language,
+        cap=p.sessions_before_reevaluation,
+        now=now,
+    )
     weeks_to_end = math.ceil(sessions_planned / sessions_per_week)
     with transaction.atomic():
         course = Course.objects.create(
