@@ -421,3 +421,27 @@ def test_a_second_early_refill_on_the_same_day_is_flagged_again(planned: Planned
     recorded = Event.objects.filter(action="supply.recorded").order_by("pk")
     assert [e.detail["flags"] for e in recorded] == ["", "early_refill", "early_refill"]
     assert Alert.objects.filter(case=planned.case, source="dispensing").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ({"doses": 0}, "doses: from 1 to 500"),
+        ({"doses": 501}, "doses: from 1 to 500"),
+        ({"doses": 40000}, "doses: from 1 to 500"),  # SQLite stored it; PostgreSQL refused it
+        ({"doses": 4, "doses_reported_left": -1}, "doses_reported_left: from 0 to 500"),
+        ({"doses": 4, "doses_reported_left": 501}, "doses_reported_left: from 0 to 500"),
+    ],
+)
+def test_the_service_holds_every_caller_to_the_forms_counts(
+    planned: Planned, counts: dict[str, int], message: str
+) -> None:
+    """A negative count left reached the database's constraint (a server error, on both
+    databases); counts past the form's were stored. Now a message naming the field, and
+    nothing stored."""
+    doses = counts.pop("doses")
+    with pytest.raises(services.CourseError) as refused:
+        record(planned, doses, **counts)
+    assert str(refused.value).startswith(message)
+    assert not Supply.objects.exists()
+    assert not Event.objects.filter(action="supply.recorded").exists()

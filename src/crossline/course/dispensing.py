@@ -37,6 +37,10 @@ FLAG_TEXT = {
     ),
 }
 
+# The counts a supply record takes (its doses, and the doses the patient reports left of the
+# earlier supplies): the supply form's bounds too, so every caller is held to the same ones.
+MAX_SUPPLY_DOSES = 500
+
 # A flag that describes where the records stand rather than one event: once the course's doses
 # taken are beyond those dispensed, every later session would say so again until a supply is
 # recorded. Its alert is raised again only after the open one was acknowledged.
@@ -142,8 +146,7 @@ def record_supply(
     if pdmp_checked_on is None:
         raise CourseError("pdmp_checked_on: record the PDMP check made before this supply")
     _check_days(course, dispensed_on, pdmp_checked_on, now)
-    if doses < 1:
-        raise CourseError("doses: at least 1")
+    _check_counts(doses, doses_reported_left)
     if not quantity.strip():
         raise CourseError("quantity: write the quantity as on the prescription")
     with transaction.atomic():
@@ -183,6 +186,16 @@ def record_supply(
             reasons = sorted({f"course.{f['flag']}" for f in new})
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.DISPENSING, reasons, now)
     return supply
+
+
+def _check_counts(doses: int, doses_reported_left: int | None) -> None:
+    """The form's bounds, for every caller: a negative count left would reach the database's
+    constraint (a server error, not a message), and a count past the form's would be stored on
+    SQLite and refused by PostgreSQL — and either would skew every flag after it."""
+    if not 1 <= doses <= MAX_SUPPLY_DOSES:
+        raise CourseError(f"doses: from 1 to {MAX_SUPPLY_DOSES}")
+    if doses_reported_left is not None and not 0 <= doses_reported_left <= MAX_SUPPLY_DOSES:
+        raise CourseError(f"doses_reported_left: from 0 to {MAX_SUPPLY_DOSES}, or left blank")
 
 
 def _check_days(course: Course, dispensed_on: date, pdmp_checked_on: date, now: datetime) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from crossline import periods
+from crossline.course.dispensing import MAX_SUPPLY_DOSES
 from crossline.course.recovery import LABELS, MAX_LENGTH
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -43,7 +44,10 @@ class SupplyForm(_Recorded):
         label="Quantity as written", max_length=200, help_text="As on the prescription."
     )
     doses = forms.IntegerField(
-        label="Doses", min_value=1, max_value=500, help_text="In the plan's units, as written."
+        label="Doses",
+        min_value=1,
+        max_value=MAX_SUPPLY_DOSES,
+        help_text="In the plan's units, as written.",
     )
     pharmacy = forms.CharField(label="Pharmacy", max_length=200)
     delivery_signed = forms.ChoiceField(
@@ -60,7 +64,7 @@ class SupplyForm(_Recorded):
     doses_reported_left = forms.IntegerField(
         label="Doses the patient reports left from earlier supplies",
         min_value=0,
-        max_value=500,
+        max_value=MAX_SUPPLY_DOSES,
         required=False,
     )
     # How many supplies the page listed (`dispensing.record_supply(seen=…)`): the same form
