@@ -278,6 +278,20 @@ def test_a_weekly_questionnaire_updates_both_charts(planned: Planned, client) ->
     assert "Cómo le va" in page and 'id="outcome-phq9"' in page
 
 
+@pytest.mark.parametrize("doses", [-1, 21, "1"])
+def test_the_service_refuses_a_dose_count_the_form_would(planned: Planned, doses: Any) -> None:
+    """The after-check form takes 0 to 20: any other caller too. A negative count reached the
+    database's constraint (a server error); nothing is stored and the session is still ready."""
+    sign(planned)
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    with pytest.raises(services.CourseError, match=r"^doses_taken: from 0 to 20$"):
+        services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=doses)
+    session.refresh_from_db()
+    assert session.status == rules.READY and session.doses_taken is None
+    assert not CheckIn.objects.filter(kind="post").exists()
+
+
 def test_an_after_check_reporting_more_doses_than_prescribed_alerts(planned: Planned) -> None:
     sign(planned)
     session, _ = schedule(planned)

@@ -14,6 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crossline.course.questions import COURSE_QUESTIONS
+from crossline.course.services import MAX_DOSES_TAKEN
 from crossline.engine import checkin as rules
 from crossline.engine import weekly as weekly_rules
 from crossline.engine.errors import InvalidInput
@@ -21,7 +22,6 @@ from crossline.engine.instruments import ASQ_ITEMS
 from crossline.engine.knowledge import Knowledge
 
 ASQ = (*ASQ_ITEMS, "asq.5")
-MAX_DOSES = 20  # a count typed by the patient; the dispensing records compare it
 
 
 def yes_no() -> list[tuple[str, Any]]:
@@ -221,7 +221,9 @@ class PostForm(EngineForm):
             _("About how many minutes until you felt back to normal?"),
             _("Your best estimate so far, in minutes."),
         )
-        f["doses_taken"] = number(0, MAX_DOSES, _("How many doses did you take this session?"))
+        f["doses_taken"] = number(
+            0, MAX_DOSES_TAKEN, _("How many doses did you take this session?")
+        )
 
     def answers(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)

@@ -389,6 +389,11 @@ def sign_consent(course: Course, name: str, language: str, now: datetime) -> Con
     return signature
 
 
+# The doses a patient may report taken at one session: the after-check form's bound too (a count
+# typed by the patient, which the dispensing records compare with the plan and the supplies).
+MAX_DOSES_TAKEN = 20
+
+
 def submit_session_checkin(
     session: Session,
     kind: str,
@@ -403,6 +408,10 @@ def submit_session_checkin(
     k = current_knowledge()
     decision = evaluate_checkin(k, kind, answers, language)  # InvalidInput: nothing stored
     doses = doses_taken if kind == "post" else None
+    if doses is not None and (not _whole(doses) or not 0 <= doses <= MAX_DOSES_TAKEN):
+        # A negative count reached the database's constraint (a server error); a larger one
+        # than the form's would be compared with the supplies as if it were a real count.
+        raise CourseError(f"doses_taken: from 0 to {MAX_DOSES_TAKEN}")
     with transaction.atomic():
         # The course first, then the session: the order every course change locks them in
         # (a risk assessment locks the course, then its open sessions).
