@@ -100,7 +100,7 @@ def test_no_session_starts_until_the_physician_decides_and_continue_reactivates(
     waiting.delete()
     decide(planned)
     assert (planned.course.status, planned.course.status_reason) == (rules.ACTIVE, "")
-    assert services.undecided_emergencies(planned.course) == []
+    assert services.awaiting_decision(planned.course) == []
     following, _ = schedule(planned)
     services.submit_session_checkin(following, "pre", SAFE_PRE, "en", timezone.now())
     following.refresh_from_db()
@@ -181,8 +181,9 @@ def test_the_course_page_shows_the_emergency_behind_the_pause_until_the_decision
     url = f"/clinic/courses/{planned.course.public_id}/"
     page = nurse.get(url).content.decode()
     assert "paused after an emergency reported in an after-session check" in page
-    assert 'id="undecided-emergencies"' in page
-    assert f"After session {session.number}," in page
+    assert 'id="awaiting-decision"' in page
+    assert f'id="awaiting-emergency-{check.pk}"' in page
+    assert f"Emergency after session {session.number}," in page
     assert "checkin.post.emergency_symptom" in page and f'href="#checkin-{check.pk}"' in page
     assert f'id="checkin-{check.pk}"' in page
     doctor = signed_in(planned.physician)
@@ -193,7 +194,7 @@ def test_the_course_page_shows_the_emergency_behind_the_pause_until_the_decision
     assert decided.status_code == 302
     planned.course.refresh_from_db()
     assert planned.course.status == rules.ACTIVE
-    assert 'id="undecided-emergencies"' not in nurse.get(url).content.decode()
+    assert 'id="awaiting-decision"' not in nurse.get(url).content.decode()
 
 
 def test_an_active_course_with_an_emergency_from_before_the_pause_rule_shows_no_box(
@@ -204,4 +205,4 @@ def test_an_active_course_with_an_emergency_from_before_the_pause_rule_shows_no_
     after_session(planned, CHEST_PAIN)
     Course.objects.filter(pk=planned.course.pk).update(status=rules.ACTIVE, status_reason="")
     page = signed_in(planned.physician).get(f"/clinic/courses/{planned.course.public_id}/")
-    assert 'id="undecided-emergencies"' not in page.content.decode()
+    assert 'id="awaiting-decision"' not in page.content.decode()

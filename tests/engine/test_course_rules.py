@@ -158,18 +158,44 @@ def test_decisions_and_risk_assessments() -> None:
     assert rules.status_after_risk_assessment(rules.ACTIVE, "high") == rules.ACTIVE
 
 
-def test_an_emergency_after_a_session_pauses_an_active_course_and_no_other() -> None:
-    assert rules.status_after_emergency(rules.ACTIVE) == rules.PAUSED
-    for state in (rules.PAUSED, rules.SUSPENDED, rules.STOPPED):
-        assert rules.status_after_emergency(state) == state
-    paused = facts(status=rules.status_after_emergency(rules.ACTIVE))
+@pytest.mark.parametrize("report", rules.REPORTS)
+def test_a_report_pauses_an_active_course_named_for_it(report: str) -> None:
+    """An emergency after a session and new bladder symptoms in a weekly check-in each pause
+    an active course until the physician decides; no session may then start or be scheduled."""
+    assert rules.pause_after_report(rules.ACTIVE, "", report) == (rules.PAUSED, report)
+    paused = facts(status=rules.pause_after_report(rules.ACTIVE, "", report)[0])
     assert "paused" in (rules.may_start(paused) or "")
     assert "paused" in (rules.may_schedule(paused) or "")
 
 
-def test_a_risk_assessment_leaves_an_undecided_emergency_to_the_physician() -> None:
-    """Low or moderate risk lifts a suspension, but an emergency no physician has decided on
-    since keeps the course paused for that decision."""
+def test_a_report_keeps_a_suspension_a_stop_and_a_pause_for_high_risk() -> None:
+    for report in rules.REPORTS:
+        for state, reason in (
+            (rules.SUSPENDED, "safety"),
+            (rules.STOPPED, ""),
+            (rules.PAUSED, "risk_high"),
+        ):
+            assert rules.pause_after_report(state, reason, report) == (state, reason)
+
+
+def test_a_pause_is_named_for_the_most_urgent_report() -> None:
+    """The re-evaluation point gives way to either report, bladder symptoms to an emergency,
+    and never the other way round: one decision answers all."""
+    emergency, bladder, paused = rules.EMERGENCY, rules.BLADDER, rules.PAUSED
+    assert rules.pause_after_report(paused, "reevaluation", bladder) == (paused, bladder)
+    assert rules.pause_after_report(paused, "reevaluation", emergency) == (paused, emergency)
+    assert rules.pause_after_report(paused, bladder, emergency) == (paused, emergency)
+    assert rules.pause_after_report(paused, emergency, bladder) == (paused, emergency)
+    assert rules.most_urgent_report([bladder, emergency, bladder]) == emergency
+    assert rules.most_urgent_report([bladder]) == bladder
+    assert rules.most_urgent_report([]) == ""
+    with pytest.raises(rules.CourseRuleError, match="report must be one of"):
+        rules.pause_after_report(rules.ACTIVE, "", "alert")
+
+
+def test_a_risk_assessment_leaves_an_undecided_report_to_the_physician() -> None:
+    """Low or moderate risk lifts a suspension, but a report (an emergency, new bladder
+    symptoms) no physician has decided on since keeps the course paused for that decision."""
     for risk in ("low", "moderate", "high"):
         assert rules.status_after_risk_assessment(rules.SUSPENDED, risk, True) == rules.PAUSED
     assert rules.status_after_risk_assessment(rules.ACTIVE, "low", True) == rules.ACTIVE

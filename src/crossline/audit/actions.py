@@ -66,7 +66,7 @@ class Action(StrEnum):
     COURSE_PLANNED = "course.planned"
     COURSE_VIEWED = "course.viewed"
     COURSE_DECIDED = "course.decided"
-    COURSE_PAUSED = "course.paused"  # by the rules, not a person: why, and the session behind it
+    COURSE_PAUSED = "course.paused"  # by the rules: why, and the session or weekly behind it
     SESSION_SCHEDULED = "session.scheduled"
     SESSION_CLEARED = "session.cleared"
     SESSION_DONE = "session.done"

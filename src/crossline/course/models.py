@@ -31,7 +31,8 @@ class Course(models.Model):
         max_length=16, choices=_choices(rules.COURSE_STATES), default=rules.ACTIVE
     )
     # Why the course is paused or suspended, for the lists:
-    # reevaluation | risk_high | emergency (an after-session check's) | safety
+    # reevaluation | risk_high | emergency (an after-session check's) | bladder (new symptoms
+    # in a weekly check-in) | safety
     status_reason = models.CharField(max_length=24, blank=True)
     start_date = models.DateField()
     block = models.PositiveSmallIntegerField(default=1)  # re-evaluation blocks so far

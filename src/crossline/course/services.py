@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 
 from crossline import __version__
@@ -38,6 +39,7 @@ from crossline.engine.checkin import PRE_SAFETY_RULE, checkin_policy, evaluate_c
 from crossline.engine.instruments import safety_level
 from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.engine.outcomes import Measure, compute
+from crossline.engine.weekly import BLADDER_RULE as WEEKLY_BLADDER_RULE
 from crossline.engine.weekly import SAFETY_RULE as WEEKLY_SAFETY_RULE
 from crossline.engine.weekly import evaluate_weekly, reasons_with_citations
 from crossline.evaluation.models import Decision
@@ -482,7 +484,7 @@ def submit_session_checkin(
 
             flag_after_session(s, now)
         if decision.action == "emergency":
-            _pause_for_emergency(course, s)
+            _pause_for_report(course, rules.EMERGENCY, {"session": s.number})
     return stored
 
 
@@ -553,18 +555,19 @@ def _suspend(course: Course, now: datetime) -> None:
         course.save(update_fields=["status", "status_reason", "updated_at"])
 
 
-def _pause_for_emergency(course: Course, session: Session) -> None:
-    """An after-session check's emergency pauses an active course until the physician decides
-    (`rules.status_after_emergency`: program-safety policy, ADR 0006), audited with the session
-    it came from. The emergency also names the pause when the same session reached the
-    re-evaluation point (`_after_session`, which ran first and raised its routine alert): one
-    decision answers both, and the emergency is what the physician must read first. A
-    suspension or a pause for high risk keeps its own reason; the course page lists the
-    emergency beside it (`undecided_emergencies`)."""
-    status = rules.status_after_emergency(course.status)
-    if status == course.status and course.status_reason != "reevaluation":
+def _pause_for_report(course: Course, report: str, detail: dict[str, Any]) -> None:
+    """A report that waits for the physician's decision — an after-session check's emergency,
+    new bladder symptoms in a weekly check-in (`rules.REPORTS`) — pauses an active course until
+    the physician decides (`rules.pause_after_report`), audited with what it came from
+    (`detail`: the session's or the questionnaire's number). A pause for the re-evaluation
+    point the same session reached (`_after_session`, which ran first and raised its routine
+    alert), or for a less urgent report, is named for this one: one decision answers both. A
+    suspension or a pause for high risk keeps its own reason; the course page lists the report
+    beside it (`awaiting_decision`)."""
+    status, reason = rules.pause_after_report(course.status, course.status_reason, report)
+    if (status, reason) == (course.status, course.status_reason):
         return
-    course.status, course.status_reason = status, "emergency"
+    course.status, course.status_reason = status, reason
     course.save(update_fields=["status", "status_reason", "updated_at"])
     record(
         Action.COURSE_PAUSED,
@@ -572,19 +575,32 @@ def _pause_for_emergency(course: Course, session: Session) -> None:
         patient=course.case.public_id,
         object_type="course",
         object_id=course.public_id,
-        detail={"reason": "emergency", "session": session.number},
+        detail={"reason": report, **detail},
     )
 
 
-def undecided_emergencies(course: Course) -> list[CheckIn]:
-    """The after-session checks whose decision was an emergency and which no physician's
-    decision has answered since (none recorded after them): each keeps the course from coming
-    back to active without that decision, and the course page shows them beside it."""
-    checks = course.checkins.filter(kind=CheckIn.Kind.POST, action="emergency")
+def awaiting_decision(course: Course) -> list[CheckIn]:
+    """The check-ins with a report (`rules.REPORTS`: an after-session emergency, new bladder
+    symptoms in a weekly one) which no physician's decision has answered since (none recorded
+    after them), oldest first: each keeps the course from coming back to active without that
+    decision, and the course page shows them beside it."""
+    checks = course.checkins.filter(
+        Q(kind=CheckIn.Kind.POST, action="emergency") | Q(kind=CheckIn.Kind.WEEKLY, action="alert")
+    )
     latest = course.decisions.order_by("-decided_at").values_list("decided_at", flat=True).first()
     if latest is not None:
         checks = checks.filter(submitted_at__gt=latest)
-    return list(checks.select_related("session"))
+    return [c for c in checks.select_related("session", "weekly") if report_of(c)]
+
+
+def report_of(checkin: CheckIn) -> str:
+    """The report a check-in made (`rules.REPORTS`), from its stored decision, or "" for none."""
+    if checkin.kind == CheckIn.Kind.POST and checkin.action == "emergency":
+        return rules.EMERGENCY
+    reasons = {r["rule"] for r in checkin.decision.get("reasons", [])}
+    if checkin.kind == CheckIn.Kind.WEEKLY and WEEKLY_BLADDER_RULE in reasons:
+        return rules.BLADDER
+    return ""
 
 
 def _after_session(course: Course, now: datetime) -> None:
@@ -651,6 +667,8 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
             raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
         elif reasons:
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.WEEKLY, reasons, now)
+        if WEEKLY_BLADDER_RULE in reasons:
+            _pause_for_report(locked, rules.BLADDER, {"weekly": w.number})
     return stored
 
 
@@ -791,12 +809,12 @@ def document_risk(
             documented_by=user,
             documented_at=now,
         )
-        undecided = bool(undecided_emergencies(locked))
-        status = rules.status_after_risk_assessment(locked.status, risk, undecided)
+        waiting = [report_of(c) for c in awaiting_decision(locked)]
+        status = rules.status_after_risk_assessment(locked.status, risk, bool(waiting))
         cancelled = 0
         if status != locked.status:
             locked.status = status
-            locked.status_reason = _paused_reason(risk) if status == rules.PAUSED else ""
+            locked.status_reason = _paused_reason(risk, waiting) if status == rules.PAUSED else ""
             locked.save(update_fields=["status", "status_reason", "updated_at"])
             if status == rules.ACTIVE:
                 cancelled = _cancel_stale_sessions(locked, user, request, now)
@@ -822,10 +840,10 @@ def document_risk(
     return made
 
 
-def _paused_reason(risk: str) -> str:
-    """Why a risk assessment left the course paused: a high risk, or else an emergency after a
-    session still waiting for the physician's decision (`rules.status_after_risk_assessment`)."""
-    return "risk_high" if risk == RiskAssessment.Risk.HIGH else "emergency"
+def _paused_reason(risk: str, waiting: list[str]) -> str:
+    """Why a risk assessment left the course paused: a high risk, or else the most urgent of the
+    reports still waiting for the physician's decision (`rules.status_after_risk_assessment`)."""
+    return "risk_high" if risk == RiskAssessment.Risk.HIGH else rules.most_urgent_report(waiting)
 
 
 def latest_risk(course: Course) -> str:

@@ -43,6 +43,9 @@ STATUS_WHY = {
     "physician decides",
     "emergency": "paused after an emergency reported in an after-session check: no session "
     "may start until the physician decides",
+    "bladder": "paused after new or worse bladder or urinary symptoms reported in a weekly "
+    "check-in (FACTS §B4: stop if new lower urinary tract symptoms): no session may start until "
+    "the physician decides",
     "safety": "suspended for safety until a clinician documents a risk assessment",
 }
 
@@ -245,16 +248,19 @@ def _checkin_row(k: Knowledge, c: CheckIn) -> dict[str, Any]:
     }
 
 
-def _emergency_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
-    """The emergencies reported after a session that wait for the physician's decision, each
-    with its check-in's reasons: why the course is paused (or will pause once a suspension is
-    lifted), on the page where the physician decides. Only while paused or suspended: a
-    stopped course needs no decision, and an active one with an emergency and no decision
-    after it can only be one from before emergencies paused courses, of which the box's "no
-    session may start" would not be true."""
+def _awaiting_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
+    """The reports that wait for the physician's decision (an emergency after a session, new
+    bladder symptoms in a weekly check-in), each with its check-in's reasons: why the course is
+    paused (or will pause once a suspension is lifted), on the page where the physician
+    decides. Only while paused or suspended: a stopped course needs no decision, and an active
+    one with a report and no decision after it can only be one from before reports paused
+    courses, of which the box's "no session may start" would not be true."""
     if course.status not in (rules.PAUSED, rules.SUSPENDED):
         return []
-    return [_checkin_row(k, c) for c in services.undecided_emergencies(course)]
+    return [
+        _checkin_row(k, c) | {"report": services.report_of(c)}
+        for c in services.awaiting_decision(course)
+    ]
 
 
 def _session_rows(k: Knowledge, course: Course) -> list[dict[str, Any]]:
@@ -323,7 +329,7 @@ def _page(
         "case": course.case,
         "zone": zone_label(course.time_zone),
         "why": STATUS_WHY.get(course.status_reason, "") if course.status != rules.ACTIVE else "",
-        "emergencies": _emergency_rows(k, course),
+        "awaiting": _awaiting_rows(k, course),
         "plan": course.plan,
         "planned_by": _name(course.planned_by),
         "rules": rules_rows(k, course.rules_snapshot),

@@ -8,11 +8,12 @@ Issue 5 item 6 and PRODUCT.md step 5. A session moves through these states:
 
 A held session can never become done until a clinician clears it (`session_after`); that is the
 property the tests check over every sequence of events. The course around the sessions pauses at
-the re-evaluation point or the program cap, and after an emergency reported in an after-session
-check, until the physician decides (continue / stop / change), and is suspended by any positive
-safety screen until a clinician documents a risk assessment. The numbers are program policy in
-policy.toml [course], each citing its source. crossline never computes or suggests a dose: the
-only counts here are sessions, days and supplies.
+the re-evaluation point or the program cap, after an emergency reported in an after-session
+check, and after new bladder symptoms reported in a weekly check-in, until the physician decides
+(continue / stop / change), and is suspended by any positive safety screen until a clinician
+documents a risk assessment. The numbers are program policy in policy.toml [course], each citing
+its source. crossline never computes or suggests a dose: the only counts here are sessions, days
+and supplies.
 """
 
 from __future__ import annotations
@@ -195,28 +196,62 @@ def stale_after_pause(state: str) -> bool:
     return state == READY
 
 
-def status_after_emergency(current: str) -> str:
-    """The course's state after an after-session check whose decision is an emergency (the
-    check-in rules' `emergency`, call 911: sedation at most 2, a breathing problem, a symptom
-    of target-organ damage — FACTS §B1, §B6, checkin.toml). An active course pauses until the
-    physician decides (continue / change / stop), so no further session starts before a
-    clinician has looked at the emergency. This is program-safety policy, not a clinical rule
-    from FACTS: the check-in rules say what an emergency is; what the program does with the
-    course afterwards is its own choice (ADR 0006). A course already paused, suspended or
-    stopped keeps its state: none lets a session start, and a suspension lifted by a risk
-    assessment then pauses for the physician (`status_after_risk_assessment`)."""
-    return PAUSED if current == ACTIVE else current
+# Reports from the patient that pause an active course until the physician decides (continue,
+# change or stop), the most urgent first: the order names a pause when more than one applies.
+# - `emergency`: an after-session check whose decision is an emergency (the check-in rules'
+#   911 answers: sedation at most 2, a breathing problem, a symptom of target-organ damage —
+#   FACTS §B1, §B6, checkin.toml). Program-safety policy, not a clinical rule: FACTS says what
+#   an emergency is, not what a program does with the course afterwards (ADR 0006).
+# - `bladder`: new or worse bladder or urinary symptoms in a weekly check-in (weekly.py's
+#   `weekly.bladder_symptoms`). FACTS §B4's rule table: interstitial cystitis or chronic lower
+#   urinary tract symptoms (LUTS) — "monitor; stop if new LUTS" (Spravato W&P [S45c]; Ketalar
+#   2.1/6 [S34][S37]). Stopping is the physician's decision; no further session goes ahead
+#   before it.
+EMERGENCY, BLADDER = "emergency", "bladder"
+REPORTS = (EMERGENCY, BLADDER)
 
 
-def status_after_risk_assessment(current: str, risk: str, emergency_undecided: bool = False) -> str:
+def pause_after_report(current: str, reason: str, report: str) -> tuple[str, str]:
+    """The course's state and the reason it is in it (`Course.status_reason`) after `report`
+    (one of REPORTS). An active course pauses, named for the report, so no further session
+    starts before the physician has decided. A course already paused for the re-evaluation
+    point, or for a less urgent report, is named for this one: the same decision answers both.
+    A pause for a documented high risk, a suspension and a stop keep their state and reason:
+    none lets a session start, and a suspension lifted by a risk assessment then pauses for
+    the physician (`status_after_risk_assessment`)."""
+    if report not in REPORTS:
+        raise CourseRuleError(f"report must be one of {', '.join(REPORTS)}")
+    if current == ACTIVE:
+        return PAUSED, report
+    if current == PAUSED and _outranks(report, reason):
+        return PAUSED, report
+    return current, reason
+
+
+def _outranks(report: str, reason: str) -> bool:
+    """A report names a pause for the re-evaluation point (what the physician must read first)
+    or for a less urgent report; a pause for a documented high risk keeps its own reason."""
+    if reason == "reevaluation":
+        return True
+    return reason in REPORTS and REPORTS.index(report) < REPORTS.index(reason)
+
+
+def most_urgent_report(reports: Iterable[str]) -> str:
+    """The report a pause is named for when several wait for the decision ("" when none)."""
+    waiting = set(reports)
+    return next((r for r in REPORTS if r in waiting), "")
+
+
+def status_after_risk_assessment(current: str, risk: str, report_undecided: bool = False) -> str:
     """A documented risk assessment lifts a safety suspension unless the risk is high: a high
     documented risk keeps home sessions off (PRODUCT.md: never approved while risk is high) and
-    the course waits for the physician's decision. So does an emergency reported after a
-    session that no physician's decision has answered yet (`emergency_undecided`): the risk
-    assessment answers the suicide-risk answer, not the emergency (`status_after_emergency`)."""
+    the course waits for the physician's decision. So does a report (an emergency after a
+    session, new bladder symptoms: REPORTS) that no physician's decision has answered yet
+    (`report_undecided`): the risk assessment answers the suicide-risk answer, not the report
+    (`pause_after_report`)."""
     if current != SUSPENDED:
         return current
-    return PAUSED if risk == "high" or emergency_undecided else ACTIVE
+    return PAUSED if risk == "high" or report_undecided else ACTIVE
 
 
 # --- questionnaires and reminders -------------------------------------------------------------

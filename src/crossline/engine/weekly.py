@@ -29,9 +29,12 @@ YES_NO = ("yes", "no")
 # Each rule id and the alert it raises: the safety level itself, or routine. Summaries and
 # citations live in checkin.toml [alerts] (`crossline knowledge check` verifies every id is there).
 SAFETY_RULE = "weekly.safety_positive"  # a positive PHQ-9 item 9 or ASQ answer
+# New or worse bladder symptoms: a routine alert, and the course pauses until the physician
+# decides (`engine.course.pause_after_report`: FACTS §B4, "stop if new LUTS").
+BLADDER_RULE = "weekly.bladder_symptoms"
 RULES: Mapping[str, str] = {
     SAFETY_RULE: "safety",
-    "weekly.bladder_symptoms": "routine",
+    BLADDER_RULE: "routine",
     "weekly.worsening": "routine",
     "weekly.non_response": "routine",
 }
@@ -102,7 +105,7 @@ def evaluate_weekly(
     if level != "none":
         reasons.append(SAFETY_RULE)
     if valid.get(BLADDER) == "yes":
-        reasons.append("weekly.bladder_symptoms")
+        reasons.append(BLADDER_RULE)
     return WeeklyResult(
         phq9=sum(valid[i] for i in PHQ9),
         gad7=sum(valid[i] for i in GAD7),
