@@ -237,8 +237,8 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
 ) -> None:
     """Each page a patient's private links can show, in the order a course reaches them:
     consent, pre check-in, after-session check, the 911 page, the course overview on hold after
-    it, the weekly questionnaire and its thanks, an expired link, the wait page of a course on
-    hold, a cancelled session, and the course overview."""
+    it, the weekly questionnaire and its thanks (on hold after new bladder symptoms), an expired
+    link, the wait page of a course on hold, a cancelled session, and the course overview."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -271,22 +271,29 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     audit("911 first", f"/s/{token}/", CALL_911_NOW[lang])  # both languages, theirs first
     # The emergency paused the course: its page says so until the physician decides.
     audit("course overview: on hold", f"/r/{p.result_token}/course/")
-    services.decide(
-        p.course,
-        decision="continue",
-        sessions_added=4,
-        note="Recovered; continue.",
-        user=p.physician,
-        request=None,
-        now=timezone.now(),
-    )
 
+    def physician_continues() -> None:
+        services.decide(
+            p.course,
+            decision="continue",
+            sessions_added=4,
+            note="Recovered; continue.",
+            user=p.physician,
+            request=None,
+            now=timezone.now(),
+        )
+
+    physician_continues()
     weekly = p.course.weeklies.order_by("number").first()
-    assert weekly is not None
+    assert weekly is not None and weekly.bladder  # the baseline asks about the bladder
     audit("weekly questionnaire", f"/w/{weekly.token}/")
-    extra = {"course.bladder": "no"} if weekly.bladder else {}
-    services.submit_weekly(weekly, weekly_answers([0] * 9, [0] * 7, **extra), lang, timezone.now())
-    audit("weekly thanks", f"/w/{weekly.token}/")
+    bladder = {"course.bladder": "yes"}  # new symptoms: the course waits for the physician
+    services.submit_weekly(
+        weekly, weekly_answers([0] * 9, [0] * 7, **bladder), lang, timezone.now()
+    )
+    audit("weekly thanks: on hold", f"/w/{weekly.token}/")
+    expect(page.locator("#bladder-on-hold")).to_be_visible()
+    physician_continues()
 
     second, token = schedule(p)
     Session.objects.filter(pk=second.pk).update(link_expires_at=timezone.now() - timedelta(hours=1))

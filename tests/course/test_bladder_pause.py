@@ -27,6 +27,16 @@ pytestmark = pytest.mark.django_db
 CALM = weekly_answers([0] * 9, [0] * 7)
 BLADDER_YES = {**CALM, "course.bladder": "yes"}
 BLADDER_NO = {**CALM, "course.bladder": "no"}
+ON_HOLD = {
+    "en": (
+        "Your care team will review this before your next session.",
+        "Your treatment course is on hold until your clinician contacts you.",
+    ),
+    "es": (
+        "Su equipo de atención revisará esto antes de su próxima sesión.",
+        "Su tratamiento está en espera hasta que su profesional clínico se comunique con usted.",
+    ),
+}
 
 
 def baseline(p: Planned) -> Weekly:
@@ -40,6 +50,11 @@ def answer(p: Planned, answers: dict[str, Any], language: str = "en") -> CheckIn
     stored = services.submit_weekly(baseline(p), answers, language, timezone.now())
     p.course.refresh_from_db()
     return stored
+
+
+def thanks(p: Planned, lang: str) -> str:
+    token = baseline(p).token
+    return Client(HTTP_ACCEPT_LANGUAGE=lang).get(f"/w/{token}/").content.decode()
 
 
 def test_new_bladder_symptoms_pause_the_course_audited_with_the_routine_alert(
@@ -83,6 +98,7 @@ def test_no_new_bladder_symptoms_leave_the_course_as_it_was(planned: Planned) ->
     assert not Event.objects.filter(action="course.paused").exists()
     assert not Alert.objects.filter(case=planned.case).exists()
     assert services.awaiting_decision(planned.course) == []
+    assert 'id="bladder-on-hold"' not in thanks(planned, "en")
     schedule(planned)
 
 
@@ -171,6 +187,22 @@ def test_a_ready_session_page_tells_the_patient_not_to_take_the_dose(planned: Pl
     assert 'name="post.sedation"' in page
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_patient_is_told_the_course_is_on_hold_until_their_clinician_contacts_them(
+    planned: Planned, lang: str
+) -> None:
+    answer(planned, BLADDER_YES, lang)
+    page = thanks(planned, lang)
+    assert 'id="bladder-on-hold"' in page
+    assert all(words in page for words in ON_HOLD[lang])
+    overview = Client(HTTP_ACCEPT_LANGUAGE=lang).get(f"/r/{planned.result_token}/course/")
+    body = overview.content.decode()
+    assert {"en": "Your treatment course is on hold.", "es": "en espera"}[lang] in body
+    assert 'id="course-on-hold"' in body
+    decide(planned)
+    assert 'id="bladder-on-hold"' not in thanks(planned, lang)
+
+
 def test_the_weekly_form_posted_with_bladder_yes_pauses_the_course(planned: Planned) -> None:
     """Through the patient's page, as a browser sends it."""
     token = baseline(planned).token
@@ -179,3 +211,4 @@ def test_the_weekly_form_posted_with_bladder_yes_pauses_the_course(planned: Plan
     assert sent.status_code == 302
     planned.course.refresh_from_db()
     assert (planned.course.status, planned.course.status_reason) == (rules.PAUSED, "bladder")
+    assert all(words in thanks(planned, "en") for words in ON_HOLD["en"])

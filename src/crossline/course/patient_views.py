@@ -393,7 +393,19 @@ def _licences(k: Knowledge, instruments: tuple[str, ...], lang: str) -> list[str
 
 def _weekly_result(w: Weekly) -> dict[str, Any]:
     checkin = getattr(w, "checkin", None)
-    return {"at_risk": checkin is not None and checkin.safety_level != "none"}
+    return {
+        "at_risk": checkin is not None and checkin.safety_level != "none",
+        "bladder_on_hold": checkin is not None and _bladder_on_hold(w.course, checkin),
+    }
+
+
+def _bladder_on_hold(course: Course, checkin: CheckIn) -> bool:
+    """This questionnaire's new bladder symptoms hold the course until the physician decides
+    (`services.awaiting_decision`; FACTS §B4: stop if new LUTS): its thanks page says so, and
+    stops saying it once the physician has decided (or the course was stopped)."""
+    if course.status not in (rules.PAUSED, rules.SUSPENDED):
+        return False
+    return any(c.pk == checkin.pk for c in services.awaiting_decision(course))
 
 
 # --- /r/<token>/course/ --------------------------------------------------------------------------
