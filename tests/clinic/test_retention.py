@@ -61,8 +61,9 @@ def program() -> ProgramSettings:
 
 def treated(physician: User) -> Case:
     """A whole treated record: screen, contact, evaluation, visit with a reminder, a course
-    with a session and its check-ins, a safety alert (acknowledged), a documented risk
-    assessment, a weekly questionnaire, a supply, a recovery plan, and the course stopped."""
+    with a session and its check-ins (the pre-session one in two steps: item 9 above 0 first),
+    a safety alert (acknowledged), a documented risk assessment, a weekly questionnaire, a
+    supply, a recovery plan, and the course stopped."""
     patient = make_patient()
     case, now = patient.case, timezone.now()
     approve(case, physician)
@@ -86,6 +87,7 @@ def treated(physician: User) -> Case:
     session, _ = services.schedule_session(
         course, now + timedelta(hours=1), user=physician, request=None, now=now
     )
+    services.first_step_at_risk(course, {"phq9.9": 1}, now, session=session)
     services.submit_session_checkin(session, "pre", {**SAFE_PRE, "phq9.9": 1}, "en", now)
     Alert.objects.filter(case=case).update(acknowledged_at=now, next_escalation_at=None)
     kw = {"user": physician, "request": None, "now": now}

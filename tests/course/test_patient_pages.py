@@ -309,8 +309,9 @@ def shows_crisis_help(response: Any, lang: str) -> bool:
 def test_item_9_above_0_shows_crisis_help_at_once_on_the_asq_step(
     planned: Planned, lang: str
 ) -> None:
-    """Before anything is stored (PRODUCT.md step 6; FACTS §F2 ✎ 1): on the ASQ step itself,
-    on that step sent back with an answer missing, and on the link's pages after it."""
+    """Before the check-in is stored (PRODUCT.md step 6; FACTS §F2 ✎ 1): on the ASQ step
+    itself, on that step sent back with an answer missing, and on the link's pages after it —
+    in any browser, since the first step suspended the course (the stored state)."""
     sign(planned)
     _, token = schedule(planned)
     browser = client(lang)
@@ -320,7 +321,8 @@ def test_item_9_above_0_shows_crisis_help_at_once_on_the_asq_step(
     incomplete = browser.post(f"/s/{token}/", form({**SAFE_PRE, "phq9.9": 1}, asq_shown="1"))
     assert incomplete.status_code == 422 and shows_crisis_help(incomplete, lang)
     assert shows_crisis_help(browser.get(f"/s/{token}/"), lang)  # the person left the step
-    assert not shows_crisis_help(client(lang).get(f"/s/{token}/"), lang)  # not another browser
+    elsewhere = client(lang).get(f"/s/{token}/")  # another browser: the suspended course's page
+    assert shows_crisis_help(elsewhere, lang) and 'id="wait"' in text(elsewhere)
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -74,6 +74,9 @@ class Action(StrEnum):
     CONSENT_SIGNED = "consent.signed"
     CHECKIN_SUBMITTED = "checkin.submitted"
     CHECKIN_VIEWED_BY_PATIENT = "checkin.viewed_by_patient"
+    # A check-in's first step with PHQ-9 item 9 above 0: its safety answers kept, the course
+    # suspended, its ASQ step awaited (crossline.course.services.first_step_at_risk)
+    CHECKIN_FIRST_STEP_AT_RISK = "checkin.first_step_at_risk"
     RISK_DOCUMENTED = "risk.documented"
     SUPPLY_RECORDED = "supply.recorded"
     RECOVERY_PLAN_SAVED = "recovery_plan.saved"

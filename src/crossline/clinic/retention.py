@@ -3,9 +3,9 @@ operator-configured retention (check state law)").
 
 A patient record is one case and everything stored under it (`PARTS`): the screen it was opened
 from (answers, decision), the contact details, the evaluation with its addenda and letter, the
-visits and their reminders, the treatment course (sessions, weekly questionnaires, check-ins,
-consent signatures, risk assessments, decisions, supplies, the recovery plan) and the safety
-alerts with their history and notifications.
+visits and their reminders, the treatment course (sessions, weekly questionnaires, check-ins
+and their first steps, consent signatures, risk assessments, decisions, supplies, the recovery
+plan) and the safety alerts with their history and notifications.
 
 Nothing is deleted unless an operator set `ProgramSettings.record_retention_years`: crossline
 has no default, because the period is the law of the states the program treats in, which
@@ -46,6 +46,7 @@ from crossline.course.models import (
     ConsentSignature,
     Course,
     CourseDecision,
+    FirstStep,
     RecoveryPlan,
     RiskAssessment,
     Session,
@@ -66,6 +67,7 @@ CASE, SCREEN = "case", "screen"
 # tests/clinic/test_retention.py fails when a model that reaches a case or a screen is missing.
 PARTS: tuple[tuple[type[models.Model], str, str], ...] = (
     (RecordHold, "case", CASE),  # a held record is never deleted: listed for completeness
+    (FirstStep, "course__case", CASE),  # before the alert it may point to
     (Notification, "alert__case", CASE),
     (AlertEvent, "alert__case", CASE),
     (Alert, "case", CASE),

@@ -169,6 +169,39 @@ class CheckIn(models.Model):
         ]
 
 
+class FirstStep(models.Model):
+    """A check-in's first step that answered PHQ-9 item 9 above 0 (pre-session or weekly). Its
+    ASQ step comes next and nothing of the check-in is stored until that is sent — but the
+    person may leave there, so the program acts on this step at once (FACTS §F2 ✎ 4): these
+    safety answers are kept and the course is suspended (`services.first_step_at_risk`). The
+    ASQ step, stored as the check-in, resolves it; if it never comes, the worker raises the
+    safety alert with these answers (`services.alert_left_first_steps`)."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="first_steps")
+    # The sitting: the session (pre-session check-in) or the weekly questionnaire.
+    session = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.PROTECT, related_name="first_steps"
+    )
+    weekly = models.ForeignKey(
+        Weekly, null=True, blank=True, on_delete=models.PROTECT, related_name="first_steps"
+    )
+    # The safety answers sent (item 9; the ASQ if posted with it), well-formed values only.
+    answers = EncryptedJSONField()
+    sent_at = models.DateTimeField()
+    # Its ASQ step stored as the check-in, sent where it could not be stored (reported on an
+    # alert), or a clinician's documented risk assessment made with it on the page.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The alert these answers were reported on when the ASQ step did not come (the worker).
+    alert = models.ForeignKey(
+        "care.Alert", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        # The worker's sweep: first steps still waiting, oldest first.
+        indexes = [models.Index(fields=["resolved_at", "sent_at"], name="first_step_waiting")]
+
+
 class ConsentSignature(models.Model):
     """The patient's signature of a version of the treatment consent."""
 

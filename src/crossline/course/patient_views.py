@@ -93,8 +93,10 @@ def session(request: HttpRequest, token: str) -> HttpResponse:
         "at_risk": _suspended(course),
     }
     page = _session_page(s, course)
+    if page == "wait" and _first_step_continues(request, s):
+        page = "pre"
     if _sent_from_another_page(request, page):
-        return _not_saved(request, _session_link(token, course))
+        return _not_saved(request, _session_link(token, s))
     if page == "consent":
         return _consent(request, s, lang, base)
     if page == "pre":
@@ -124,8 +126,21 @@ def _suspended(course: Course) -> bool:
     return course.status == rules.SUSPENDED
 
 
-def _session_link(token: str, course: Course) -> _Link:
-    return _Link("course_patient:session", token, course, Alert.Source.PRE)
+def _session_link(token: str, s: Session) -> _Link:
+    return _Link("course_patient:session", token, s.course, Alert.Source.PRE, session=s)
+
+
+def _first_step_continues(request: HttpRequest, s: Session) -> bool:
+    """The pre check-in's form, sent again while its first step — PHQ-9 item 9 above 0 —
+    waits for its ASQ step: that first step suspended the course, yet the ASQ step (or the
+    first step sent again) belongs to the check-in in progress and is taken as the `pre` page
+    (`services._completes_first_step` stores it as a hold, never a go-ahead). Opened afresh,
+    the link shows the suspended course's page with the crisis resources."""
+    return (
+        request.method == "POST"
+        and request.POST.get("step", "pre") == "pre"
+        and s.first_steps.filter(resolved_at__isnull=True).exists()
+    )
 
 
 def _session_page(s: Session, course: Course) -> str:
@@ -150,13 +165,15 @@ def _session_page(s: Session, course: Course) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Link:
-    """A patient's private link: its URL's name and token, its course, and the alert source
-    its answers are reported under."""
+    """A patient's private link: its URL's name and token, its course, the alert source its
+    answers are reported under, and its session or weekly questionnaire."""
 
     name: str
     token: str
     course: Course
     source: str
+    session: Session | None = None
+    weekly: Weekly | None = None
 
     def redirect(self) -> HttpResponse:
         return redirect(self.name, token=self.token)
@@ -172,7 +189,9 @@ def _not_saved(request: HttpRequest, link: _Link) -> HttpResponse:
     answers = posted_safety_answers(request.POST)
     if not shows_risk(answers):
         return back_not_saved(link.name, link.token)
-    services.risk_reported_unsaved(link.course, link.source, answers, timezone.now())
+    services.risk_reported_unsaved(
+        link.course, link.source, answers, timezone.now(), session=link.session, weekly=link.weekly
+    )
     context = {"at_risk": True, "next_url": reverse(link.name, kwargs={"token": link.token})}
     return _page(request, "patient_not_saved.html", context, status=409)
 
@@ -215,14 +234,17 @@ def _pre(
     form = PreForm(data, k=k, lang=lang, fasting=fasting)
     second_step = False
     if data is not None and form.asks_asq and "asq_shown" not in data:
-        form.hide_asq_errors()  # item 9 above 0: the ASQ is asked before anything is stored
+        form.hide_asq_errors()  # item 9 above 0: the ASQ is asked before the check-in is stored
         second_step = True
+        services.first_step_at_risk(
+            s.course, posted_safety_answers(data), timezone.now(), session=s
+        )
     elif form.is_valid():
         done = _submitted(
             request,
             form,
             lambda: services.submit_session_checkin(s, "pre", form.answers(), lang, timezone.now()),
-            _session_link(base["token"], s.course),
+            _session_link(base["token"], s),
         )
         if done is not None:
             return done
@@ -245,7 +267,7 @@ def _post(
             lambda: services.submit_session_checkin(
                 s, "post", form.answers(), lang, timezone.now(), doses_taken=doses
             ),
-            _session_link(base["token"], s.course),
+            _session_link(base["token"], s),
         )
         if done is not None:
             return done
@@ -332,9 +354,12 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     lang = _language(request, course.language)
     _keep_crisis_help_if_at_risk(request)
     k = current_knowledge()
+    # Suspended (a positive safety answer, a first step among them): the crisis resources on
+    # every page of the link, from the stored state, in any browser.
     base: dict[str, Any] = {"weekly": w, "course": course, "token": token}
+    base["at_risk"] = _suspended(course)
     is_open = w.status == Weekly.Status.DUE and timezone.now() <= w.link_expires_at
-    link = _Link("course_patient:weekly", token, course, Alert.Source.WEEKLY)
+    link = _Link("course_patient:weekly", token, course, Alert.Source.WEEKLY, weekly=w)
     if _sent_from_another_page(request, "weekly" if is_open else "closed"):
         return _not_saved(request, link)
     if w.status == Weekly.Status.DONE:
@@ -350,6 +375,7 @@ def weekly(request: HttpRequest, token: str) -> HttpResponse:
     if data is not None and form.asks_asq and "asq_shown" not in data:
         form.hide_asq_errors()
         second_step = True
+        services.first_step_at_risk(course, posted_safety_answers(data), timezone.now(), weekly=w)
     elif form.is_valid():
         done = _submitted(
             request,
@@ -393,8 +419,9 @@ def _licences(k: Knowledge, instruments: tuple[str, ...], lang: str) -> list[str
 
 def _weekly_result(w: Weekly) -> dict[str, Any]:
     checkin = getattr(w, "checkin", None)
+    at_risk = checkin is not None and checkin.safety_level != "none"
     return {
-        "at_risk": checkin is not None and checkin.safety_level != "none",
+        "at_risk": at_risk or _suspended(w.course),
         "bladder_on_hold": checkin is not None and _bladder_on_hold(w.course, checkin),
     }
 

@@ -9,7 +9,7 @@ engine's `InvalidInput` (every bad field named); either way nothing is stored.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from crossline.course.models import (
     ConsentSignature,
     Course,
     CourseDecision,
+    FirstStep,
     RecoveryPlan,
     RiskAssessment,
     Session,
@@ -35,7 +36,12 @@ from crossline.course.models import (
 )
 from crossline.crypto import token_hash
 from crossline.engine import course as rules
-from crossline.engine.checkin import PRE_SAFETY_RULE, checkin_policy, evaluate_checkin
+from crossline.engine.checkin import (
+    PRE_SAFETY_RULE,
+    CheckinDecision,
+    checkin_policy,
+    evaluate_checkin,
+)
 from crossline.engine.instruments import safety_level
 from crossline.engine.knowledge import LANGUAGES, Knowledge
 from crossline.engine.outcomes import Measure, compute
@@ -424,7 +430,10 @@ def submit_session_checkin(
             .get(pk=session.pk)
         )
         if kind == "pre":
-            why_not = rules.may_start(facts(course))
+            f = facts(course)
+            if _completes_first_step(course, s, decision):
+                f = replace(f, status=rules.ACTIVE)  # its own first step suspended the course
+            why_not = rules.may_start(f)
             if why_not:
                 raise CourseError(why_not)
             if now < pre_checkin_opens_at(s):
@@ -468,6 +477,8 @@ def submit_session_checkin(
         )
         if decision.safety_level != "none":
             _suspend(course, now)
+            if kind == "pre":
+                _resolve_first_steps(now, session=s)
             raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
         elif decision.action == "hold":
             # A reading in the crisis range needs the clinician urgently (FACTS §B6).
@@ -497,7 +508,13 @@ _SAFETY_RULE: dict[str, str] = {
 
 
 def risk_reported_unsaved(
-    course: Course, source: str, answers: dict[str, Any], now: datetime
+    course: Course,
+    source: str,
+    answers: dict[str, Any],
+    now: datetime,
+    *,
+    session: Session | None = None,
+    weekly: Weekly | None = None,
 ) -> Alert | None:
     """Answers that show suicide risk reached a course page that could not store them (its link
     had run out, another tab had sent it, the course had changed). They are not a check-in —
@@ -507,13 +524,16 @@ def risk_reported_unsaved(
     acute). A person sending again does not page the roster again: an open safety alert from
     this source at the same level or a more urgent one covers it. Any other open alert — a
     held session, a routine weekly flag, a safety alert less urgent than this — does not. The
-    safety answers themselves are kept on the alert (`Alert.unaccepted_answers`)."""
+    safety answers themselves are kept on the alert (`Alert.unaccepted_answers`). The page's
+    `session` or `weekly`: a first step of it still waiting for its ASQ step is answered by
+    this report."""
     level = safety_level(answers)
     if level == "none":
         return None
     rule = _SAFETY_RULE[source]
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        _resolve_first_steps(now, session=session, weekly=weekly)
         _suspend(locked, now)
         open_alerts = Alert.objects.select_for_update().filter(
             case=locked.case, source=source, acknowledged_at__isnull=True
@@ -531,6 +551,77 @@ def risk_reported_unsaved(
         alert.unaccepted_answers = [*(alert.unaccepted_answers or []), sent]
         alert.save(update_fields=["unaccepted_answers"])
     return alert
+
+
+# --- a first step that showed risk, its ASQ step still to come -----------------------------------
+
+
+def first_step_at_risk(
+    course: Course,
+    answers: dict[str, Any],
+    now: datetime,
+    *,
+    session: Session | None = None,
+    weekly: Weekly | None = None,
+) -> FirstStep | None:
+    """A check-in's first step (of `session` or `weekly`) answered PHQ-9 item 9 above 0: its
+    ASQ step is shown next, and the check-in is stored only when that is sent. The person may
+    leave there, so the program acts now (FACTS §F2 ✎ 4): the course is suspended — no session
+    may start until a clinician documents a risk assessment — and the safety answers sent are
+    kept (a `FirstStep`), with its audit event, in one transaction. None when the answers show
+    no risk once only well-formed values are kept."""
+    kept = _safety_answers(answers)
+    if safety_level(kept) == "none":
+        return None
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
+        before = locked.status
+        _suspend(locked, now)
+        step = FirstStep.objects.create(
+            course=locked, session=session, weekly=weekly, answers=kept, sent_at=now
+        )
+        sitting = session or weekly
+        assert sitting is not None, "a first step belongs to a session or a weekly"
+        record(
+            Action.CHECKIN_FIRST_STEP_AT_RISK,
+            actor="patient",
+            patient=locked.case.public_id,
+            object_type="session" if session is not None else "weekly",
+            object_id=sitting.public_id,
+            detail={
+                "kind": "pre" if session is not None else "weekly",
+                "suspended": locked.status != before,  # False: it was suspended already
+            },
+        )
+    return step
+
+
+def _completes_first_step(course: Course, session: Session, decision: CheckinDecision) -> bool:
+    """A pre-session check-in is the ASQ step of its own first step, which suspended the course
+    a moment ago: it is stored although the course is suspended — as a hold, never a go-ahead
+    (a safety answer holds the session), and the suspension stays."""
+    return (
+        course.status == rules.SUSPENDED
+        and decision.action == "hold"
+        and decision.safety_level != "none"
+        and session.first_steps.filter(resolved_at__isnull=True).exists()
+    )
+
+
+def _resolve_first_steps(
+    now: datetime, *, session: Session | None = None, weekly: Weekly | None = None
+) -> list[FirstStep]:
+    """The first steps of this session or weekly still waiting for their ASQ step, resolved now
+    (the caller holds the course's lock)."""
+    if session is not None:
+        waiting = FirstStep.objects.filter(session=session)
+    elif weekly is not None:
+        waiting = FirstStep.objects.filter(weekly=weekly)
+    else:
+        return []
+    steps = list(waiting.filter(resolved_at__isnull=True).select_related("alert"))
+    FirstStep.objects.filter(pk__in=[step.pk for step in steps]).update(resolved_at=now)
+    return steps
 
 
 _URGENCY: dict[str, int] = {Alert.Level.ROUTINE: 0, Alert.Level.NON_ACUTE: 1, Alert.Level.ACUTE: 2}
@@ -664,6 +755,7 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
             stored.save(update_fields=["action", "decision"])
         if result.safety_level != "none":
             _suspend(locked, now)
+            _resolve_first_steps(now, weekly=w)
             raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
         elif reasons:
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.WEEKLY, reasons, now)

@@ -1,0 +1,165 @@
+"""A check-in's first step with PHQ-9 item 9 above 0 (FACTS §F2 ✎ 2–4): the ASQ step comes
+next, and the person may leave there. The course is suspended at once and the first step's safety
+answers kept; the ASQ step, when it comes, is stored as the check-in with one alert at its tier;
+Pre-session check-ins and weekly questionnaires alike, through the patient's pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from crossline.audit.models import Event
+from crossline.care.models import Alert
+from crossline.course import services
+from crossline.course.models import CheckIn, Course, FirstStep, Session, Weekly
+from crossline.engine import course as rules
+from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
+from tests.course.test_patient_pages import client, form, shows_crisis_help, text
+
+pytestmark = pytest.mark.django_db
+
+KINDS = ["pre", "weekly"]
+NON_ACUTE = {"asq.1": "yes", "asq.2": "no", "asq.3": "no", "asq.4": "no", "asq.5": "no"}
+ACUTE = {**NON_ACUTE, "asq.5": "yes"}
+SAFETY_RULE = {"pre": "checkin.pre.safety_positive", "weekly": "weekly.safety_positive"}
+SOURCE = {"pre": Alert.Source.PRE, "weekly": Alert.Source.WEEKLY}
+
+
+@dataclass
+class Sitting:
+    """A check-in in progress on its link: the session (scheduled either way: the one a weekly's
+    first step must keep from starting), the link, and the first step's answers."""
+
+    kind: str
+    session: Session
+    url: str
+    answers: dict[str, Any]
+
+    def first_step(self, browser: Client, **changes: Any) -> Any:
+        return browser.post(self.url, form({**self.answers, **changes}, step=self.kind))
+
+    def asq_step(self, browser: Client, asq: dict[str, str], **changes: Any) -> Any:
+        sent = {**self.answers, **asq, **changes}
+        return browser.post(self.url, form(sent, step=self.kind, asq_shown="1"))
+
+
+def sitting(p: Planned, kind: str, item9: int = 2) -> Sitting:
+    sign(p)
+    session, token = schedule(p)
+    if kind == "pre":
+        return Sitting(kind, session, f"/s/{token}/", {**SAFE_PRE, "phq9.9": item9})
+    w = p.course.weeklies.get(number=0)
+    extra = {"course.bladder": "no"} if w.bladder else {}
+    answers = weekly_answers([0] * 8 + [item9], [0] * 7, **extra)
+    return Sitting(kind, session, f"/w/{w.token}/", answers)
+
+
+def status(p: Planned) -> str:
+    return Course.objects.get(pk=p.course.pk).status
+
+
+def waiting() -> FirstStep:
+    return FirstStep.objects.get(resolved_at__isnull=True)
+
+
+# --- the first step ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_step_with_item_9_above_0_suspends_the_course_at_once(
+    planned: Planned, kind: str
+) -> None:
+    s = sitting(planned, kind)
+    step = s.first_step(client("en"))
+    assert step.status_code == 200 and 'name="asq.1"' in text(step)  # the ASQ step comes next
+    assert not CheckIn.objects.exists() and not Alert.objects.exists()
+    assert status(planned) == rules.SUSPENDED
+    first = waiting()
+    assert first.answers == {"phq9.9": 2} and first.alert is None
+    assert (first.session_id is not None) == (kind == "pre")
+    event = Event.objects.get(action="checkin.first_step_at_risk")
+    assert event.detail == {"kind": kind, "suspended": True}
+    assert event.patient == str(planned.case.public_id)
+    # No session may start: its link shows the suspended course's page, the service refuses it.
+    elsewhere = client("en").get(f"/s/{s.session.token}/")
+    assert 'id="wait"' in text(elsewhere) and 'name="vitals.systolic"' not in text(elsewhere)
+    assert shows_crisis_help(elsewhere, "en")
+    with pytest.raises(services.CourseError, match="suspended"):
+        services.submit_session_checkin(s.session, "pre", SAFE_PRE, "en", timezone.now())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_item_9_of_0_is_stored_as_ever_and_suspends_nothing(planned: Planned, kind: str) -> None:
+    s = sitting(planned, kind, item9=0)
+    assert s.first_step(client("en")).status_code == 302  # stored: no ASQ step
+    assert CheckIn.objects.get().safety_level == "none"
+    assert not FirstStep.objects.exists() and not Alert.objects.exists()
+    assert status(planned) == rules.ACTIVE
+
+
+def test_a_weekly_page_opened_in_another_browser_shows_the_crisis_resources(
+    planned: Planned,
+) -> None:
+    s = sitting(planned, "weekly")
+    s.first_step(client("es"))
+    elsewhere = client("es").get(s.url)  # the questionnaire, still to answer, under them
+    assert shows_crisis_help(elsewhere, "es") and 'name="phq9.1"' in text(elsewhere)
+
+
+# --- the ASQ step comes --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("asq", "tier"), [(NON_ACUTE, "non_acute"), (ACUTE, "acute")])
+def test_the_asq_step_is_stored_as_the_check_in_with_one_alert_at_its_tier(
+    planned: Planned, kind: str, asq: dict[str, str], tier: str
+) -> None:
+    s = sitting(planned, kind)
+    browser = client("en")
+    s.first_step(browser)
+    assert s.asq_step(browser, asq).status_code == 302
+    checkin = CheckIn.objects.get()
+    assert (checkin.kind, checkin.safety_level) == (kind, tier)
+    [alert] = Alert.objects.all()
+    assert (alert.source, alert.level) == (SOURCE[kind], tier)
+    assert SAFETY_RULE[kind] in alert.reasons and not alert.unaccepted_answers
+    assert not FirstStep.objects.filter(resolved_at__isnull=True).exists()
+    assert status(planned) == rules.SUSPENDED
+    s.session.refresh_from_db()
+    assert s.session.status == (rules.HELD if kind == "pre" else rules.SCHEDULED)
+    assert shows_crisis_help(client("en").get(s.url), "en")  # as a stored positive answer shows
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_negative_item_9_at_the_asq_step_does_not_undo_the_first(
+    planned: Planned, kind: str
+) -> None:
+    """On the ASQ step, item 9 changed to 0 and sent without the ASQ (FACTS §F2 ✎ 6: never let
+    a negative item 9 override a red flag): the course stays suspended, and the first step
+    still waits for its ASQ step."""
+    s = sitting(planned, kind)
+    browser = client("en")
+    s.first_step(browser)
+    s.asq_step(browser, {}, **{"phq9.9": 0})
+    assert status(planned) == rules.SUSPENDED
+    s.session.refresh_from_db()
+    assert s.session.status == rules.SCHEDULED  # never a go-ahead
+    assert waiting().answers == {"phq9.9": 2}
+
+
+def test_an_asq_step_that_can_no_longer_be_stored_is_reported_once(planned: Planned) -> None:
+    """The weekly's link runs out between its two steps: the ASQ answers are reported as any
+    unstorable risky answer, and that report answers the first step too."""
+    s = sitting(planned, "weekly")
+    browser = client("en")
+    s.first_step(browser)
+    Weekly.objects.update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    assert s.asq_step(browser, NON_ACUTE).status_code == 409
+    [alert] = Alert.objects.all()
+    assert alert.level == Alert.Level.NON_ACUTE
+    assert not FirstStep.objects.filter(resolved_at__isnull=True).exists()
