@@ -346,3 +346,53 @@ def test_a_weekly_with_risk_sent_after_its_link_ran_out_shows_crisis_help_first(
     assert not found, describe_violations({"not saved, at risk": found})
     assert not CheckIn.objects.exists()
     assert Alert.objects.filter(case=p.case, source=Alert.Source.WEEKLY).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patient_who_leaves_at_the_asq_step_is_blocked_and_the_worker_alerts(
+    open_context: Callable[..., BrowserContext], live_server: Any
+) -> None:
+    """A Spanish-speaking patient answers item 9 with "more than half the days": the ASQ step
+    comes with the crisis resources first, and the course is suspended already. They close the
+    browser there. Opened again in a new browser, the link offers no check-in — only "do not
+    take the dose" under the crisis resources (axe-clean) — and after the grace period the
+    worker alerts the roster (acute: the acuity unknown)."""
+    from crossline.care.models import Alert
+    from crossline.course import services
+    from crossline.course.models import CheckIn, Course, FirstStep
+    from crossline.engine import course as rules
+    from tests.course.conftest import sign
+
+    w = WORDS["es"]
+    p = planned_course("es")
+    sign(p)
+    _, token = schedule(p)
+    url = f"{live_server.url}/s/{token}/"
+    page = open_context(locale="es-US").new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    blocked = watch_csp(page)
+    page.goto(url)
+    fill_pre(page, w, "124", "80")
+    page.locator('input[name="phq9.9"][value="2"]').check()
+    page.get_by_role("button", name=w["send"]).click()
+    expect(page.locator(".crisis-panel")).to_be_in_viewport()
+    expect(page.locator('input[name="asq.1"]').first).to_be_attached()
+    shoot(page, "8-asq-step-es")
+    assert not blocked, blocked
+    assert Course.objects.get(pk=p.course.pk).status == rules.SUSPENDED
+    assert not CheckIn.objects.exists()
+    page.context.close()  # the person leaves at the ASQ step
+
+    again = open_context(bypass_csp=True, locale="es-US").new_page()
+    again.goto(url)
+    expect(again.locator(".crisis-panel")).to_be_visible()
+    expect(again.locator("h1#wait")).to_have_text(w["hold"])
+    expect(again.locator('input[name="vitals.systolic"]')).to_have_count(0)
+    shoot(again, "8-left-at-asq-es")
+    found = axe_violations(again)
+    assert not found, describe_violations({"left at the ASQ step": found})
+
+    first = FirstStep.objects.get()
+    assert services.alert_left_first_steps(first.sent_at + services.ASQ_STEP_GRACE) == 1
+    alert = Alert.objects.get(case=p.case)
+    assert (alert.source, alert.level) == (Alert.Source.PRE, Alert.Level.ACUTE)

@@ -1,25 +1,30 @@
 """A check-in's first step with PHQ-9 item 9 above 0 (FACTS §F2 ✎ 2–4): the ASQ step comes
 next, and the person may leave there. The course is suspended at once and the first step's safety
 answers kept; the ASQ step, when it comes, is stored as the check-in with one alert at its tier;
+if it never comes, the worker raises one acute alert with the answers after the grace period.
 Pre-session check-ins and weekly questionnaires alike, through the patient's pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crossline.accounts.roles import Role
 from crossline.audit.models import Event
 from crossline.care.models import Alert
+from crossline.care.schedule import jobs
 from crossline.course import services
 from crossline.course.models import CheckIn, Course, FirstStep, Session, Weekly
 from crossline.engine import course as rules
+from crossline.knowledge import load
 from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
 from tests.course.test_patient_pages import client, form, shows_crisis_help, text
+from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +66,12 @@ def sitting(p: Planned, kind: str, item9: int = 2) -> Sitting:
 
 def status(p: Planned) -> str:
     return Course.objects.get(pk=p.course.pk).status
+
+
+def sweep(now: datetime) -> Any:
+    """The worker's job, as `crossline worker` runs it every minute."""
+    job = next(j for j in jobs() if j.name == "course.first_steps")
+    return job.run(now)
 
 
 def waiting() -> FirstStep:
@@ -133,6 +144,8 @@ def test_the_asq_step_is_stored_as_the_check_in_with_one_alert_at_its_tier(
     s.session.refresh_from_db()
     assert s.session.status == (rules.HELD if kind == "pre" else rules.SCHEDULED)
     assert shows_crisis_help(client("en").get(s.url), "en")  # as a stored positive answer shows
+    assert sweep(timezone.now() + timedelta(hours=1)) == 0
+    assert Alert.objects.count() == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -140,8 +153,8 @@ def test_a_negative_item_9_at_the_asq_step_does_not_undo_the_first(
     planned: Planned, kind: str
 ) -> None:
     """On the ASQ step, item 9 changed to 0 and sent without the ASQ (FACTS §F2 ✎ 6: never let
-    a negative item 9 override a red flag): the course stays suspended, and the first step
-    still waits for its ASQ step."""
+    a negative item 9 override a red flag): the course stays suspended, the first step still
+    waits for its ASQ step, and the worker reports it."""
     s = sitting(planned, kind)
     browser = client("en")
     s.first_step(browser)
@@ -149,7 +162,69 @@ def test_a_negative_item_9_at_the_asq_step_does_not_undo_the_first(
     assert status(planned) == rules.SUSPENDED
     s.session.refresh_from_db()
     assert s.session.status == rules.SCHEDULED  # never a go-ahead
-    assert waiting().answers == {"phq9.9": 2}
+    first = waiting()
+    assert sweep(first.sent_at + services.ASQ_STEP_GRACE) == 1
+    [alert] = Alert.objects.all()
+    assert alert.level == Alert.Level.ACUTE
+
+
+# --- the ASQ step never comes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_step_left_at_the_asq_is_alerted_once_after_the_grace(
+    planned: Planned, kind: str
+) -> None:
+    s = sitting(planned, kind)
+    s.first_step(client("en"))
+    first = waiting()
+    assert sweep(first.sent_at + services.ASQ_STEP_GRACE - timedelta(seconds=1)) == 0
+    assert not Alert.objects.exists()
+    assert sweep(first.sent_at + services.ASQ_STEP_GRACE) == 1
+    [alert] = Alert.objects.all()
+    assert (alert.source, alert.level) == (SOURCE[kind], Alert.Level.ACUTE)  # acuity unknown
+    assert alert.reasons == [SAFETY_RULE[kind]]
+    answers = {"at": first.sent_at.isoformat(), "answers": {"phq9.9": 2}, "left_at_asq": True}
+    assert alert.unaccepted_answers == [answers]
+    first.refresh_from_db()
+    assert first.alert == alert and first.resolved_at is None
+    assert sweep(first.sent_at + timedelta(hours=1)) == 0  # a second sweep: nothing
+    assert Alert.objects.count() == 1
+    assert status(planned) == rules.SUSPENDED
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_step_sent_again_after_the_alert_goes_onto_the_same_alert(
+    planned: Planned, kind: str
+) -> None:
+    """Back to the first step after the alert was raised and taken by a clinician, sent again:
+    the same sitting, so its answers join that alert — the roster is not paged again."""
+    s = sitting(planned, kind)
+    browser = client("en")
+    s.first_step(browser)
+    sweep(waiting().sent_at + services.ASQ_STEP_GRACE)
+    Alert.objects.update(acknowledged_at=timezone.now(), next_escalation_at=None)
+    again = s.first_step(browser, **{"phq9.9": 3})
+    assert 'name="asq.1"' in text(again)  # the ASQ step, shown again
+    second = FirstStep.objects.get(alert__isnull=True)
+    assert sweep(second.sent_at + services.ASQ_STEP_GRACE) == 1
+    [alert] = Alert.objects.all()
+    assert [e["answers"]["phq9.9"] for e in alert.unaccepted_answers] == [2, 3]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_asq_step_sent_after_the_alert_is_stored_without_a_second_alert(
+    planned: Planned, kind: str
+) -> None:
+    s = sitting(planned, kind)
+    browser = client("en")
+    s.first_step(browser)
+    sweep(waiting().sent_at + services.ASQ_STEP_GRACE)
+    assert s.asq_step(browser, NON_ACUTE).status_code == 302
+    assert CheckIn.objects.get().safety_level == "non_acute"
+    [alert] = Alert.objects.all()  # the sitting's acute alert covers it
+    assert alert.level == Alert.Level.ACUTE
+    assert not FirstStep.objects.filter(resolved_at__isnull=True).exists()
 
 
 def test_an_asq_step_that_can_no_longer_be_stored_is_reported_once(planned: Planned) -> None:
@@ -162,4 +237,82 @@ def test_an_asq_step_that_can_no_longer_be_stored_is_reported_once(planned: Plan
     assert s.asq_step(browser, NON_ACUTE).status_code == 409
     [alert] = Alert.objects.all()
     assert alert.level == Alert.Level.NON_ACUTE
-    assert not FirstStep.objects.filter(resolved_at__isnull=True).exists()
+    assert sweep(timezone.now() + timedelta(hours=1)) == 0
+    assert Alert.objects.count() == 1
+
+
+# --- the clinician ------------------------------------------------------------------------------
+
+
+def test_the_alert_page_says_the_person_left_at_the_asq(planned: Planned) -> None:
+    s = sitting(planned, "pre")
+    s.first_step(client("en"))
+    sweep(waiting().sent_at + services.ASQ_STEP_GRACE)
+    alert = Alert.objects.get()
+    nurse = signed_in(staff_user("nurse.ivy", Role.INTAKE))
+    html = nurse.get(f"/clinic/alerts/{alert.public_id}/").content.decode()
+    section = html.split('id="unaccepted"')[1]
+    assert "the person left at the ASQ it opened" in section
+    assert load().items["phq9.9"].text["en"] in section and "More than half the days" in section
+
+
+def test_the_grace_is_the_program_policy_record_s() -> None:
+    """The constant and the policy record that documents it say the same number."""
+    minutes = int(services.ASQ_STEP_GRACE.total_seconds() // 60)
+    assert minutes == 5
+    assert f"within {minutes} minutes" in load().citations["policy.course_asq_step"].text
+
+
+# --- at the same moment --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_waits_for_an_asq_step_in_flight_and_then_reports_nothing(
+    planned: Planned,
+) -> None:
+    """The ASQ step holds the course's lock while it stores the check-in: a sweep that found
+    the first step waiting waits for it, reads it again, and raises no second alert."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database cannot queue two writers; runs on PostgreSQL")
+    s = sitting(planned, "weekly")
+    s.first_step(client("en"))
+    first = waiting()
+    weekly = planned.course.weeklies.get(number=0)
+    locked, go = threading.Event(), threading.Event()
+
+    def the_asq_step_arrives() -> None:
+        try:
+            with transaction.atomic():
+                Course.objects.select_for_update().get(pk=planned.course.pk)
+                locked.set()
+                go.wait(10)
+                answers = {**s.answers, **NON_ACUTE}
+                services.submit_weekly(weekly, answers, "en", timezone.now())
+        finally:
+            connection.close()
+
+    reported: list[int] = []
+
+    def the_worker_sweeps() -> None:
+        try:
+            reported.append(services.alert_left_first_steps(first.sent_at + timedelta(hours=1)))
+        finally:
+            connection.close()
+
+    asq_step = threading.Thread(target=the_asq_step_arrives)
+    asq_step.start()
+    assert locked.wait(10)
+    worker = threading.Thread(target=the_worker_sweeps)
+    worker.start()
+    worker.join(1)
+    assert worker.is_alive()  # waiting for the course's lock, not deciding on what it read
+    go.set()
+    asq_step.join(10)
+    worker.join(10)
+    assert reported == [0]
+    [alert] = Alert.objects.all()
+    assert alert.level == Alert.Level.NON_ACUTE and not alert.unaccepted_answers

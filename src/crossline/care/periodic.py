@@ -19,6 +19,16 @@ def escalate(now: datetime) -> int:
     return escalate_due(now)
 
 
+@every(1, name="course.first_steps")
+def alert_left_first_steps(now: datetime) -> int:
+    """A check-in left at the ASQ step that its PHQ-9 item 9 above 0 opened: the safety alert,
+    `ASQ_STEP_GRACE` (5 minutes, program policy) after the first step, at the level of the
+    answers known (acute: the acuity unknown). Every minute, like escalation: it pages."""
+    from crossline.course.services import alert_left_first_steps as report
+
+    return report(now)
+
+
 def _anchor_minutes() -> float:
     return float(settings.CROSSLINE.anchor_every_minutes)
 

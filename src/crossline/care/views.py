@@ -139,8 +139,9 @@ def alert_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _unaccepted(alert: Alert) -> list[dict[str, Any]]:
-    """Each time the person sent safety answers a course page could not store: when, and each
-    question (its validated wording) with the answer chosen, in the knowledge base's words."""
+    """Each time the person sent safety answers a course page could not store, or sent a
+    check-in's first step and left at its ASQ step (`left_at_asq`): when, and each question
+    (its validated wording) with the answer chosen, in the knowledge base's words."""
     k = current_knowledge()
     sent = []
     for entry in alert.unaccepted_answers or []:
@@ -151,7 +152,8 @@ def _unaccepted(alert: Alert) -> list[dict[str, Any]]:
             label = next((o.text["en"] for o in options if o.value == value), str(value))
             question = item.text["en"] if item else item_id
             rows.append({"id": item_id, "question": question, "answer": label})
-        sent.append({"at": datetime.fromisoformat(entry["at"]), "rows": rows})
+        at = datetime.fromisoformat(entry["at"])
+        sent.append({"at": at, "rows": rows, "left_at_asq": bool(entry.get("left_at_asq"))})
     return sent
 
 

@@ -477,9 +477,9 @@ def submit_session_checkin(
         )
         if decision.safety_level != "none":
             _suspend(course, now)
-            if kind == "pre":
-                _resolve_first_steps(now, session=s)
-            raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
+            first_steps = _resolve_first_steps(now, session=s) if kind == "pre" else []
+            if not _alerted_already(first_steps, decision.safety_level):
+                raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
         elif decision.action == "hold":
             # A reading in the crisis range needs the clinician urgently (FACTS §B6).
             level = Alert.Level.ACUTE if BP_CRISIS in reasons else Alert.Level.NON_ACUTE
@@ -526,34 +526,54 @@ def risk_reported_unsaved(
     held session, a routine weekly flag, a safety alert less urgent than this — does not. The
     safety answers themselves are kept on the alert (`Alert.unaccepted_answers`). The page's
     `session` or `weekly`: a first step of it still waiting for its ASQ step is answered by
-    this report."""
-    level = safety_level(answers)
-    if level == "none":
+    this report (the worker does not report it again)."""
+    if safety_level(answers) == "none":
         return None
-    rule = _SAFETY_RULE[source]
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
         _resolve_first_steps(now, session=session, weekly=weekly)
-        _suspend(locked, now)
-        open_alerts = Alert.objects.select_for_update().filter(
-            case=locked.case, source=source, acknowledged_at__isnull=True
-        )
-        covering = next(
-            (
-                a
-                for a in open_alerts.order_by("-created_at")
-                if rule in a.reasons and _URGENCY[a.level] >= _URGENCY[level]
-            ),
-            None,
-        )
-        alert = covering or raise_alert(locked.case, level, source, [rule], now)
-        sent = {"at": now.isoformat(), "answers": _safety_answers(answers)}
-        alert.unaccepted_answers = [*(alert.unaccepted_answers or []), sent]
-        alert.save(update_fields=["unaccepted_answers"])
+        return _report_unstored(locked, source, answers, now, now)
+
+
+def _report_unstored(
+    course: Course,
+    source: str,
+    answers: dict[str, Any],
+    sent_at: datetime,
+    now: datetime,
+    *,
+    sitting: list[Alert] | None = None,
+    **note: bool,
+) -> Alert:
+    """`risk_reported_unsaved`'s response, on a course the caller has locked: suspended, and
+    the answers on a covering safety alert — this sitting's (`sitting`), else an open one from
+    this source — or a new one. `note` marks the entry kept."""
+    level, rule = safety_level(answers), _SAFETY_RULE[source]
+    _suspend(course, now)
+    open_alerts = Alert.objects.select_for_update().filter(
+        case=course.case, source=source, acknowledged_at__isnull=True
+    )
+    candidates = [*(sitting or []), *open_alerts.order_by("-created_at")]
+    covering = next(
+        (a for a in candidates if rule in a.reasons and _URGENCY[a.level] >= _URGENCY[level]),
+        None,
+    )
+    alert = covering or raise_alert(course.case, level, source, [rule], now)
+    sent = {"at": sent_at.isoformat(), "answers": _safety_answers(answers), **note}
+    alert.unaccepted_answers = [*(alert.unaccepted_answers or []), sent]
+    alert.save(update_fields=["unaccepted_answers"])
     return alert
 
 
 # --- a first step that showed risk, its ASQ step still to come -----------------------------------
+
+# Program policy (citations.toml `policy.course_asq_step`): how long a check-in's first step
+# with PHQ-9 item 9 above 0 waits for its ASQ step before the worker raises the safety alert on
+# what is known — acute, the acuity unknown. The ASQ takes about 20 seconds (NIMH, FACTS §A4b):
+# five minutes lets a person who is answering finish, so that the alert comes at the tier of
+# their answers (FACTS §F2 ✎ 3), and a person who left waits no longer than that for the
+# roster to be paged. The course is suspended from the first step on, whatever this value.
+ASQ_STEP_GRACE = timedelta(minutes=5)
 
 
 def first_step_at_risk(
@@ -612,7 +632,7 @@ def _resolve_first_steps(
     now: datetime, *, session: Session | None = None, weekly: Weekly | None = None
 ) -> list[FirstStep]:
     """The first steps of this session or weekly still waiting for their ASQ step, resolved now
-    (the caller holds the course's lock)."""
+    (the caller holds the course's lock, which the worker takes before reporting one)."""
     if session is not None:
         waiting = FirstStep.objects.filter(session=session)
     elif weekly is not None:
@@ -622,6 +642,61 @@ def _resolve_first_steps(
     steps = list(waiting.filter(resolved_at__isnull=True).select_related("alert"))
     FirstStep.objects.filter(pk__in=[step.pk for step in steps]).update(resolved_at=now)
     return steps
+
+
+def _alerted_already(steps: list[FirstStep], level: str) -> bool:
+    """The worker raised this sitting's safety alert while its ASQ step was late, at the level
+    of what was known then (acute: the acuity unknown): a second alert for the same sitting is
+    not raised when that one is at least as urgent as the check-in's level."""
+    return any(s.alert is not None and _URGENCY[s.alert.level] >= _URGENCY[level] for s in steps)
+
+
+def alert_left_first_steps(now: datetime, limit: int = 200) -> int:
+    """The worker's minute sweep: each first step still waiting for its ASQ step
+    `ASQ_STEP_GRACE` after it was sent is reported as `risk_reported_unsaved` reports answers —
+    the course suspended, a safety alert at the level of the answers known (acute: the acuity
+    unknown) unless an open one covers it, the answers kept on the alert. Each once, however
+    many sweeps run at once (`_report_left`). Returns how many were reported."""
+    waiting = FirstStep.objects.filter(
+        resolved_at__isnull=True, alert__isnull=True, sent_at__lte=now - ASQ_STEP_GRACE
+    )
+    ids = list(waiting.order_by("sent_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for pk in ids if _report_left(pk, now))
+
+
+def _report_left(pk: int, now: datetime) -> bool:
+    """One first step reported, under its course's lock (the ASQ step and a risk assessment
+    take it too): read again under the lock, it is reported only if still waiting."""
+    with transaction.atomic():
+        course_id = FirstStep.objects.values_list("course_id", flat=True).get(pk=pk)
+        course = Course.objects.select_for_update().select_related("case").get(pk=course_id)
+        step = (
+            FirstStep.objects.select_for_update()
+            .filter(pk=pk, resolved_at__isnull=True, alert__isnull=True)
+            .first()
+        )
+        if step is None:
+            return False  # its ASQ step came, a clinician assessed it, or another sweep had it
+        source = Alert.Source.PRE if step.session_id is not None else Alert.Source.WEEKLY
+        step.alert = _report_unstored(
+            course,
+            source,
+            step.answers,
+            step.sent_at,
+            now,
+            sitting=_sitting_alerts(step),
+            left_at_asq=True,
+        )
+        step.save(update_fields=["alert"])
+    return True
+
+
+def _sitting_alerts(step: FirstStep) -> list[Alert]:
+    """The alert an earlier first step of the same sitting (its first step sent again, from
+    Back) was reported on: it covers this one, acknowledged or not — one alert per sitting."""
+    same = {"session": step.session} if step.session_id else {"weekly": step.weekly}
+    earlier = FirstStep.objects.filter(**same, alert__isnull=False).values_list("alert_id")
+    return list(Alert.objects.select_for_update().filter(pk__in=earlier))
 
 
 _URGENCY: dict[str, int] = {Alert.Level.ROUTINE: 0, Alert.Level.NON_ACUTE: 1, Alert.Level.ACUTE: 2}
@@ -755,8 +830,9 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
             stored.save(update_fields=["action", "decision"])
         if result.safety_level != "none":
             _suspend(locked, now)
-            _resolve_first_steps(now, weekly=w)
-            raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
+            first_steps = _resolve_first_steps(now, weekly=w)
+            if not _alerted_already(first_steps, result.safety_level):
+                raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
         elif reasons:
             raise_alert(locked.case, Alert.Level.ROUTINE, Alert.Source.WEEKLY, reasons, now)
         if WEEKLY_BLADDER_RULE in reasons:
