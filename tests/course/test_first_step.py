@@ -24,6 +24,7 @@ from crossline.engine import course as rules
 from crossline.knowledge import load
 from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
 from tests.course.test_patient_pages import client, form, shows_crisis_help, text
+from tests.course.test_staff_pages import seen_on
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +243,32 @@ def test_an_asq_step_that_can_no_longer_be_stored_is_reported_once(planned: Plan
 
 
 # --- the clinician ------------------------------------------------------------------------------
+
+
+def test_the_course_page_shows_a_waiting_first_step_and_an_assessment_must_see_it(
+    planned: Planned,
+) -> None:
+    """A clinician's page opened before the first step came cannot lift the suspension it put
+    on; the page shown again lists it, and an assessment made with it answers it: the worker
+    does not report it later."""
+    nurse = signed_in(staff_user("nurse.ivy", Role.INTAKE))
+    s = sitting(planned, "weekly")
+    earlier = {**SAFE_PRE, "phq9.9": 1, **NON_ACUTE}  # a stored positive answer: suspended
+    services.submit_session_checkin(s.session, "pre", earlier, "en", timezone.now())
+    url = f"/clinic/courses/{planned.course.public_id}/"
+    before = nurse.get(url).content.decode()
+    s.first_step(client("en"))
+    note = {"risk": "low", "note": "Spoke with the patient; safety plan reviewed."}
+    stale = nurse.post(f"{url}risk/", {**note, "seen": seen_on(before)})
+    assert stale.status_code == 422 and status(planned) == rules.SUSPENDED
+    page = stale.content.decode()
+    assert "waiting for the ASQ" in page and "<code>phq9.9</code></dt><dd>2</dd>" in page
+    assert nurse.post(f"{url}risk/", {**note, "seen": seen_on(page)}).status_code == 302
+    assert status(planned) == rules.ACTIVE
+    first = FirstStep.objects.get()
+    assert first.resolved_at is not None
+    assert sweep(first.sent_at + timedelta(hours=1)) == 0
+    assert Alert.objects.count() == 1  # the earlier check-in's
 
 
 def test_the_alert_page_says_the_person_left_at_the_asq(planned: Planned) -> None:

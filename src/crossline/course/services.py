@@ -938,13 +938,15 @@ NEW_SAFETY_ANSWER = (
 
 def safety_answers(course: Course) -> int:
     """How many answers showing suicide risk the course has received: its check-ins with a
-    safety level, and those its pages could not store (kept on their alerts). A risk
-    assessment carries the count its page showed (`document_risk(seen=…)`)."""
+    safety level, those its pages could not store (kept on their alerts), and the first steps
+    whose answers are not on an alert (the worker moves a left one's there: counted once). A
+    risk assessment carries the count its page showed (`document_risk(seen=…)`)."""
     stored = course.checkins.exclude(safety_level="none").count()
     alerts = Alert.objects.filter(
         case_id=course.case_id, source__in=(Alert.Source.PRE, Alert.Source.WEEKLY)
     ).only("unaccepted_answers")
-    return stored + sum(len(a.unaccepted_answers or []) for a in alerts)
+    first_steps = course.first_steps.filter(alert__isnull=True).count()
+    return stored + first_steps + sum(len(a.unaccepted_answers or []) for a in alerts)
 
 
 def document_risk(
@@ -979,6 +981,10 @@ def document_risk(
         )
         waiting = [report_of(c) for c in awaiting_decision(locked)]
         status = rules.status_after_risk_assessment(locked.status, risk, bool(waiting))
+        # Every first step still waiting for its ASQ step was on the page (`seen`: listed, or
+        # on its alert): assessed with it, the worker does not report it later. An ASQ step
+        # sent after this is a new check-in, stored and alerted as any other.
+        locked.first_steps.filter(resolved_at__isnull=True).update(resolved_at=now)
         cancelled = 0
         if status != locked.status:
             locked.status = status

@@ -338,6 +338,11 @@ def _page(
         "consent_version": services.current_consent().version,
         "sessions": _session_rows(k, course),
         "checkins": [_checkin_row(k, c) for c in checkins],
+        # A first step with item 9 above 0 whose ASQ step has not come (and is not yet on an
+        # alert): counted in `safety_seen`, so shown here.
+        "first_steps": course.first_steps.filter(
+            resolved_at__isnull=True, alert__isnull=True
+        ).select_related("session", "weekly"),
         "weeklies": weeklies,
         "alerts": [
             {"alert": a, "reasons": reason_rows(k, list(a.reasons))}
@@ -366,6 +371,7 @@ def _page(
         # The answers showing risk this page shows, sent back with the risk assessment (a
         # form shown again carries the count now: the page shows them all).
         "safety_seen": services.safety_answers(course),
+        "asq_step_grace_minutes": int(services.ASQ_STEP_GRACE.total_seconds() // 60),
         "decision_form": bound.get("decision") or DecisionForm(cap=cap, auto_id="id_decision_%s"),
         "errors": [
             {**e, "form": key}
