@@ -131,20 +131,21 @@ def planned(physician: User) -> Planned:
     return Planned(course, patient.case, patient.token, physician)
 
 
-def later_today() -> datetime:
-    """An hour from now — or, late in the evening where the courses run, just before their
+def later_today(now: datetime | None = None) -> datetime:
+    """An hour from `now` — or, late in the evening where the courses run, just before their
     midnight: a session's pre check-in opens on its own day (services.pre_checkin_opens_at),
-    and the tests that answer it do so now."""
-    midnight = datetime.combine(
-        course_today() + timedelta(days=1), time.min, tzinfo=ZoneInfo(COURSE_ZONE)
-    )
-    return min(timezone.now() + timedelta(hours=1), midnight - timedelta(seconds=1))
+    and the tests that answer it do so now. Still after `now` (scheduling refuses a time that
+    is not ahead) unless `now` is the last microsecond of the day."""
+    now = now or timezone.now()
+    today = now.astimezone(ZoneInfo(COURSE_ZONE)).date()
+    midnight = datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(COURSE_ZONE))
+    return min(now + timedelta(hours=1), midnight - timedelta(microseconds=1))
 
 
 def schedule(p: Planned, when: datetime | None = None, **kw: Any) -> tuple[Session, str]:
-    moment = when or later_today()
+    now = timezone.now()
     return services.schedule_session(
-        p.course, moment, user=p.physician, request=None, now=timezone.now(), **kw
+        p.course, when or later_today(now), user=p.physician, request=None, now=now, **kw
     )
 
 

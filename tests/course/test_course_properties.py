@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from crossline.course import services
 from crossline.course.models import CheckIn, Course
 from crossline.engine import course as rules
-from tests.course.conftest import HIGH_BP_PRE, SAFE_POST, SAFE_PRE, approve, plan
+from tests.course.conftest import HIGH_BP_PRE, SAFE_POST, SAFE_PRE, approve, later_today, plan
 from tests.visits.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def _act(course: Course, action: str, physician: User) -> None:
     common = {"user": physician, "request": None, "now": now}
     if action.startswith("schedule"):
         reason = "Taken by phone" if action == "schedule_override" else ""
-        services.schedule_session(course, now, override_reason=reason, **common)
+        services.schedule_session(course, later_today(now), override_reason=reason, **common)
     elif current is None:
         return
     elif action in ("pre_safe", "pre_high"):

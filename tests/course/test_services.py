@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,7 +14,7 @@ from django.utils import timezone
 from crossline.audit.models import Event
 from crossline.care.models import Alert
 from crossline.course import services
-from crossline.course.forms import PER_WEEK, PlanForm
+from crossline.course.forms import PER_WEEK, PlanForm, ScheduleForm
 from crossline.course.models import CheckIn, Course, Session, Weekly
 from crossline.engine import course as rules
 from crossline.engine.errors import InvalidInput
@@ -126,6 +127,79 @@ def test_the_start_rule_is_the_forms_in_the_courses_time_zone(physician: User) -
 
 def test_the_form_offers_the_schedules_the_service_takes() -> None:
     assert [n for n, _ in PER_WEEK] == list(services.SESSIONS_PER_WEEK)
+
+
+# --- the schedule form's rules hold for every caller, not only the form -------------------------
+
+AT = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # still 28 February in New York, the course's zone
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "fold", "field", "message"),
+    [
+        ("2027-02-27", "10:00", 0, "day", "Choose a date and time in the future."),
+        ("2028-02-29", "10:00", 0, "day", "a year from now (2027-02-28 to 2028-02-28)."),
+        ("2999-12-31", "10:00", 0, "day", "Choose a day from today to a year from now"),
+        ("2027-03-14", "02:30", 0, "time", "This time does not exist in that zone (the clocks"),
+        ("2027-03-14", "02:30", 1, "time", "This time does not exist in that zone"),
+        ("2027-11-07", "01:30", 0, "time", "This time happens twice in that zone on that day"),
+        ("2027-11-07", "01:30", 1, "time", "This time happens twice in that zone on that day"),
+    ],
+)  # fmt: skip
+def test_the_service_refuses_a_session_time_the_form_would_with_its_message(
+    planned: Planned, day: str, at: str, fold: int, field: str, message: str
+) -> None:
+    """A caller other than the form (the shell, a test, a future API) cannot schedule a session
+    in the past, beyond a year, or at a time the course's clocks skip or show twice (written as
+    a datetime on them, either `fold`): the form's message, named `when`; nothing is stored."""
+    zone = ZoneInfo(planned.course.time_zone)
+    written = datetime.combine(date.fromisoformat(day), time.fromisoformat(at), zone)
+    with pytest.raises(services.CourseError) as refused:
+        services.schedule_session(
+            planned.course, written.replace(fold=fold), user=planned.physician, request=None,
+            now=AT,
+        )  # fmt: skip
+    name, _, said = str(refused.value).partition(": ")
+    form = ScheduleForm({"day": day, "time": at}, zone=planned.course.time_zone, now=AT)
+    assert not form.is_valid()
+    assert name == "when" and form.errors[field] == [said] and message in said
+    assert not Session.objects.exists()
+    assert not Event.objects.filter(action="session.scheduled").exists()
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2027, 3, 2, 10, 0),  # no zone: no moment at all
+        date(2027, 3, 2),
+        "2027-03-02T10:00:00-05:00",
+        datetime(2027, 3, 14, 2, 30, tzinfo=ZoneInfo("America/Chicago")),  # skipped there
+    ],
+)
+def test_the_service_refuses_a_time_that_names_no_single_moment(
+    planned: Planned, when: Any
+) -> None:
+    """Whatever zone the time was written in: Python would read 02:30 on the night Chicago's
+    clocks skip it as 03:30, a session an hour from the one meant."""
+    with pytest.raises(services.CourseError, match=r"^when: "):
+        services.schedule_session(
+            planned.course, when, user=planned.physician, request=None, now=AT
+        )
+    assert not Session.objects.exists()
+    assert not Event.objects.filter(action="session.scheduled").exists()
+
+
+def test_a_session_time_is_stored_as_the_moment_it_names(planned: Planned) -> None:
+    """Written on the course's clocks the day before they go forward, its link still lasts the
+    policy's hours in real time (not on the clocks, which lose one that night)."""
+    written = datetime(2027, 3, 13, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    session, _ = services.schedule_session(
+        planned.course, written, user=planned.physician, request=None, now=AT
+    )
+    session.refresh_from_db()
+    assert session.scheduled_for == datetime(2027, 3, 13, 15, 0, tzinfo=UTC)
+    hours = services.policy().checkin_link_hours
+    assert session.link_expires_at - session.scheduled_for == timedelta(hours=hours)
 
 
 def test_no_session_starts_without_the_signed_consent(planned: Planned) -> None:

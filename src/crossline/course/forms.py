@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from crossline import periods
 from crossline.course.models import RiskAssessment
-from crossline.course.services import SESSIONS_PER_WEEK, local_today, within_a_year
+from crossline.course.services import (
+    SESSIONS_PER_WEEK,
+    local_today,
+    session_time_problem,
+    within_a_year,
+)
 from crossline.engine import course as rules
 from crossline.visits.zones import ZONES, LocalTimeError, local_instant, zone_label
 
@@ -122,8 +127,9 @@ class ScheduleForm(forms.Form):
         self.now = now or timezone.now()
 
     def clean(self) -> dict[str, Any]:
-        """A moment that exists in the course's zone, still ahead, and within a year: a session
-        far ahead (2999) would stand as the open session and block all real scheduling."""
+        """A moment that exists in the course's zone, still ahead, and within a year — the
+        rules schedule_session holds every caller to (`services.check_session_time`), from the
+        same functions: `local_instant` and `services.session_time_problem`."""
         data = super().clean() or {}
         day, at = data.get("day"), data.get("time")
         if day is None or at is None:
@@ -133,9 +139,7 @@ class ScheduleForm(forms.Form):
         except LocalTimeError as error:  # skipped or repeated when the clocks change
             self.add_error("time", str(error))
             return data
-        if when <= self.now:
-            self.add_error("day", "Choose a date and time in the future.")
-        elif problem := within_a_year(day, local_today(self.now, self.zone)):
+        if problem := session_time_problem(when, self.zone, self.now):
             self.add_error("day", problem)
         else:
             data["when"] = when

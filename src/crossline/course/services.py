@@ -52,7 +52,7 @@ from crossline.evaluation.models import Decision
 from crossline.intake.models import new_token
 from crossline.program.consent import current_published
 from crossline.program.policy import current_knowledge
-from crossline.visits.zones import ZONES
+from crossline.visits.zones import ZONES, LocalTimeError, single_moment
 
 
 class CourseError(Exception):
@@ -297,6 +297,33 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=UTC)
 
 
+def session_time_problem(when: datetime, zone: str, now: datetime) -> str | None:
+    """None when `when` is still ahead at `now`, on a day (in `zone`, the course's) from today
+    to a year from now there; otherwise the error to show. A session in the past would ask for
+    a check-in already too late; one far ahead (2999) would stand as the open session and block
+    all real scheduling. The schedule form shows this error; schedule_session refuses with it."""
+    if when <= now:
+        return "Choose a date and time in the future."
+    return within_a_year(when.astimezone(ZoneInfo(zone)).date(), local_today(now, zone))
+
+
+def check_session_time(when: object, zone: str, now: datetime) -> datetime:
+    """`when` as the moment it names (UTC), or CourseError naming it for a time the schedule
+    form would refuse: a time with no zone (no moment at all), one the clocks it was written on
+    skip or show twice (`visits.zones.single_moment`, the form's rule through `local_instant`),
+    or one not ahead within a year (`session_time_problem`)."""
+    if not isinstance(when, datetime) or when.utcoffset() is None:
+        raise CourseError("when: a date and time with its time zone")
+    try:
+        instant = single_moment(when)
+    except LocalTimeError as error:
+        raise CourseError(f"when: {error}") from error
+    problem = session_time_problem(instant, zone, now)
+    if problem:
+        raise CourseError(f"when: {problem}")
+    return instant
+
+
 def schedule_session(
     course: Course,
     when: datetime,
@@ -307,7 +334,9 @@ def schedule_session(
     now: datetime,
 ) -> tuple[Session, str]:
     """The next session, with its own private link (returned once, stored encrypted for the
-    reminders). Refused while the previous after-check is missing, unless overridden."""
+    reminders). Refused while the previous after-check is missing, unless overridden, and for
+    a time the schedule form would refuse (`check_session_time`)."""
+    when = check_session_time(when, course.time_zone, now)
     p = policy()
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)

@@ -92,10 +92,18 @@ def local_instant(day: date, at: time, zone: str) -> datetime:
     the session schedule refuse, rather than move or guess, a time the clocks skip (02:30 on the
     night they go forward) and one they show twice (01:30 on the night they go back): taking
     either reading of 01:30 could set the visit or session an hour from the time someone meant."""
-    local = datetime.combine(day, at.replace(fold=0), tzinfo=ZoneInfo(zone))
+    return single_moment(datetime.combine(day, at.replace(fold=0), tzinfo=ZoneInfo(zone)))
+
+
+def single_moment(local: datetime) -> datetime:
+    """The one moment an aware `local` names on its own zone's clocks (in UTC), or
+    LocalTimeError when those clocks skip that time or show it twice — the rule of
+    `local_instant`, for a datetime a caller wrote in a zone: Python would silently read 02:30
+    on the night the clocks skip it as 03:30, and 01:30 on the night they go back as either
+    reading its `fold` happens to choose. A fixed offset (UTC) always names one moment."""
     instant = local.astimezone(UTC)
-    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
+    if instant.astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise LocalTimeError(SKIPPED)
-    if local.utcoffset() != local.replace(fold=1).utcoffset():  # the two readings differ
-        raise LocalTimeError(REPEATED)
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        raise LocalTimeError(REPEATED)  # the two readings differ
     return instant
