@@ -21,7 +21,15 @@ from crossline.clinic.models import Case
 from crossline.course import dispensing, services
 from crossline.course.models import Course, Session, Supply
 from crossline.engine import course as rules
-from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, course_today, schedule, sign
+from tests.course.conftest import (
+    PLAN,
+    SAFE_POST,
+    SAFE_PRE,
+    Planned,
+    course_today,
+    schedule,
+    sign,
+)
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +261,22 @@ def test_a_plan_without_units_per_session_shows_none_and_compares_nothing(
     assert dispensing.flags(planned.course) == []
     page = doctor.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
     assert "not written in the plan" in page
+
+
+@pytest.mark.parametrize(("units", "read_as"), [(150, 150), ("2", None), (True, True)])
+def test_a_stored_plan_the_service_now_refuses_is_still_read(
+    planned: Planned, doctor: Client, units: Any, read_as: Any
+) -> None:
+    """A course planned before plan_course checked the plan's contents keeps its plan as
+    stored: its page and dispensing panel still read it, a count beyond the form's 99 still
+    compared, a value that is no count still read as not written (and said so)."""
+    stored = {**PLAN, "units_per_session": units, "medication": "", "extra": "kept"}
+    Course.objects.filter(pk=planned.course.pk).update(plan=stored)
+    planned.course.refresh_from_db()
+    assert dispensing.summary(planned.course)["per_session"] == read_as
+    page = doctor.get(f"/clinic/courses/{planned.course.public_id}/")
+    assert page.status_code == 200
+    assert ("not written in the plan" in page.content.decode()) is (read_as is None)
 
 
 def record(p: Planned, doses: int, **overrides: Any) -> Supply:

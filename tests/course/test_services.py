@@ -20,6 +20,7 @@ from crossline.engine import course as rules
 from crossline.engine.errors import InvalidInput
 from tests.course.conftest import (
     HIGH_BP_PRE,
+    PLAN,
     SAFE_POST,
     SAFE_PRE,
     Planned,
@@ -123,6 +124,111 @@ def test_the_start_rule_is_the_forms_in_the_courses_time_zone(physician: User) -
     course = plan(patient.case, physician, None, start_date=date(2027, 2, 28),
                   time_zone="America/Chicago", now=at)  # fmt: skip
     assert course.induction_end == date(2027, 3, 21)  # 6 sessions at 2 a week: 3 weeks
+
+
+# --- the plan's contents: the plan form's fields and bounds, for every caller -------------------
+
+DROP = object()  # a field left out of the plan
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"units_per_session": 0}, "plan.units_per_session: a whole number from 1 to 99"),
+        ({"units_per_session": 100}, "plan.units_per_session: "),
+        ({"units_per_session": "2"}, "plan.units_per_session: "),
+        ({"units_per_session": True}, "plan.units_per_session: "),
+        ({"units_per_session": 1.5}, "plan.units_per_session: "),
+        ({"units_per_session": None}, "plan.units_per_session: "),
+        ({"units_per_session": DROP}, "plan.units_per_session: "),
+        ({"medication": "   "}, "plan.medication: required"),
+        ({"medication": DROP}, "plan.medication: text"),
+        ({"prescription_text": " \n "}, "plan.prescription_text: required"),
+        ({"prescription_text": "x" * 4001}, "plan.prescription_text: at most 4000 characters"),
+        ({"monitor_name": "M" * 201}, "plan.monitor_name: at most 200 characters"),
+        ({"form": "f" * 201}, "plan.form: at most 200"),
+        ({"strength": None}, "plan.strength: text, blank when none"),
+        ({"notes": DROP}, "plan.notes: text, blank when none"),
+        ({"notes": "n" * 4001}, "plan.notes: at most 4000"),
+        ({"medication": "keta\x00mine"}, "plan.medication: no null characters"),
+        ({"dose_mg": 50}, "plan.dose_mg: not a field of the plan form"),
+    ],
+)
+def test_the_service_refuses_plan_contents_the_form_would_not_build(
+    physician: User, changes: dict[str, Any], message: str
+) -> None:
+    """An invalid units per session would be read as "not written" (`dispensing.per_session`),
+    turning the "more than prescribed" check off unsaid; any other field would be stored where
+    no page shows it. Only the shape is checked, never what the physician wrote. Nothing is
+    stored and nothing audited."""
+    patient = make_patient()
+    approve(patient.case, physician)
+    contents = {k: v for k, v in {**PLAN, **changes}.items() if v is not DROP}
+    with pytest.raises(services.CourseError) as refused:
+        plan(patient.case, physician, patient.token, plan=contents)
+    assert str(refused.value).startswith(message)
+    assert not Course.objects.exists() and not Weekly.objects.exists()
+    assert not Event.objects.filter(action="course.planned").exists()
+
+
+def test_the_service_refuses_a_plan_that_is_not_the_forms_fields(physician: User) -> None:
+    patient = make_patient()
+    approve(patient.case, physician)
+    with pytest.raises(services.CourseError, match=r"^plan: the plan form's fields$"):
+        plan(patient.case, physician, None, plan=[("units_per_session", 1)])
+    assert not Course.objects.exists()
+
+
+def plan_form(**fields: Any) -> PlanForm:
+    """The plan form filled in as a physician would, with `fields` changed."""
+    data = {
+        "start_date": course_today().isoformat(), "sessions_planned": 6,
+        "sessions_per_week": 2, "time_zone": "America/New_York",
+        "prescription_text": PLAN["prescription_text"], "medication": PLAN["medication"],
+        "route": PLAN["form"], "strength": PLAN["strength"],
+        "units_per_session": PLAN["units_per_session"], "monitor_name": PLAN["monitor_name"],
+        "notes": "",
+    }  # fmt: skip
+    return PlanForm({**data, **fields}, cap=6)
+
+
+@pytest.mark.parametrize(
+    ("field", "key", "value"),
+    [
+        ("units_per_session", "units_per_session", 0),
+        ("units_per_session", "units_per_session", 100),
+        ("medication", "medication", "   "),
+        ("prescription_text", "prescription_text", " \n "),
+        ("prescription_text", "prescription_text", "x" * 4001),
+        ("route", "form", "f" * 201),
+        ("strength", "strength", "s" * 201),
+        ("monitor_name", "monitor_name", "M" * 201),
+        ("notes", "notes", "n" * 4001),
+    ],
+)
+def test_the_form_and_the_service_refuse_the_same_plan_contents(
+    physician: User, field: str, key: str, value: Any
+) -> None:
+    assert field in plan_form(**{field: value}).errors
+    patient = make_patient()
+    approve(patient.case, physician)
+    with pytest.raises(services.CourseError, match=rf"^plan\.{key}: "):
+        plan(patient.case, physician, None, plan={**PLAN, key: value})
+
+
+def test_the_forms_plan_at_its_bounds_is_the_services(physician: User) -> None:
+    """What the form takes at the edge of each bound, the service stores as written."""
+    form = plan_form(
+        units_per_session=99, medication="m" * 200, prescription_text=" As written.\n" * 300,
+        route="", strength="", monitor_name="M" * 200, notes="n" * 4000,
+    )  # fmt: skip
+    assert form.is_valid(), form.errors
+    assert set(form.plan()) == services.PLAN_FIELDS
+    patient = make_patient()
+    approve(patient.case, physician)
+    course = plan(patient.case, physician, None, plan=form.plan())
+    course.refresh_from_db()
+    assert course.plan == form.plan() and course.plan["units_per_session"] == 99
 
 
 def test_the_form_offers_the_schedules_the_service_takes() -> None:

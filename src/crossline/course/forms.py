@@ -15,6 +15,8 @@ from django.utils import timezone
 from crossline import periods
 from crossline.course.models import RiskAssessment
 from crossline.course.services import (
+    MAX_UNITS_PER_SESSION,
+    PLAN_TEXTS,
     SESSIONS_PER_WEEK,
     local_today,
     session_time_problem,
@@ -26,11 +28,16 @@ from crossline.visits.zones import ZONES, LocalTimeError, local_instant, zone_la
 # The physician's choice, none preselected (services.SESSIONS_PER_WEEK, which plan_course checks).
 PER_WEEK_LABELS = {1: "Once a week", 2: "Twice a week", 3: "Three times a week"}
 PER_WEEK = [(n, PER_WEEK_LABELS[n]) for n in SESSIONS_PER_WEEK]
-TEXT = 200
 
 
 def _zone_choices() -> list[tuple[str, str]]:
     return [(z, zone_label(z)) for z in ZONES]
+
+
+def _plan_text(key: str) -> dict[str, Any]:
+    """The bounds of the plan's text `key` (`services.PLAN_TEXTS`, which plan_course checks)."""
+    text = PLAN_TEXTS[key]
+    return {"max_length": text.longest, "required": text.required}
 
 
 class PlanForm(forms.Form):
@@ -47,23 +54,23 @@ class PlanForm(forms.Form):
     time_zone = forms.ChoiceField(label="Time zone of the sessions", choices=_zone_choices)
     prescription_text = forms.CharField(
         label="Prescription as written",
-        max_length=4000,
         strip=False,  # kept as typed: the spacing of a pasted prescription is how it reads
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Exactly as you wrote it. crossline never computes or suggests a dose.",
+        **_plan_text("prescription_text"),
     )
-    medication = forms.CharField(label="Medication", max_length=TEXT)
-    route = forms.CharField(label="Form and route", max_length=TEXT, required=False)
-    strength = forms.CharField(label="Strength as written", max_length=TEXT, required=False)
+    medication = forms.CharField(label="Medication", **_plan_text("medication"))
+    route = forms.CharField(label="Form and route", **_plan_text("form"))
+    strength = forms.CharField(label="Strength as written", **_plan_text("strength"))
     units_per_session = forms.IntegerField(
         label="Units per session (as written)",
         min_value=1,
-        max_value=99,
+        max_value=MAX_UNITS_PER_SESSION,
         help_text="As written on the prescription; used only to count doses taken and dispensed.",
     )
-    monitor_name = forms.CharField(label="Monitor (sober adult) name", max_length=TEXT)
+    monitor_name = forms.CharField(label="Monitor (sober adult) name", **_plan_text("monitor_name"))
     notes = forms.CharField(
-        label="Notes", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Notes", widget=forms.Textarea(attrs={"rows": 3}), **_plan_text("notes")
     )
 
     def __init__(self, *args: Any, cap: int, now: datetime | None = None, **kwargs: Any) -> None:

@@ -43,7 +43,9 @@ class Course(models.Model):
     time_zone = models.CharField(max_length=64)
     language = models.CharField(max_length=2, default="en")  # the patient's, for e-mails
     # The physician's plan as written (PHI): prescription text and structured fields, the
-    # monitor's name, notes. See forms.PlanForm.plan() for the shape. Never a computed dose.
+    # monitor's name, notes. See forms.PlanForm.plan() for the shape, which plan_course checks
+    # (services.check_plan_contents) for new plans only: older ones are read as stored. Never a
+    # computed dose.
     plan = EncryptedJSONField()
     # The pre-session rules that apply, as policy values at planning time (with citations).
     rules_snapshot = models.JSONField()

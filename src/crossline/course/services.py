@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -197,6 +197,63 @@ def check_plan(
         raise CourseError(f"start_date: {problem}")
 
 
+class PlanText(NamedTuple):
+    """A text of the plan: its longest, and whether the plan form requires it."""
+
+    longest: int
+    required: bool
+
+
+# The plan as the physician writes it on the plan form (`forms.PlanForm.plan()` builds it; the
+# form's fields take these bounds). Its shape is checked, never what it says: the prescription is
+# the physician's, which crossline never computes or suggests.
+PLAN_TEXTS: dict[str, PlanText] = {
+    "medication": PlanText(200, required=True),
+    "form": PlanText(200, required=False),  # the form's "route" field: form and route
+    "strength": PlanText(200, required=False),
+    "prescription_text": PlanText(4000, required=True),  # kept as typed, spacing and all
+    "monitor_name": PlanText(200, required=True),
+    "notes": PlanText(4000, required=False),
+}
+# The physician's count, used only to count doses taken and dispensed (`dispensing.per_session`,
+# which reads any other value as "not written": the "more than prescribed" check off).
+MAX_UNITS_PER_SESSION = 99
+PLAN_FIELDS = frozenset({*PLAN_TEXTS, "units_per_session"})
+
+
+def check_plan_contents(plan: object) -> None:
+    """CourseError, naming the field (`plan.units_per_session`), for a plan the plan form would
+    not build: each of its fields, each text within its length and there when required, and
+    the units per session a whole number from 1 to 99. Nothing else: another field would be
+    stored unseen (the course page shows these)."""
+    if not isinstance(plan, dict):
+        raise CourseError("plan: the plan form's fields")
+    unknown = sorted(str(key) for key in set(plan) - PLAN_FIELDS)
+    if unknown:
+        raise CourseError(f"plan.{unknown[0]}: not a field of the plan form")
+    for key, text in PLAN_TEXTS.items():
+        _check_plan_text(key, plan.get(key), text)
+    units = plan.get("units_per_session")
+    if not _whole(units) or not 1 <= units <= MAX_UNITS_PER_SESSION:
+        raise CourseError(
+            f"plan.units_per_session: a whole number from 1 to {MAX_UNITS_PER_SESSION}, as "
+            "written on the prescription"
+        )
+
+
+def _check_plan_text(key: str, value: object, text: PlanText) -> None:
+    """The plan form's rules for one text: a required one is not blank once trimmed; none is
+    longer than its field takes, nor holds a null character (Django's forms refuse one)."""
+    if not isinstance(value, str):
+        raise CourseError(f"plan.{key}: text" + ("" if text.required else ", blank when none"))
+    if text.required and not value.strip():
+        raise CourseError(f"plan.{key}: required")
+    if len(value) > text.longest:
+        raise CourseError(f"plan.{key}: at most {text.longest} characters")
+    if "\x00" in value:
+        raise CourseError(f"plan.{key}: no null characters")
+
+
 def plan_course(
     case: Case,
     *,
@@ -228,6 +285,7 @@ def plan_course(
         cap=p.sessions_before_reevaluation,
         now=now,
     )
+    check_plan_contents(plan)
     weeks_to_end = math.ceil(sessions_planned / sessions_per_week)
     with transaction.atomic():
         course = Course.objects.create(
