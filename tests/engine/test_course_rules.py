@@ -152,10 +152,12 @@ def test_decisions_and_risk_assessments() -> None:
     assert rules.status_after_decision("stop") == rules.STOPPED
     with pytest.raises(rules.CourseRuleError):
         rules.status_after_decision("maybe")
-    assert rules.status_after_risk_assessment(rules.SUSPENDED, "low") == rules.ACTIVE
-    assert rules.status_after_risk_assessment(rules.SUSPENDED, "moderate") == rules.ACTIVE
-    assert rules.status_after_risk_assessment(rules.SUSPENDED, "high") == rules.PAUSED
-    assert rules.status_after_risk_assessment(rules.ACTIVE, "high") == rules.ACTIVE
+    suspended = (rules.SUSPENDED, "safety")
+    assert rules.status_after_risk_assessment(*suspended, "low") == (rules.ACTIVE, "")
+    assert rules.status_after_risk_assessment(*suspended, "moderate") == (rules.ACTIVE, "")
+    assert rules.status_after_risk_assessment(*suspended, "high") == (rules.PAUSED, "risk_high")
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "", "high") == (rules.ACTIVE, "")
+    assert rules.status_after_risk_assessment(rules.STOPPED, "", "high") == (rules.STOPPED, "")
 
 
 @pytest.mark.parametrize("report", rules.REPORTS)
@@ -186,19 +188,93 @@ def test_a_pause_is_named_for_the_most_urgent_report() -> None:
     assert rules.pause_after_report(paused, "reevaluation", emergency) == (paused, emergency)
     assert rules.pause_after_report(paused, bladder, emergency) == (paused, emergency)
     assert rules.pause_after_report(paused, emergency, bladder) == (paused, emergency)
-    assert rules.most_urgent_report([bladder, emergency, bladder]) == emergency
-    assert rules.most_urgent_report([bladder]) == bladder
-    assert rules.most_urgent_report([]) == ""
+    assert rules.most_urgent([bladder, emergency, bladder]) == emergency
+    assert rules.most_urgent([bladder]) == bladder
+    assert rules.most_urgent([]) == ""
     with pytest.raises(rules.CourseRuleError, match="report must be one of"):
         rules.pause_after_report(rules.ACTIVE, "", "alert")
+
+
+def test_a_pause_for_a_high_risk_re_assessed_lower_gives_way_to_a_report() -> None:
+    """A clinician has seen the re-assessed risk; a report is new: the pause is named for it.
+    The re-evaluation point gives way to the re-assessed risk too."""
+    paused = rules.PAUSED
+    for report in rules.REPORTS:
+        assert rules.pause_after_report(paused, "risk_reassessed", report) == (paused, report)
+    assert rules.most_urgent(["reevaluation", "risk_reassessed"]) == "risk_reassessed"
+    assert rules.most_urgent(["risk_reassessed", "bladder", "risk_high"]) == "risk_high"
 
 
 def test_a_risk_assessment_leaves_an_undecided_report_to_the_physician() -> None:
     """Low or moderate risk lifts a suspension, but a report (an emergency, new bladder
     symptoms) no physician has decided on since keeps the course paused for that decision."""
-    for risk in ("low", "moderate", "high"):
-        assert rules.status_after_risk_assessment(rules.SUSPENDED, risk, True) == rules.PAUSED
-    assert rules.status_after_risk_assessment(rules.ACTIVE, "low", True) == rules.ACTIVE
+    for report in rules.REPORTS:
+        for risk in ("low", "moderate"):
+            assert rules.status_after_risk_assessment(
+                rules.SUSPENDED, "safety", risk, [report]
+            ) == (rules.PAUSED, report)
+        assert rules.status_after_risk_assessment(rules.SUSPENDED, "safety", "high", [report]) == (
+            rules.PAUSED,
+            "risk_high",
+        )
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "", "low", ["emergency"]) == (
+        rules.ACTIVE,
+        "",
+    )
+
+
+@pytest.mark.parametrize("risk", ["low", "moderate"])
+def test_lifting_a_suspension_returns_to_the_pause_it_interrupted(risk: str) -> None:
+    """A course paused for the physician and then suspended by a safety answer: a low or
+    moderate risk lifts the suspension back to the pause (the physician's decision is still
+    owed), never to active. The example: the block ends (paused for re-evaluation), the weekly
+    item 9 is 1 (suspended), the risk is assessed low — paused for re-evaluation."""
+    lift = rules.status_after_risk_assessment
+    assert lift(rules.SUSPENDED, "safety", risk, ["reevaluation"]) == (
+        rules.PAUSED,
+        "reevaluation",
+    )
+    # A high risk since the latest decision, re-assessed lower: still the physician's decision.
+    assert lift(rules.SUSPENDED, "safety", risk, ["risk_high"]) == (
+        rules.PAUSED,
+        "risk_reassessed",
+    )
+    assert lift(rules.SUSPENDED, "safety", risk, ["reevaluation", "risk_high", "bladder"]) == (
+        rules.PAUSED,
+        "bladder",
+    )
+    assert lift(rules.SUSPENDED, "safety", risk, []) == (rules.ACTIVE, "")
+
+
+def test_a_risk_assessment_never_ends_a_pause_and_keeps_its_reason_true() -> None:
+    """Only the physician's decision ends a pause. A pause for a high risk re-assessed low or
+    moderate is the physician's decision after a high risk, no longer "high risk"; a high risk
+    names any pause for itself (continue and change are refused while it is the latest)."""
+    lift = rules.status_after_risk_assessment
+    for risk in ("low", "moderate"):
+        assert lift(rules.PAUSED, "risk_high", risk, ["risk_high"]) == (
+            rules.PAUSED,
+            "risk_reassessed",
+        )
+        assert lift(rules.PAUSED, "risk_high", risk) == (rules.PAUSED, "risk_reassessed")
+        for reason in ("reevaluation", "emergency", "bladder", "risk_reassessed"):
+            assert lift(rules.PAUSED, reason, risk, [reason]) == (rules.PAUSED, reason)
+            assert lift(rules.PAUSED, reason, risk) == (rules.PAUSED, reason)
+    for reason in rules.PAUSE_REASONS:
+        assert lift(rules.PAUSED, reason, "high", [reason]) == (rules.PAUSED, "risk_high")
+
+
+@given(
+    st.sampled_from([rules.PAUSED, rules.SUSPENDED]),
+    st.sampled_from(["low", "moderate", "high"]),
+    st.lists(st.sampled_from(rules.PAUSE_REASONS), min_size=1),
+)
+def test_no_risk_assessment_makes_a_course_active_while_a_decision_is_owed(
+    current: str, risk: str, owed: list[str]
+) -> None:
+    reason = "safety" if current == rules.SUSPENDED else owed[0]
+    status, named = rules.status_after_risk_assessment(current, reason, risk, owed)
+    assert status == rules.PAUSED and named in rules.PAUSE_REASONS
 
 
 def test_continue_or_change_is_refused_while_the_documented_risk_is_high() -> None:

@@ -30,9 +30,10 @@ class Course(models.Model):
     status = models.CharField(
         max_length=16, choices=_choices(rules.COURSE_STATES), default=rules.ACTIVE
     )
-    # Why the course is paused or suspended, for the lists:
-    # reevaluation | risk_high | emergency (an after-session check's) | bladder (new symptoms
-    # in a weekly check-in) | safety
+    # Why the course is paused or suspended, for the lists (engine PAUSE_REASONS, or safety):
+    # reevaluation | risk_high | risk_reassessed (a high risk a later assessment rated lower,
+    # still for the physician to decide) | emergency (an after-session check's) | bladder (new
+    # symptoms in a weekly check-in) | safety
     status_reason = models.CharField(max_length=24, blank=True)
     start_date = models.DateField()
     block = models.PositiveSmallIntegerField(default=1)  # re-evaluation blocks so far

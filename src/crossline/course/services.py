@@ -802,6 +802,10 @@ def _safety_answers(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _suspend(course: Course, now: datetime) -> None:
+    """A positive safety answer suspends an active or paused course until a clinician documents
+    a risk assessment. A pause's reason is overwritten here ("safety") but not lost: every
+    reason a pause waits for is in the records (`decision_owed`), and the assessment that lifts
+    the suspension returns the course to that pause (`document_risk`)."""
     if course.status in (rules.ACTIVE, rules.PAUSED):
         course.status = rules.SUSPENDED
         course.status_reason = "safety"
@@ -856,11 +860,44 @@ def report_of(checkin: CheckIn) -> str:
     return ""
 
 
+def decision_owed(course: Course) -> list[str]:
+    """Why the physician's decision (continue, change or stop) is owed now (`rules.
+    PAUSE_REASONS`; [] when none), read from the records rather than from the course's status
+    and reason, which a suspension overwrites (`_suspend`):
+
+    - each report no physician's decision has answered since (`awaiting_decision`);
+    - a suicide risk documented high since the latest decision (`rules.RISK_HIGH`);
+    - the block's planned sessions done (`rules.REEVALUATION`): only a decision opens the next
+      block — also when the block ended while the course was suspended.
+
+    Sound because each of these is stored before the pause it causes and only the physician's
+    decision ends a pause (`decide`): whatever a course is paused for is in this list, so the
+    assessment that lifts a suspension of a paused course returns it to paused
+    (`rules.status_after_risk_assessment`), never to active with the decision still owed.
+    Derived rather than remembered in a column at suspension, which would miss a decision that
+    fell due during the suspension (the block's last session done then)."""
+    owed = [report_of(c) for c in awaiting_decision(course)]
+    if _high_risk_since_decision(course):
+        owed.append(rules.RISK_HIGH)
+    if rules.block_finished(facts(course)):
+        owed.append(rules.REEVALUATION)
+    return owed
+
+
+def _high_risk_since_decision(course: Course) -> bool:
+    """A risk assessment documented high after the physician's latest decision (or with none)."""
+    high = course.risk_assessments.filter(risk=RiskAssessment.Risk.HIGH)
+    latest = course.decisions.order_by("-decided_at").values_list("decided_at", flat=True).first()
+    if latest is not None:
+        high = high.filter(documented_at__gt=latest)
+    return high.exists()
+
+
 def _after_session(course: Course, now: datetime) -> None:
     status = rules.status_after_session(facts(course))
     if status != course.status:
         course.status = status
-        course.status_reason = "reevaluation"
+        course.status_reason = rules.REEVALUATION
         course.save(update_fields=["status", "status_reason", "updated_at"])
         raise_alert(
             course.case, Alert.Level.ROUTINE, Alert.Source.POST, ["course.reevaluation_due"], now
@@ -1046,11 +1083,14 @@ def document_risk(
     now: datetime,
     seen: int | None = None,
 ) -> RiskAssessment:
-    """A clinician's documented suicide-risk assessment; it lifts a safety suspension unless the
-    risk is high. `seen`: how many answers showing risk the clinician's page showed
-    (`safety_answers`). When the patient sent another since — the course locked, so a check-in
-    in flight lands first — the assessment was made without it and is refused (nothing stored):
-    it must not lift the suspension that answer put on."""
+    """A clinician's documented suicide-risk assessment. It lifts a safety suspension — back to
+    active, or to paused while the physician's decision is owed (`decision_owed`: the pause a
+    suspension interrupted, a report, the block's end) — and pauses a suspended or paused
+    course when the risk is high; a pause's reason is kept true
+    (`rules.status_after_risk_assessment`). `seen`: how many answers showing risk the
+    clinician's page showed (`safety_answers`). When the patient sent another since — the
+    course locked, so a check-in in flight lands first — the assessment was made without it and
+    is refused (nothing stored): it must not lift the suspension that answer put on."""
     if risk not in RiskAssessment.Risk.values:
         raise CourseError("risk: choose low, moderate or high")
     if not note.strip():
@@ -1066,16 +1106,16 @@ def document_risk(
             documented_by=user,
             documented_at=now,
         )
-        waiting = [report_of(c) for c in awaiting_decision(locked)]
-        status = rules.status_after_risk_assessment(locked.status, risk, bool(waiting))
+        status, reason = rules.status_after_risk_assessment(
+            locked.status, locked.status_reason, risk, decision_owed(locked)
+        )
         # Every first step still waiting for its ASQ step was on the page (`seen`: listed, or
         # on its alert): assessed with it, the worker does not report it later. An ASQ step
         # sent after this is a new check-in, stored and alerted as any other.
         locked.first_steps.filter(resolved_at__isnull=True).update(resolved_at=now)
         cancelled = 0
-        if status != locked.status:
-            locked.status = status
-            locked.status_reason = _paused_reason(risk, waiting) if status == rules.PAUSED else ""
+        if (status, reason) != (locked.status, locked.status_reason):
+            locked.status, locked.status_reason = status, reason
             locked.save(update_fields=["status", "status_reason", "updated_at"])
             if status == rules.ACTIVE:
                 cancelled = _cancel_stale_sessions(locked, user, request, now)
@@ -1099,12 +1139,6 @@ def document_risk(
             now=now,
         )
     return made
-
-
-def _paused_reason(risk: str, waiting: list[str]) -> str:
-    """Why a risk assessment left the course paused: a high risk, or else the most urgent of the
-    reports still waiting for the physician's decision (`rules.status_after_risk_assessment`)."""
-    return "risk_high" if risk == RiskAssessment.Risk.HIGH else rules.most_urgent_report(waiting)
 
 
 def latest_risk(course: Course) -> str:

@@ -41,6 +41,8 @@ STATUS_WHY = {
     "reevaluation": "paused for the physician's re-evaluation decision",
     "risk_high": "paused: a documented high suicide risk keeps home sessions off until the "
     "physician decides",
+    "risk_reassessed": "paused for the physician's decision after a documented high suicide "
+    "risk (the latest assessment is not high): no session may start until the physician decides",
     "emergency": "paused after an emergency reported in an after-session check: no session "
     "may start until the physician decides",
     "bladder": "paused after new or worse bladder or urinary symptoms reported in a weekly "
@@ -364,6 +366,10 @@ def _page(
         "physician": has_role(request.user, Role.PHYSICIAN),
         "paused": course.status == rules.PAUSED,
         "suspended": course.status == rules.SUSPENDED,
+        # Paused for a high risk: continue and change wait for a new assessment (on this page).
+        "paused_for_high_risk": course.status == rules.PAUSED
+        and course.status_reason == rules.RISK_HIGH,
+        "paused_after_assessment": _paused_after_assessment(course),
         "schedule_form": bound.get("schedule") or ScheduleForm(zone=course.time_zone),
         "clear_form": bound.get("clear") or ClearForm(auto_id="id_clear_%s"),
         "clear_session": clear_session,
@@ -386,6 +392,18 @@ def _page(
         "outcome": services.outcome(course, k),
     }
     return render(request, "course/staff_course.html", context, status=status)
+
+
+def _paused_after_assessment(course: Course) -> str:
+    """Why a suspended course would stay paused after a low or moderate risk assessment (the
+    physician's decision still owed: `services.decision_owed`), "" when it would be active
+    again: the clinician documenting it reads that first."""
+    if course.status != rules.SUSPENDED:
+        return ""
+    status, reason = rules.status_after_risk_assessment(
+        course.status, course.status_reason, "low", services.decision_owed(course)
+    )
+    return STATUS_WHY.get(reason, "") if status == rules.PAUSED else ""
 
 
 @role_required(*CLINICAL)

@@ -11,7 +11,8 @@ property the tests check over every sequence of events. The course around the se
 the re-evaluation point or the program cap, after an emergency reported in an after-session
 check, and after new bladder symptoms reported in a weekly check-in, until the physician decides
 (continue / stop / change), and is suspended by any positive safety screen until a clinician
-documents a risk assessment. The numbers are program policy in policy.toml [course], each citing
+documents a risk assessment — which brings it back to paused, not active, while that decision is
+still owed. The numbers are program policy in policy.toml [course], each citing
 its source. crossline never computes or suggests a dose: the only counts here are sessions, days
 and supplies.
 """
@@ -210,15 +211,25 @@ def stale_after_pause(state: str) -> bool:
 EMERGENCY, BLADDER = "emergency", "bladder"
 REPORTS = (EMERGENCY, BLADDER)
 
+# Why a paused course waits for the physician's decision (`Course.status_reason`), the most
+# urgent first: the order names a pause when more than one applies. A documented high suicide
+# risk first (continue and change are refused while it is the latest: `status_after_decision`),
+# then the reports (new, not yet seen by a physician), then a high risk a later assessment rated
+# low or moderate (a clinician has seen it; the physician still decides whether home sessions
+# resume), then the re-evaluation point (routine).
+RISK_HIGH, RISK_REASSESSED, REEVALUATION = "risk_high", "risk_reassessed", "reevaluation"
+PAUSE_REASONS = (RISK_HIGH, EMERGENCY, BLADDER, RISK_REASSESSED, REEVALUATION)
+
 
 def pause_after_report(current: str, reason: str, report: str) -> tuple[str, str]:
     """The course's state and the reason it is in it (`Course.status_reason`) after `report`
     (one of REPORTS). An active course pauses, named for the report, so no further session
-    starts before the physician has decided. A course already paused for the re-evaluation
-    point, or for a less urgent report, is named for this one: the same decision answers both.
-    A pause for a documented high risk, a suspension and a stop keep their state and reason:
-    none lets a session start, and a suspension lifted by a risk assessment then pauses for
-    the physician (`status_after_risk_assessment`)."""
+    starts before the physician has decided. A course already paused for a less urgent reason
+    (PAUSE_REASONS: the re-evaluation point, a high risk since re-assessed lower, a less urgent
+    report) is named for this one: the same decision answers both. A pause for a documented
+    high risk, a suspension and a stop keep their state and reason: none lets a session start,
+    and a suspension lifted by a risk assessment then pauses for the physician
+    (`status_after_risk_assessment`)."""
     if report not in REPORTS:
         raise CourseRuleError(f"report must be one of {', '.join(REPORTS)}")
     if current == ACTIVE:
@@ -229,29 +240,48 @@ def pause_after_report(current: str, reason: str, report: str) -> tuple[str, str
 
 
 def _outranks(report: str, reason: str) -> bool:
-    """A report names a pause for the re-evaluation point (what the physician must read first)
-    or for a less urgent report; a pause for a documented high risk keeps its own reason."""
-    if reason == "reevaluation":
-        return True
-    return reason in REPORTS and REPORTS.index(report) < REPORTS.index(reason)
+    """A report names a pause for a less urgent reason (PAUSE_REASONS: the re-evaluation point,
+    a high risk since re-assessed lower, a less urgent report) — what the physician must read
+    first; a pause for a documented high risk keeps its own reason."""
+    return reason in PAUSE_REASONS and PAUSE_REASONS.index(report) < PAUSE_REASONS.index(reason)
 
 
-def most_urgent_report(reports: Iterable[str]) -> str:
-    """The report a pause is named for when several wait for the decision ("" when none)."""
-    waiting = set(reports)
-    return next((r for r in REPORTS if r in waiting), "")
+def most_urgent(reasons: Iterable[str]) -> str:
+    """The reason (PAUSE_REASONS) a pause is named for when several wait for the decision (""
+    when none)."""
+    waiting = set(reasons)
+    return next((r for r in PAUSE_REASONS if r in waiting), "")
 
 
-def status_after_risk_assessment(current: str, risk: str, report_undecided: bool = False) -> str:
-    """A documented risk assessment lifts a safety suspension unless the risk is high: a high
-    documented risk keeps home sessions off (PRODUCT.md: never approved while risk is high) and
-    the course waits for the physician's decision. So does a report (an emergency after a
-    session, new bladder symptoms: REPORTS) that no physician's decision has answered yet
-    (`report_undecided`): the risk assessment answers the suicide-risk answer, not the report
-    (`pause_after_report`)."""
-    if current != SUSPENDED:
-        return current
-    return PAUSED if risk == "high" or report_undecided else ACTIVE
+def status_after_risk_assessment(
+    current: str, reason: str, risk: str, owed: Iterable[str] = ()
+) -> tuple[str, str]:
+    """The course's state and its reason (`Course.status_reason`) after a documented
+    suicide-risk assessment. `owed`: why the physician's decision (continue, change or stop) is
+    owed now, read from the records (PAUSE_REASONS: a report no decision has answered since, a
+    high risk documented since the latest decision — RISK_HIGH —, the block's sessions done).
+    The assessment answers a suicide-risk answer, never the decision a pause waits for:
+
+    - a high risk pauses a suspended or paused course for it (RISK_HIGH): current high suicide
+      risk keeps home sessions off (PRODUCT.md: never while risk is high);
+    - otherwise a suspension is lifted, back to active only when no decision is owed — else
+      paused, named for the most urgent owed reason (a suspension of a paused course is lifted
+      back to the pause), a high risk since the decision named RISK_REASSESSED: it is not the
+      latest any more, but the physician decides;
+    - a pause stays a pause (only the physician's decision ends it), its reason made true the
+      same way: one for a high risk that is re-assessed low or moderate becomes RISK_REASSESSED;
+    - an active or stopped course is unchanged.
+    """
+    if current not in (SUSPENDED, PAUSED):
+        return current, reason
+    if risk == "high":
+        return PAUSED, RISK_HIGH
+    # A pause's own reason is owed until the physician decides, whatever the records say.
+    waiting = [*owed, reason] if current == PAUSED else list(owed)
+    named = most_urgent(RISK_REASSESSED if r == RISK_HIGH else r for r in waiting)
+    if named:
+        return PAUSED, named
+    return (PAUSED, reason) if current == PAUSED else (ACTIVE, "")
 
 
 # --- questionnaires and reminders -------------------------------------------------------------
