@@ -189,3 +189,15 @@ def test_an_active_course_suspended_says_nothing_of_a_pause(planned: Planned) ->
     nurse = signed_in(staff_user("nurse.ivy", Role.INTAKE))
     page = nurse.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
     assert 'id="risk-title"' in page and 'id="paused-after-assessment"' not in page
+
+
+def test_the_decision_box_and_its_refusal_speak_of_any_pause(planned: Planned) -> None:
+    suspend(planned)
+    document(planned, "high")
+    doctor = signed_in(planned.physician)
+    page = doctor.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
+    assert "The physician's decision: continue, change or stop" in page
+    assert "Re-evaluation decision" not in page
+    suspend(planned, week=1)
+    with pytest.raises(services.CourseError, match="paused for the physician's decision"):
+        decide(planned)

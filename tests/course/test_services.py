@@ -485,7 +485,7 @@ def test_a_physician_may_stop_the_course_at_any_time(planned: Planned) -> None:
     sign(planned)
     session, _ = schedule(planned)
     course = planned.course
-    with pytest.raises(services.CourseError, match="paused for re-evaluation"):
+    with pytest.raises(services.CourseError, match="paused for the physician's decision"):
         services.decide(
             course,
             decision="continue",

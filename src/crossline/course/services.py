@@ -1204,6 +1204,13 @@ def _cancel_sessions(
     return len(sessions)
 
 
+DECISION_NOT_PAUSED = (
+    "continue or change is recorded when the course is paused for the physician's decision "
+    "(the re-evaluation point, a report from the patient, a documented high risk); stop may be "
+    "recorded at any time"
+)
+
+
 def decide(
     course: Course,
     *,
@@ -1214,10 +1221,11 @@ def decide(
     request: HttpRequest | None,
     now: datetime,
 ) -> CourseDecision:
-    """The physician's decision at the re-evaluation point (continue / stop / change). Continue
-    and change open a new block of at most the program cap. Stop ends the course, and may be
-    decided at any time (an adverse event need not wait for the re-evaluation point): the
-    sessions still open are cancelled."""
+    """The physician's decision (continue / stop / change) on a course paused for it: at the
+    re-evaluation point, after a report or a documented high risk (`rules.PAUSE_REASONS`).
+    Continue and change open a new block of at most the program cap. Stop ends the course, and
+    may be decided at any time (an adverse event need not wait for a pause): the sessions still
+    open are cancelled."""
     p = policy()
     if not note.strip():
         raise CourseError("note: record the reasons for the decision")
@@ -1226,9 +1234,7 @@ def decide(
         if locked.status == rules.STOPPED:
             raise CourseError("the course is stopped already")
         if locked.status != rules.PAUSED and decision != "stop":
-            raise CourseError(
-                "continue or change is recorded when the course is paused for re-evaluation"
-            )
+            raise CourseError(DECISION_NOT_PAUSED)
         try:
             status = rules.status_after_decision(decision, latest_risk(locked))
         except rules.CourseRuleError as exc:
