@@ -238,7 +238,8 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     """Each page a patient's private links can show, in the order a course reaches them:
     consent, pre check-in, after-session check, the 911 page, the course overview on hold after
     it, the weekly questionnaire and its thanks (on hold after new bladder symptoms), an expired
-    link, the wait page of a course on hold, a cancelled session, and the course overview."""
+    link, the wait page of a course on hold, a cancelled session, the course overview, and
+    both once the physician has stopped the course."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -304,6 +305,18 @@ def test_every_patient_course_page_type_has_no_accessibility_violations(
     Session.objects.filter(pk=second.pk).update(status=rules.CANCELLED)
     audit("cancelled session", f"/s/{token}/")
     audit("course overview", f"/r/{p.result_token}/course/")
+    services.decide(
+        p.course,
+        decision="stop",
+        sessions_added=0,
+        note="Stopped at the patient's request.",
+        user=p.physician,
+        request=None,
+        now=timezone.now(),
+    )
+    audit("cancelled session: course ended", f"/s/{token}/")
+    audit("course overview: ended", f"/r/{p.result_token}/course/")
+    expect(page.locator("#course-ended")).to_be_visible()
     assert not any(found.values()), describe_violations(found)
 
 

@@ -630,6 +630,74 @@ def test_a_hold_then_a_suspension_shows_crisis_help_on_the_hold_page(
     assert shows_crisis_help(client(lang).get(f"/s/{token}/"), lang)
 
 
+ENDED = {"en": "Your treatment course has ended.", "es": "Su tratamiento terminó."}
+NO_MORE = {
+    "en": "No more sessions will be scheduled. If you have questions, contact your clinician.",
+    "es": "No se programarán más sesiones. Si tiene preguntas, comuníquese con su profesional "
+    "clínico.",
+}
+
+
+def stopped(p: Planned) -> str:
+    """A session scheduled, then the physician stopped the course (which cancels it)."""
+    _, token = schedule(p)
+    services.decide(
+        p.course,
+        decision="stop",
+        sessions_added=0,
+        note="Stopped at the patient's request.",
+        user=p.physician,
+        request=None,
+        now=timezone.now(),
+    )
+    return token
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_overview_of_a_stopped_course_says_it_has_ended(planned: Planned, lang: str) -> None:
+    """Not "your clinician will schedule the next one": no session, no pre-session rules, no
+    questionnaire (none is sent once a course is stopped)."""
+    stopped(planned)
+    body = overview(planned, lang)
+    assert 'id="course-ended"' in body and ENDED[lang] in body and NO_MORE[lang] in body
+    schedule_next = {
+        "en": "No session is scheduled right now",
+        "es": "No hay ninguna sesión programada por ahora",
+    }
+    assert schedule_next[lang] not in body
+    assert 'id="rules"' not in body and 'id="weekly-link"' not in body
+    assert 'id="weekly-next"' not in body
+    assert "988" in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_session_cancelled_by_the_stop_says_the_course_has_ended(
+    planned: Planned, lang: str
+) -> None:
+    token = stopped(planned)
+    body = text(client(lang).get(f"/s/{token}/"))
+    assert 'id="closed"' in body and ENDED[lang] in body
+    next_session = {"en": "about the next session", "es": "sobre la próxima sesión"}
+    assert next_session[lang] not in body
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_weekly_thanks_page_after_the_stop_sends_no_next_link(
+    planned: Planned, lang: str
+) -> None:
+    w, weekly_token = weekly_link(planned)
+    answers = weekly_answers([1] * 8 + [0], [1] * 7)
+    services.submit_weekly(w, answers | ({"course.bladder": "no"} if w.bladder else {}), lang,
+                           timezone.now())  # fmt: skip
+    before = text(client(lang).get(f"/w/{weekly_token}/"))
+    assert 'id="course-ended"' not in before
+    stopped(planned)
+    body = text(client(lang).get(f"/w/{weekly_token}/"))
+    assert 'id="course-ended"' in body and ENDED[lang] in body
+    next_link = {"en": "the link to the next questionnaire", "es": "próximo cuestionario"}
+    assert next_link[lang] not in body and next_link[lang] in before
+
+
 def test_course_overview_404_without_a_course(planned: Planned) -> None:
     assert client("en").get("/r/not-a-token/course/").status_code == 404
 

@@ -423,6 +423,8 @@ def _weekly_result(w: Weekly) -> dict[str, Any]:
     return {
         "at_risk": at_risk or _suspended(w.course),
         "bladder_on_hold": checkin is not None and _bladder_on_hold(w.course, checkin),
+        # No next questionnaire is sent once the course is stopped (`reminders.due_weeklies`).
+        "course_ended": w.course.status == rules.STOPPED,
     }
 
 
@@ -457,8 +459,10 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
     upcoming = course.sessions.exclude(status__in=rules.FINISHED).order_by("scheduled_for")
     current = next((s for s in upcoming if now <= s.link_expires_at), None)
     today = timezone.localtime(now, _zone(course)).date()
+    # A stopped course asks for no more questionnaires (no reminder sends them either).
+    ended = course.status == rules.STOPPED
     due = course.weeklies.filter(status=Weekly.Status.DUE, link_expires_at__gte=now)
-    weekly_now = due.filter(due_on__lte=today).first()
+    weekly_now = None if ended else due.filter(due_on__lte=today).first()
     recovery = RecoveryPlan.objects.filter(course=course).first()
     _viewed(request, course, "course")
     return _page(
@@ -473,10 +477,12 @@ def overview(request: HttpRequest, token: str) -> HttpResponse:
             # No session, and none can be scheduled until a clinician lifts the suspension or
             # the physician decides (e.g. after an emergency reported after a session).
             "course_on_hold": course.status in (rules.PAUSED, rules.SUSPENDED),
+            # Stopped by the physician: no session, no check-in rules, no questionnaire.
+            "course_ended": ended,
             "zone": zone_label(course.time_zone),
             "at_risk": _suspended(course),
             "weekly_now": weekly_now,
-            "weekly_next": None if weekly_now else due.first(),
+            "weekly_next": None if weekly_now or ended else due.first(),
             "snap": course.rules_snapshot,
             "recovery": _recovery(recovery),
             "charts": course_charts(
