@@ -201,3 +201,14 @@ def test_the_decision_box_and_its_refusal_speak_of_any_pause(planned: Planned) -
     suspend(planned, week=1)
     with pytest.raises(services.CourseError, match="paused for the physician's decision"):
         decide(planned)
+
+
+def test_a_high_risk_documented_on_an_active_course_pauses_it(planned: Planned) -> None:
+    """The page offers the assessment on suspended and paused courses, but a high risk is a
+    high risk whenever it is recorded: no session may start or be scheduled while it stands."""
+    sign(planned)
+    assert status(planned) == (rules.ACTIVE, "")
+    document(planned, "high")
+    assert status(planned) == (rules.PAUSED, "risk_high")
+    with pytest.raises(services.CourseError, match="paused until the physician decides"):
+        schedule(planned)

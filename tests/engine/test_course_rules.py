@@ -156,7 +156,13 @@ def test_decisions_and_risk_assessments() -> None:
     assert rules.status_after_risk_assessment(*suspended, "low") == (rules.ACTIVE, "")
     assert rules.status_after_risk_assessment(*suspended, "moderate") == (rules.ACTIVE, "")
     assert rules.status_after_risk_assessment(*suspended, "high") == (rules.PAUSED, "risk_high")
-    assert rules.status_after_risk_assessment(rules.ACTIVE, "", "high") == (rules.ACTIVE, "")
+    # A high risk documented on an active course pauses it too: never home sessions while
+    # the latest documented risk is high.
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "", "high") == (
+        rules.PAUSED,
+        "risk_high",
+    )
+    assert rules.status_after_risk_assessment(rules.ACTIVE, "", "low") == (rules.ACTIVE, "")
     assert rules.status_after_risk_assessment(rules.STOPPED, "", "high") == (rules.STOPPED, "")
 
 

@@ -262,20 +262,24 @@ def status_after_risk_assessment(
     high risk documented since the latest decision — RISK_HIGH —, the block's sessions done).
     The assessment answers a suicide-risk answer, never the decision a pause waits for:
 
-    - a high risk pauses a suspended or paused course for it (RISK_HIGH): current high suicide
-      risk keeps home sessions off (PRODUCT.md: never while risk is high);
+    - a high risk pauses any course not stopped for it (RISK_HIGH), an active one too (the
+      page offers the form on suspended and paused courses, but an assessment is a clinician's
+      record whenever it is made): current high suicide risk keeps home sessions off
+      (PRODUCT.md: never while risk is high);
     - otherwise a suspension is lifted, back to active only when no decision is owed — else
       paused, named for the most urgent owed reason (a suspension of a paused course is lifted
       back to the pause), a high risk since the decision named RISK_REASSESSED: it is not the
       latest any more, but the physician decides;
     - a pause stays a pause (only the physician's decision ends it), its reason made true the
       same way: one for a high risk that is re-assessed low or moderate becomes RISK_REASSESSED;
-    - an active or stopped course is unchanged.
+    - otherwise an active or stopped course is unchanged.
     """
-    if current not in (SUSPENDED, PAUSED):
+    if current == STOPPED:
         return current, reason
     if risk == "high":
         return PAUSED, RISK_HIGH
+    if current not in (SUSPENDED, PAUSED):
+        return current, reason
     # A pause's own reason is owed until the physician decides, whatever the records say.
     waiting = [*owed, reason] if current == PAUSED else list(owed)
     named = most_urgent(RISK_REASSESSED if r == RISK_HIGH else r for r in waiting)
