@@ -18,7 +18,11 @@ from crossline.course import services
 from crossline.course.models import CheckIn, Weekly
 from crossline.engine import course as rules
 from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
-from tests.course.test_emergency_pause import CHEST_PAIN, decide, left_open
+from tests.course.test_emergency_pause import (
+    CHEST_PAIN,
+    decide,
+    no_session_until_decided,
+)
 from tests.course.test_reactivation import POSITIVE_WEEKLY
 from tests.staff import signed_in, staff_user
 
@@ -76,20 +80,7 @@ def test_no_session_starts_until_the_physician_decides_and_continue_reactivates(
 ) -> None:
     sign(planned)
     answer(planned, BLADDER_YES)
-    waiting, token = left_open(planned)
-    with pytest.raises(services.CourseError, match="the course is paused"):
-        services.submit_session_checkin(waiting, "pre", SAFE_PRE, "en", timezone.now())
-    for lang, words in (("en", "Your treatment course is on hold."), ("es", "en espera")):
-        page = Client(HTTP_ACCEPT_LANGUAGE=lang).get(f"/s/{token}/").content.decode()
-        assert 'id="wait"' in page and words in page and 'name="vitals.systolic"' not in page
-    waiting.delete()
-    decide(planned)
-    assert (planned.course.status, planned.course.status_reason) == (rules.ACTIVE, "")
-    assert services.awaiting_decision(planned.course) == []
-    following, _ = schedule(planned)
-    services.submit_session_checkin(following, "pre", SAFE_PRE, "en", timezone.now())
-    following.refresh_from_db()
-    assert following.status == rules.READY
+    no_session_until_decided(planned)
 
 
 def test_no_new_bladder_symptoms_leave_the_course_as_it_was(planned: Planned) -> None:

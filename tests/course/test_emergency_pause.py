@@ -91,6 +91,13 @@ def test_no_session_starts_until_the_physician_decides_and_continue_reactivates(
     planned: Planned,
 ) -> None:
     after_session(planned, CHEST_PAIN)
+    no_session_until_decided(planned)
+
+
+def no_session_until_decided(planned: Planned) -> None:
+    """A course paused for a report: a session left open refuses its pre check-in and its link
+    shows the wait page (en, es); the physician's continue reactivates the course, and the next
+    session goes ahead."""
     waiting, token = left_open(planned)
     with pytest.raises(services.CourseError, match="the course is paused"):
         services.submit_session_checkin(waiting, "pre", SAFE_PRE, "en", timezone.now())
