@@ -22,6 +22,7 @@ from crossline.course import services
 from crossline.course.models import CheckIn, Course, FirstStep, Session, Weekly
 from crossline.engine import course as rules
 from crossline.knowledge import load
+from crossline.program.models import ProgramSettings
 from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
 from tests.course.test_patient_pages import client, form, shows_crisis_help, text
 from tests.course.test_staff_pages import seen_on
@@ -192,6 +193,60 @@ def test_a_first_step_left_at_the_asq_is_alerted_once_after_the_grace(
     assert sweep(first.sent_at + timedelta(hours=1)) == 0  # a second sweep: nothing
     assert Alert.objects.count() == 1
     assert status(planned) == rules.SUSPENDED
+
+
+def acute_minutes() -> timedelta:
+    return timedelta(minutes=ProgramSettings.current().acute_deadline_minutes)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_alert_for_a_first_step_left_at_the_asq_is_due_from_the_answer(
+    planned: Planned, kind: str
+) -> None:
+    """The worker reports the first step minutes after it was sent, but the person has waited
+    since they answered: the response deadline counts from the first step, not the sweep. The
+    roster is paged at the sweep, and the next person escalate_after_minutes later."""
+    s = sitting(planned, kind)
+    s.first_step(client("en"))
+    first = waiting()
+    swept_at = first.sent_at + timedelta(minutes=6)
+    assert sweep(swept_at) == 1
+    alert = Alert.objects.get()
+    assert alert.created_at == swept_at
+    assert alert.due_at == first.sent_at + acute_minutes()
+    escalate = timedelta(minutes=ProgramSettings.current().escalate_after_minutes)
+    assert alert.next_escalation_at == swept_at + escalate
+
+
+def test_escalation_after_a_late_report_comes_no_later_than_its_deadline(
+    planned: Planned,
+) -> None:
+    """The settings allow escalation as late as the acute deadline, and promise that an
+    unacknowledged acute alert reaches the next person before its deadline passes: counted
+    from the sweep, it would come after the deadline counted from the answer."""
+    program = ProgramSettings.current()
+    program.escalate_after_minutes = program.acute_deadline_minutes
+    program.save()
+    s = sitting(planned, "pre")
+    s.first_step(client("en"))
+    first = waiting()
+    sweep(first.sent_at + timedelta(minutes=6))
+    alert = Alert.objects.get()
+    assert alert.next_escalation_at == alert.due_at == first.sent_at + acute_minutes()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_alert_raised_when_the_answer_comes_is_due_from_then(
+    planned: Planned, kind: str
+) -> None:
+    """A check-in stored with its ASQ step: the alert is raised as the answer arrives, and its
+    deadline counts from that moment as before."""
+    s = sitting(planned, kind)
+    browser = client("en")
+    s.first_step(browser)
+    s.asq_step(browser, ACUTE)
+    alert = Alert.objects.get()
+    assert alert.due_at == alert.created_at + acute_minutes()
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -6,8 +6,9 @@ minutes, non-acute 8 hours by default). Who is told, step by step:
 
 - step 0, when the alert is created: the first active person on the on-call roster and the
   program's notification addresses;
-- step k (not acknowledged `escalate_after_minutes` after step k-1): the k-th next person on the
-  roster (the roster as it stands then, active entries in position order);
+- step k (not acknowledged `escalate_after_minutes` after step k-1; step 1 no later than the
+  deadline): the k-th next person on the roster (the roster as it stands then, active entries
+  in position order);
 - after the last roster entry: the notification addresses again, and escalation ends.
 
 Every step also posts the paging webhook when one is configured. Each step is an `AlertEvent`
@@ -105,17 +106,32 @@ def create_alert(case: Case, now: datetime, *, again: bool = False) -> Alert:
     return _open(case, case.safety_level, Alert.Source.SCREEN, [], due, now, program)
 
 
-def raise_alert(case: Case, level: str, source: str, reasons: list[str], now: datetime) -> Alert:
+def raise_alert(
+    case: Case,
+    level: str,
+    source: str,
+    reasons: list[str],
+    now: datetime,
+    *,
+    reported_at: datetime | None = None,
+) -> Alert:
     """A course alert (a held session, a red after-check, a missed check-in, a dispensing flag):
     acute and non-acute ones have the program's deadlines and escalate like a screen's; routine
-    ones have the non-acute deadline and are notified once. The caller owns the transaction."""
+    ones have the non-acute deadline and are notified once. The caller owns the transaction.
+
+    `reported_at`: when the person gave the answers behind an alert raised only later (the
+    worker's report of a check-in left at its ASQ step, minutes after it). The deadline is for
+    answering the person, who has waited since then, so it counts from that moment, as a
+    screen's counts from the request (`create_alert`); the roster is paged now. Without it,
+    the deadline counts from `now`."""
     program = ProgramSettings.current()
     minutes = (
         program.acute_deadline_minutes
         if level == Alert.Level.ACUTE
         else program.non_acute_deadline_minutes
     )
-    return _open(case, level, source, reasons, now + timedelta(minutes=minutes), now, program)
+    due = (reported_at or now) + timedelta(minutes=minutes)
+    return _open(case, level, source, reasons, due, now, program)
 
 
 def _open(
@@ -127,7 +143,6 @@ def _open(
     now: datetime,
     program: ProgramSettings,
 ) -> Alert:
-    escalates = level != Alert.Level.ROUTINE
     alert = Alert.objects.create(
         case=case,
         level=level,
@@ -135,9 +150,7 @@ def _open(
         reasons=reasons,
         created_at=now,
         due_at=due,
-        next_escalation_at=now + timedelta(minutes=program.escalate_after_minutes)
-        if escalates
-        else None,
+        next_escalation_at=_first_escalation(level, due, now, program),
     )
     first = step(0, roster())
     team = bool(team_addresses(program))
@@ -158,6 +171,20 @@ def _open(
     )
     queue_notifications(alert, first, now, program)
     return alert
+
+
+def _first_escalation(
+    level: str, due: datetime, now: datetime, program: ProgramSettings
+) -> datetime | None:
+    """When the next person on the roster is paged if no one has acknowledged: the program's
+    `escalate_after_minutes` after this first page, so the person paged has that long — but
+    never after the deadline, which the program settings promise (escalation no later than the
+    acute deadline). Only a deadline counted from an earlier report (`raise_alert`'s
+    `reported_at`) can fall before; one already passed escalates at the next sweep. Routine
+    alerts do not escalate."""
+    if level == Alert.Level.ROUTINE:
+        return None
+    return min(now + timedelta(minutes=program.escalate_after_minutes), due)
 
 
 def queue_notifications(alert: Alert, at: Step, now: datetime, program: ProgramSettings) -> None:

@@ -634,7 +634,9 @@ def _report_unstored(
 ) -> Alert:
     """`risk_reported_unsaved`'s response, on a course the caller has locked: suspended, and
     the answers on a covering safety alert — this sitting's (`sitting`), else an open one from
-    this source — or a new one. `note` marks the entry kept."""
+    this source — or a new one, its deadline counted from when the answers were sent
+    (`sent_at`: a first step's, minutes before the worker's sweep). `note` marks the entry
+    kept."""
     level, rule = safety_level(answers), _SAFETY_RULE[source]
     _suspend(course, now)
     open_alerts = Alert.objects.select_for_update().filter(
@@ -645,7 +647,7 @@ def _report_unstored(
         (a for a in candidates if rule in a.reasons and _URGENCY[a.level] >= _URGENCY[level]),
         None,
     )
-    alert = covering or raise_alert(course.case, level, source, [rule], now)
+    alert = covering or raise_alert(course.case, level, source, [rule], now, reported_at=sent_at)
     sent = {"at": sent_at.isoformat(), "answers": _safety_answers(answers), **note}
     alert.unaccepted_answers = [*(alert.unaccepted_answers or []), sent]
     alert.save(update_fields=["unaccepted_answers"])
