@@ -67,6 +67,9 @@ class Action(StrEnum):
     COURSE_VIEWED = "course.viewed"
     COURSE_DECIDED = "course.decided"
     COURSE_PAUSED = "course.paused"  # by the rules: why, and the session or weekly behind it
+    # A safety answer suspended the course: its state before, the session or weekly, and whether
+    # the answer was a stored check-in, a first step or one that could not be stored
+    COURSE_SUSPENDED = "course.suspended"
     SESSION_SCHEDULED = "session.scheduled"
     SESSION_CLEARED = "session.cleared"
     SESSION_DONE = "session.done"

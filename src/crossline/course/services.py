@@ -563,7 +563,7 @@ def submit_session_checkin(
             detail={"kind": kind, "action": decision.action},
         )
         if decision.safety_level != "none":
-            _suspend(course, now)
+            _suspend(course, actor="patient", detail={"session": s.number, "from": "checkin"})
             first_steps = _resolve_first_steps(now, session=s) if kind == "pre" else []
             if not _alerted_already(first_steps, decision.safety_level):
                 raise_alert(course.case, decision.safety_level, Alert.Source.PRE, reasons, now)
@@ -619,7 +619,8 @@ def risk_reported_unsaved(
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
         _resolve_first_steps(now, session=session, weekly=weekly)
-        return _report_unstored(locked, source, answers, now, now)
+        behind = {**_sitting_of(session, weekly), "from": "not_stored"}
+        return _report_unstored(locked, source, answers, now, now, actor="patient", behind=behind)
 
 
 def _report_unstored(
@@ -629,6 +630,8 @@ def _report_unstored(
     sent_at: datetime,
     now: datetime,
     *,
+    actor: str,
+    behind: dict[str, Any],
     sitting: list[Alert] | None = None,
     **note: bool,
 ) -> Alert:
@@ -636,9 +639,10 @@ def _report_unstored(
     the answers on a covering safety alert — this sitting's (`sitting`), else an open one from
     this source — or a new one, its deadline counted from when the answers were sent
     (`sent_at`: a first step's, minutes before the worker's sweep). `note` marks the entry
-    kept."""
+    kept; `actor` and `behind` (the session or weekly, where the answers came from) audit the
+    suspension."""
     level, rule = safety_level(answers), _SAFETY_RULE[source]
-    _suspend(course, now)
+    _suspend(course, actor=actor, detail=behind)
     open_alerts = Alert.objects.select_for_update().filter(
         case=course.case, source=source, acknowledged_at__isnull=True
     )
@@ -685,7 +689,9 @@ def first_step_at_risk(
     with transaction.atomic():
         locked = Course.objects.select_for_update().select_related("case").get(pk=course.pk)
         before = locked.status
-        _suspend(locked, now)
+        _suspend(
+            locked, actor="patient", detail={**_sitting_of(session, weekly), "from": "first_step"}
+        )
         step = FirstStep.objects.create(
             course=locked, session=session, weekly=weekly, answers=kept, sent_at=now
         )
@@ -773,6 +779,8 @@ def _report_left(pk: int, now: datetime) -> bool:
             step.answers,
             step.sent_at,
             now,
+            actor="worker",
+            behind={**_sitting_of(step.session, step.weekly), "from": "first_step"},
             sitting=_sitting_alerts(step),
             left_at_asq=True,
         )
@@ -803,15 +811,40 @@ def _safety_answers(answers: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _suspend(course: Course, now: datetime) -> None:
+def _suspend(course: Course, *, actor: str, detail: dict[str, Any]) -> None:
     """A positive safety answer suspends an active or paused course until a clinician documents
     a risk assessment. A pause's reason is overwritten here ("safety") but not lost: every
     reason a pause waits for is in the records (`decision_owed`), and the assessment that lifts
-    the suspension returns the course to that pause (`document_risk`)."""
-    if course.status in (rules.ACTIVE, rules.PAUSED):
-        course.status = rules.SUSPENDED
-        course.status_reason = "safety"
-        course.save(update_fields=["status", "status_reason", "updated_at"])
+    the suspension returns the course to that pause (`document_risk`).
+
+    Audited `course.suspended` whichever path the answer came by — a stored check-in, a first
+    step, answers a page could not store (only their alert would show otherwise, and nothing
+    when an open alert covers them) — with the state it leaves (`was`, `was_reason`: the pause
+    the suspension interrupts) and `detail` (the session or weekly, and which path). A course
+    already suspended or stopped does not change: no event."""
+    if course.status not in (rules.ACTIVE, rules.PAUSED):
+        return
+    was, was_reason = course.status, course.status_reason
+    course.status, course.status_reason = rules.SUSPENDED, "safety"
+    course.save(update_fields=["status", "status_reason", "updated_at"])
+    record(
+        Action.COURSE_SUSPENDED,
+        actor=actor,
+        patient=course.case.public_id,
+        object_type="course",
+        object_id=course.public_id,
+        detail={"reason": "safety", "was": was, "was_reason": was_reason, **detail},
+    )
+
+
+def _sitting_of(session: Session | None, weekly: Weekly | None) -> dict[str, int]:
+    """The session or weekly questionnaire an answer came from, by number, for an audit event
+    (as `course.paused` names them); {} when a page named neither."""
+    if session is not None:
+        return {"session": session.number}
+    if weekly is not None:
+        return {"weekly": weekly.number}
+    return {}
 
 
 def _pause_for_report(course: Course, report: str, detail: dict[str, Any]) -> None:
@@ -955,7 +988,7 @@ def submit_weekly(weekly: Weekly, answers: object, language: str, now: datetime)
             stored.decision = body
             stored.save(update_fields=["action", "decision"])
         if result.safety_level != "none":
-            _suspend(locked, now)
+            _suspend(locked, actor="patient", detail={"weekly": w.number, "from": "checkin"})
             first_steps = _resolve_first_steps(now, weekly=w)
             if not _alerted_already(first_steps, result.safety_level):
                 raise_alert(locked.case, result.safety_level, Alert.Source.WEEKLY, reasons, now)
