@@ -381,6 +381,39 @@ def test_the_course_pauses_at_the_reevaluation_point(planned: Planned) -> None:
     assert second.block == 2
 
 
+def test_a_new_block_starts_on_the_course_s_own_date_in_the_evening(planned: Planned) -> None:
+    """Continued at 22:00 in New York (the course's zone) — 02:00 or 03:00 UTC the next day —
+    the new block, its end and its first weekly questionnaire start on New York's date, not
+    the UTC one. Decided two months on, past every weekly of the first block, so the first new
+    questionnaire is due on the block's first day."""
+    sign(planned)
+    course = planned.course
+    course.sessions_planned = course.reevaluation_after = 1
+    course.save()
+    session, _ = schedule(planned)
+    services.submit_session_checkin(session, "pre", SAFE_PRE, "en", now())
+    services.submit_session_checkin(session, "post", SAFE_POST, "en", now(), doses_taken=1)
+    last = course.weeklies.order_by("-number").first()
+    assert last is not None
+    evening_day = course_today() + timedelta(days=60)
+    local = datetime.combine(evening_day, time(22), tzinfo=ZoneInfo(course.time_zone))
+    evening = local.astimezone(UTC)  # as timezone.now() gives it
+    assert evening.date() == evening_day + timedelta(days=1)
+    services.decide(
+        course,
+        decision="continue",
+        sessions_added=2,
+        note="Partial response; continue.",
+        user=planned.physician,
+        request=None,
+        now=evening,
+    )
+    course.refresh_from_db()
+    assert course.induction_end == evening_day + timedelta(weeks=1)  # 2 sessions, 2 a week
+    first_new = course.weeklies.get(number=last.number + 1)
+    assert first_new.due_on == evening_day
+
+
 def test_a_positive_weekly_answer_suspends_the_course(planned: Planned) -> None:
     weekly = planned.course.weeklies.get(number=0)
     answers = weekly_answers(

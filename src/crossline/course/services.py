@@ -1302,7 +1302,9 @@ def decide(
             locked.sessions_planned = sessions_added
             locked.reevaluation_after = sessions_added
             weeks = math.ceil(sessions_added / locked.sessions_per_week)
-            start = now.date()
+            # The block starts today where the sessions take place, as a plan's start does
+            # (`check_plan`): the UTC date is tomorrow every evening in the Americas.
+            start = local_today(now, locked.time_zone)
             locked.induction_end = start + timedelta(weeks=weeks)
             last = locked.weeklies.order_by("-number").first()
             after = max(
