@@ -263,20 +263,40 @@ def test_a_plan_without_units_per_session_shows_none_and_compares_nothing(
     assert "not written in the plan" in page
 
 
-@pytest.mark.parametrize(("units", "read_as"), [(150, 150), ("2", None), (True, True)])
+@pytest.mark.parametrize(
+    ("units", "read_as"), [(150, 150), ("2", None), (True, None), (0, None), (-1, None)]
+)
 def test_a_stored_plan_the_service_now_refuses_is_still_read(
     planned: Planned, doctor: Client, units: Any, read_as: Any
 ) -> None:
     """A course planned before plan_course checked the plan's contents keeps its plan as
     stored: its page and dispensing panel still read it, a count beyond the form's 99 still
-    compared, a value that is no count still read as not written (and said so)."""
+    compared, a value that is no count — a stored True among them — read as none (and said
+    to be not a valid count, which is not the same as not written)."""
     stored = {**PLAN, "units_per_session": units, "medication": "", "extra": "kept"}
     Course.objects.filter(pk=planned.course.pk).update(plan=stored)
     planned.course.refresh_from_db()
     assert dispensing.summary(planned.course)["per_session"] == read_as
     page = doctor.get(f"/clinic/courses/{planned.course.public_id}/")
     assert page.status_code == 200
-    assert ("not written in the plan" in page.content.decode()) is (read_as is None)
+    html = page.content.decode()
+    assert ("not a valid count in the plan" in html) is (read_as is None)
+    assert "not written in the plan" not in html
+
+
+def test_a_stored_true_is_not_a_count_of_one(planned: Planned, doctor: Client) -> None:
+    """True is 1 to Python: read as a count, two doses at one session would be "more than
+    prescribed" against a number the physician never wrote, and the panel would show "True"."""
+    stored = {**PLAN, "units_per_session": True}
+    Course.objects.filter(pk=planned.course.pk).update(plan=stored)
+    planned.course.refresh_from_db()
+    session = after_session(planned, 2)
+    assert dispensing.flag_after_session(session, timezone.now()) is None
+    assert not Alert.objects.filter(source="dispensing").exists()
+    assert dispensing.flags(planned.course) == []
+    page = doctor.get(f"/clinic/courses/{planned.course.public_id}/").content.decode()
+    panel = page.split('id="dispensing-title"')[1]
+    assert "not a valid count in the plan" in panel and "True" not in panel
 
 
 def record(p: Planned, doses: int, **overrides: Any) -> Supply:

@@ -48,11 +48,21 @@ STANDING = frozenset({"course.more_than_dispensed"})
 
 
 def per_session(course: Course) -> int | None:
-    """The plan's units per session, as the physician wrote it; None when not written — never
-    a default, which would read as a dose the physician did not write (and the "more than
-    prescribed" flag then has nothing to compare with)."""
+    """The plan's units per session, as the physician wrote it; None when not written or not a
+    valid count — never a default, which would read as a dose the physician did not write (and
+    the "more than prescribed" flag then has nothing to compare with). A count is a whole number
+    above 0: not a string of digits, and not a stored True, which Python would count as 1 (a
+    plan stored before plan_course checked its contents may hold either)."""
     value = (course.plan or {}).get("units_per_session")
-    return value if isinstance(value, int) and value > 0 else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+def units_written(course: Course) -> bool:
+    """Whether the plan holds any value for its units per session: the panel says "not a valid
+    count" for one `per_session` cannot read, and "not written" only when there is none."""
+    return (course.plan or {}).get("units_per_session") not in (None, "")
 
 
 def session_day(session: Session, course: Course) -> date:
@@ -92,6 +102,7 @@ def summary(course: Course) -> dict[str, Any]:
         "taken": sum(n for _, n in doses_taken),
         "in_hand": rules.doses_in_hand(_as_rules(supplies), doses_taken),
         "per_session": per_session(course),
+        "units_written": units_written(course),
     }
 
 

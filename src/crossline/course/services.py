@@ -216,7 +216,8 @@ PLAN_TEXTS: dict[str, PlanText] = {
     "notes": PlanText(4000, required=False),
 }
 # The physician's count, used only to count doses taken and dispensed (`dispensing.per_session`,
-# which reads any other value as "not written": the "more than prescribed" check off).
+# which reads any other value — True included — as no count: the "more than prescribed" check
+# off).
 MAX_UNITS_PER_SESSION = 99
 PLAN_FIELDS = frozenset({*PLAN_TEXTS, "units_per_session"})
 
