@@ -728,3 +728,16 @@ def test_stopping_the_course_cancels_each_open_session_audited_and_answers_its_h
     assert not alert.is_open and alert.acknowledged_by == planned.physician
     decided = Event.objects.get(action="course.decided")
     assert decided.detail["sessions_cancelled"] == 1
+
+
+def test_a_weekly_link_runs_to_the_end_of_its_last_day_on_the_course_s_clock(
+    planned: Planned,
+) -> None:
+    """A week after the questionnaire's day, at 23:59 where the course runs — not 23:59 UTC,
+    which is 18:59 or 19:59 in New York, hours before the patient's day is over."""
+    zone = ZoneInfo(planned.course.time_zone)
+    every = services.policy().weekly_every_days
+    for weekly in planned.course.weeklies.all():
+        local = weekly.link_expires_at.astimezone(zone)
+        assert local.date() == weekly.due_on + timedelta(days=every)
+        assert local.time() == time(23, 59)

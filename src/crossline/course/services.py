@@ -348,12 +348,14 @@ def add_weeklies(
             bladder=bladder,
             token_hash=token_hash(token),
             token=token,
-            link_expires_at=_end_of(due) + timedelta(days=p.weekly_every_days),
+            link_expires_at=_end_of(due + timedelta(days=p.weekly_every_days), course.time_zone),
         )
 
 
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59), tzinfo=UTC)
+def _end_of(day: date, zone: str) -> datetime:
+    """23:59 on `day` on the course's clock: a link that runs out at 23:59 UTC would die at
+    18:59 or 19:59 in New York, hours before the day it names is over for the patient."""
+    return datetime.combine(day, time(23, 59), tzinfo=ZoneInfo(zone))
 
 
 def session_time_problem(when: datetime, zone: str, now: datetime) -> str | None:
