@@ -18,12 +18,8 @@ from crossline.course import services
 from crossline.course.models import CheckIn, Weekly
 from crossline.engine import course as rules
 from tests.course.conftest import SAFE_PRE, Planned, schedule, sign, weekly_answers
-from tests.course.test_emergency_pause import (
-    CHEST_PAIN,
-    decide,
-    no_session_until_decided,
-)
-from tests.course.test_reactivation import POSITIVE_WEEKLY
+from tests.course.test_emergency_pause import CHEST_PAIN, no_session_until_decided
+from tests.course.test_reactivation import POSITIVE_WEEKLY, decide, document
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -101,15 +97,7 @@ def test_a_suspension_lifted_by_a_risk_assessment_waits_for_the_decision_on_the_
     the physician instead of making it active."""
     answer(planned, {**POSITIVE_WEEKLY, "course.bladder": "yes"})
     assert (planned.course.status, planned.course.status_reason) == (rules.SUSPENDED, "safety")
-    services.document_risk(
-        planned.course,
-        risk="low",
-        note="Passive thoughts; safety plan reviewed.",
-        user=planned.physician,
-        request=None,
-        now=timezone.now(),
-    )
-    planned.course.refresh_from_db()
+    document(planned, "low")
     assert (planned.course.status, planned.course.status_reason) == (rules.PAUSED, "bladder")
     decide(planned)
     assert planned.course.status == rules.ACTIVE

@@ -20,7 +20,7 @@ from crossline.crypto import token_hash
 from crossline.engine import course as rules
 from crossline.intake.models import new_token
 from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, later_today, schedule, sign
-from tests.course.test_reactivation import POSITIVE_WEEKLY
+from tests.course.test_reactivation import POSITIVE_WEEKLY, decide, document
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -38,19 +38,6 @@ def after_session(p: Planned, post: dict[str, Any]) -> tuple[Session, str]:
     services.submit_session_checkin(session, "post", post, "en", timezone.now(), doses_taken=1)
     p.course.refresh_from_db()
     return session, token
-
-
-def decide(p: Planned, decision: str = "continue") -> None:
-    services.decide(
-        p.course,
-        decision=decision,
-        sessions_added=4,
-        note="Spoke with the patient and the monitor; recovered fully.",
-        user=p.physician,
-        request=None,
-        now=timezone.now(),
-    )
-    p.course.refresh_from_db()
 
 
 def left_open(p: Planned) -> tuple[Session, str]:
@@ -165,15 +152,7 @@ def test_a_suspension_lifted_by_a_risk_assessment_waits_for_the_decision_on_an_e
     services.submit_session_checkin(session, "post", CHEST_PAIN, "en", now, doses_taken=1)
     planned.course.refresh_from_db()
     assert planned.course.status == rules.SUSPENDED
-    services.document_risk(
-        planned.course,
-        risk="low",
-        note="Passive thoughts; safety plan reviewed.",
-        user=planned.physician,
-        request=None,
-        now=timezone.now(),
-    )
-    planned.course.refresh_from_db()
+    document(planned, "low")
     assert (planned.course.status, planned.course.status_reason) == (rules.PAUSED, "emergency")
     decide(planned)
     assert planned.course.status == rules.ACTIVE

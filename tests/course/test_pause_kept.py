@@ -16,8 +16,8 @@ from crossline.audit.models import Event
 from crossline.course import services
 from crossline.engine import course as rules
 from tests.course.conftest import SAFE_POST, SAFE_PRE, Planned, schedule, sign
-from tests.course.test_emergency_pause import decide, left_open
-from tests.course.test_reactivation import POSITIVE_WEEKLY
+from tests.course.test_emergency_pause import left_open
+from tests.course.test_reactivation import POSITIVE_WEEKLY, decide, document
 from tests.staff import signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -34,17 +34,6 @@ def suspend(p: Planned, week: int = 0) -> None:
     answers = {k: v for k, v in POSITIVE_WEEKLY.items() if weekly.bladder or k != "course.bladder"}
     services.submit_weekly(weekly, answers, "en", timezone.now())
     assert status(p) == (rules.SUSPENDED, "safety")
-
-
-def document(p: Planned, risk: str) -> None:
-    services.document_risk(
-        p.course,
-        risk=risk,
-        note="Assessed by phone.",
-        user=p.physician,
-        request=None,
-        now=timezone.now(),
-    )
 
 
 def one_session_block(p: Planned) -> None:
