@@ -162,12 +162,13 @@ def test_a_request_that_loses_the_race_returns_the_winners_assessment() -> None:
     """Deterministic: another request with the key commits while this one is mid-transaction."""
     _skip_on_sqlite()
     key, digest = str(uuid.uuid4()), idempotency.body_hash(BODY)
+    hashed = idempotency.key_hash(key)
     winner: list[idempotency.Submitted] = []
 
     def create_while_another_request_commits() -> tuple[Assessment, str]:
         def other_request() -> None:
             try:
-                winner.append(idempotency.submit_once(key, digest, _keyed(key, digest)))
+                winner.append(idempotency.submit_once(hashed, digest, _keyed(key, digest)))
             finally:
                 connection.close()
 
@@ -176,7 +177,7 @@ def test_a_request_that_loses_the_race_returns_the_winners_assessment() -> None:
         thread.join()
         return _keyed(key, digest)()
 
-    loser = idempotency.submit_once(key, digest, create_while_another_request_commits)
+    loser = idempotency.submit_once(hashed, digest, create_while_another_request_commits)
     assert loser.replayed
     assert loser.assessment.pk == winner[0].assessment.pk
     assert loser.token == winner[0].token

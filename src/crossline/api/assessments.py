@@ -128,8 +128,12 @@ def submit(request: HttpRequest) -> HttpResponse:
     decision = evaluate(current_knowledge(), req.answers, req.language).to_dict()
     now = timezone.now()
     assessment, token = Assessment.submission(req.language, dict(req.answers), decision, now)
-    if key is not None:  # stored on the row, in its one INSERT
-        idempotency.mark(assessment, key, idempotency.body_hash(body), token)
+    # An Idempotency-Key is stored on the row, in its one INSERT.
+    hashed = (
+        None
+        if key is None
+        else idempotency.mark(assessment, key, idempotency.body_hash(body), token)
+    )
     # Created, updated and submitted in one instant, encoded once.
     assessment.created_at = assessment.updated_at = now
     stamp = _SUBMITTED_AT.get_db_prep_save(now, connection)
@@ -154,13 +158,17 @@ def submit(request: HttpRequest) -> HttpResponse:
     def finish() -> None:
         _finish(event, window)
 
-    if key is None:
+    if hashed is None:
         with transaction.atomic():
             done = idempotency.Submitted(*create())
             finish()
     else:
         done = idempotency.submit_once(
-            key, assessment.idempotency_body, create, finish, recount=lambda: _limit(request)
+            hashed,
+            assessment.idempotency_body,
+            create,
+            finish,
+            recount=lambda: _limit(request),
         )
     if not done.replayed:
         return _created(request, done.assessment, done.token, decision_json)

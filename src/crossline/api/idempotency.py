@@ -68,27 +68,28 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def mark(assessment: Assessment, key: str, digest: str, token: str) -> None:
+def mark(assessment: Assessment, key: str, digest: str, token: str) -> str:
     """Put the key on a submission before its row's values are computed (and the token
-    encrypted): `create` then stores the key with the assessment, in its one INSERT."""
-    assessment.idempotency_key = key_hash(key)
+    encrypted): `create` then stores the key with the assessment, in its one INSERT. Returns
+    the key's hash, for `submit_once`."""
+    hashed = assessment.idempotency_key = key_hash(key)
     assessment.idempotency_body = digest
     assessment.idempotency_token = token
+    return hashed
 
 
 def submit_once(
-    key: str,
+    hashed: str,
     digest: str,
     create: Create,
     finish: Callable[[], None] = _nothing,
     recount: Callable[[], None] = _nothing,
 ) -> Submitted:
-    """Run `create` at most once per key: it inserts an assessment `mark`ed with this key and
-    body, in a transaction that then runs `finish` (the writes that must come last; it may
-    raise, rolling everything back). When the key was used before, the writes are rolled back
-    and `recount()` runs (it may raise, e.g. 429) before the original is returned or the
-    different body refused."""
-    hashed = key_hash(key)
+    """Run `create` at most once per key (`hashed`, its `key_hash`): it inserts an assessment
+    `mark`ed with this key and body, in a transaction that then runs `finish` (the writes that
+    must come last; it may raise, rolling everything back). When the key was used before, the
+    writes are rolled back and `recount()` runs (it may raise, e.g. 429) before the original
+    is returned or the different body refused."""
     # The common case is a new key: insert straight away. The unique key turns a retry, a race
     # or an expired key into an IntegrityError, which rolls this whole transaction back and is
     # sorted out below.
